@@ -1,0 +1,78 @@
+# atrium build. `make` -> build/atrium; `make test`; `make test-asan`; `make run`; `make bench`.
+# Everything under src/ is compiled; every tests/**/test_*.c becomes a Criterion binary;
+# every tests/**/*_test.sh is a shell scenario run against the built binary.
+
+BUILD   ?= build
+SAN     ?=
+PKGS    := libmicrohttpd jansson sqlite3 libsodium liboath libqrencode libpng zlib libcurl
+# Apps compiled in: one folder under src/apps each, one build switch each.
+APPS    ?= $(notdir $(patsubst %/,%,$(wildcard src/apps/*/)))
+
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-format-truncation -Wshadow -Werror=implicit-function-declaration \
+           -Werror=incompatible-pointer-types -D_GNU_SOURCE -Isrc -Isrc/core -I$(BUILD)/gen \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(foreach a,$(APPS),-DATRIUM_APP_$(shell echo $(a) | tr a-z A-Z))
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lwslay -lpthread -lm
+ifeq ($(SAN),1)
+CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+LIB_SRC  := $(wildcard src/core/*.c) src/apps/registry.c $(foreach a,$(APPS),$(wildcard src/apps/$(a)/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/embedded.o
+EMBED    := $(sort $(wildcard src/core/migrations/*.sql) $(foreach a,$(APPS),$(wildcard src/apps/$(a)/migrations/*.sql)) \
+            $(wildcard src/core/data/*.txt) $(shell find web -type f 2>/dev/null))
+TEST_SRC := $(shell find tests -name 'test_*.c' 2>/dev/null | sort)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+SUPPORT  := $(wildcard tests/support/*.c)
+
+.PHONY: all run test test-asan bench fuzz clean setup
+all: $(BUILD)/atrium
+
+$(BUILD)/tools/embed: tools/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -o $@ $<
+
+$(BUILD)/gen/embedded.c: $(BUILD)/tools/embed $(EMBED) Makefile
+	@mkdir -p $(dir $@)
+	$(BUILD)/tools/embed $(EMBED) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/%.o: %.c $(wildcard src/core/*.h src/apps/*.h src/apps/*/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/gen/embedded.o: $(BUILD)/gen/embedded.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libatrium.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/atrium: $(BUILD)/obj/src/main.o $(BUILD)/libatrium.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c $(SUPPORT) $(BUILD)/libatrium.a $(wildcard tests/support/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(SUPPORT) $(BUILD)/libatrium.a $(LDLIBS) -lcriterion
+
+test: | setup
+test: $(BUILD)/atrium $(TEST_BIN)
+	@BUILD=$(BUILD) scripts/run-tests $(TEST_BIN)
+
+test-asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 test
+
+setup:
+	@scripts/setup
+
+run: setup $(BUILD)/atrium
+	@scripts/run
+
+bench: $(BUILD)/atrium
+	@bench/run
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,56 @@
+/* app.h -- the one interface an app implements.
+ *
+ * An app is a room of the house: it brings its migrations, routes, roles, jobs,
+ * event sinks and seeder; the core knows it only through this struct, listed in
+ * src/apps/registry.c behind its build switch (ATRIUM_APP_<NAME>). */
+#ifndef ATRIUM_APP_H
+#define ATRIUM_APP_H
+
+struct db;
+struct req;
+struct route;
+struct job;
+struct event_sink;
+#include <stdbool.h>
+
+/* A role: the permissions it grants plus those of the role it inherits.
+ * scope_type names what a scoped assignment of it points at ("store",
+ * "region"); NULL means the role is only ever global. */
+struct role {
+    const char *name;           /* "manager" */
+    const char *inherits;       /* "staff" or NULL */
+    const char *scope_type;     /* "store" or NULL */
+    const char *const *perms;   /* NULL-terminated: "codepop.orders.read", ... ("app.*" wildcard allowed) */
+};
+
+struct seed_opts {
+    unsigned seed;              /* --seed N: fixes the random generator */
+    const char *password;       /* --password, default atrium-demo-pass */
+    const char *password_hash;  /* argon2id hash of password, computed once */
+    bool clear;                 /* --clear: delete the app's rows first */
+    bool progress;              /* stdout is a terminal */
+};
+
+struct app {
+    const char *name;                   /* "codepop" */
+    const char *migrations_dir;         /* "src/apps/codepop/migrations/" (embedded) */
+    const struct route *routes;         /* terminated by {0} */
+    const struct role *roles;           /* terminated by {0} */
+    const struct job *jobs;             /* terminated by {0} */
+    const struct event_sink *sinks;     /* terminated by {0} */
+    int (*init)(void);                  /* after migrations, before serving; may be NULL */
+    void (*cleanup)(void);
+    int (*seed)(struct db *db, const struct seed_opts *opts);
+    /* Realtime: may the caller subscribe to `topic` ("codepop.store.7")? Topics
+     * are routed to the app named by their first segment; NULL = no topics. */
+    bool (*topic_allowed)(struct req *r, const char *topic);
+};
+
+/* Every compiled-in app, core first, NULL-terminated (registry.c). */
+extern const struct app *const atrium_apps[];
+const struct app *app_find(const char *name);
+/* Roles of `app`, for rbac.c; NULL if the app or role is unknown. */
+const struct role *app_role(const char *app, const char *role);
+/* Tests only: make an extra app (roles, topics) known to app_find/app_role. */
+void app_register_test(const struct app *app);
+#endif

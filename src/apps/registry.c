@@ -1,0 +1,69 @@
+/* registry.c -- the apps compiled into this binary, each behind its build
+ * switch (the Makefile defines ATRIUM_APP_<NAME> for every folder in src/apps/). */
+#include "atrium.h"
+#include <string.h>
+
+extern const struct app core_app;
+#ifdef ATRIUM_APP_CODEPOP
+extern const struct app codepop_app;
+#endif
+#ifdef ATRIUM_APP_SHOP
+extern const struct app shop_app;
+#endif
+#ifdef ATRIUM_APP_CAMPUS
+extern const struct app campus_app;
+#endif
+#ifdef ATRIUM_APP_KIBRAY
+extern const struct app kibray_app;
+#endif
+#ifdef ATRIUM_APP_GROUPBUY
+extern const struct app groupbuy_app;
+#endif
+
+const struct app *const atrium_apps[] = {
+    &core_app,
+#ifdef ATRIUM_APP_CODEPOP
+    &codepop_app,
+#endif
+#ifdef ATRIUM_APP_SHOP
+    &shop_app,
+#endif
+#ifdef ATRIUM_APP_CAMPUS
+    &campus_app,
+#endif
+#ifdef ATRIUM_APP_KIBRAY
+    &kibray_app,
+#endif
+#ifdef ATRIUM_APP_GROUPBUY
+    &groupbuy_app,
+#endif
+    NULL,
+};
+
+static const struct app *test_apps[4];
+
+void app_register_test(const struct app *app)
+{
+    for (size_t i = 0; i < sizeof test_apps / sizeof test_apps[0]; i++)
+        if (!test_apps[i] || test_apps[i] == app) {
+            test_apps[i] = app;
+            return;
+        }
+}
+
+const struct app *app_find(const char *name)
+{
+    for (const struct app *const *a = atrium_apps; *a; a++)
+        if (!strcmp((*a)->name, name)) return *a;
+    for (size_t i = 0; i < sizeof test_apps / sizeof test_apps[0] && test_apps[i]; i++)
+        if (!strcmp(test_apps[i]->name, name)) return test_apps[i];
+    return NULL;
+}
+
+const struct role *app_role(const char *app, const char *role)
+{
+    const struct app *a = app_find(app);
+    for (const struct role *r = a ? a->roles : NULL; r && r->name; r++)
+        if (!strcmp(r->name, role)) return r;
+    return NULL;
+}

@@ -1,0 +1,28 @@
+/* backup.h -- online backup and restore of the SQLite database (backup.c).
+ *
+ * backup: SQLite's online backup API copies a consistent snapshot (one read
+ * transaction) to a temporary file while writers go on; the copy is checked with
+ * PRAGMA integrity_check, gzip-compressed with zlib to
+ * DIR/atrium-YYYYMMDDTHHMMSSZ.db.gz, and a SHA-256 checksum is written next to it
+ * as FILE.sha256 ("<hex>  <name>\n", sha256sum format). Backups older than
+ * keep_days in DIR are deleted afterwards.
+ *
+ * restore: verifies the checksum, decompresses to a temp file beside the target,
+ * runs integrity_check, refuses a file whose schema_migrations holds versions
+ * this binary does not know (newer schema), moves the current database aside to
+ * DB.before-restore-<timestamp> and renames the new file into place (atomic on
+ * one filesystem). The server must not be running against the target. */
+#ifndef ATRIUM_BACKUP_H
+#define ATRIUM_BACKUP_H
+#include <stddef.h>
+
+/* progress: called with (done, total) pages; may be NULL. */
+typedef void (*backup_progress_fn)(int done, int total);
+
+/* Writes the path of the created file into out (size outlen). Returns 0 or -1
+ * with a message in err. */
+int backup_create(const char *db_path, const char *dir, int keep_days, backup_progress_fn progress,
+                  char *out, size_t outlen, char *err, size_t errlen);
+int backup_restore(const char *file, const char *db_path, backup_progress_fn progress,
+                   char *err, size_t errlen);
+#endif

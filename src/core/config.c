@@ -1,0 +1,235 @@
+/* config.c -- configuration from ATRIUM_* environment variables (optionally
+ * from a KEY=VALUE file given with --config; the environment wins). Called once
+ * by main() before anything else; `cfg` is read-only afterwards. */
+#include "atrium.h"
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <sodium.h>
+
+struct config cfg = {.log_level = LOG_INFO};
+
+static const char *env(const char *name, const char *dflt)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : dflt;
+}
+
+int config_parse_rate(const char *s, struct rate *out)
+{
+    char unit[16];
+    double n;
+    if (sscanf(s, "%lf/%15s", &n, unit) != 2 || n < 0) return -1;
+    double secs;
+    if (!strcmp(unit, "second") || !strcmp(unit, "s")) secs = 1;
+    else if (!strcmp(unit, "minute") || !strcmp(unit, "m")) secs = 60;
+    else if (!strcmp(unit, "hour") || !strcmp(unit, "h")) secs = 3600;
+    else if (!strcmp(unit, "day") || !strcmp(unit, "d")) secs = 86400;
+    else return -1;
+    out->capacity = n;
+    out->per_second = n / secs;
+    return 0;
+}
+
+static int load_file(const char *file, char *err, size_t errlen)
+{
+    FILE *f = fopen(file, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot open config file %s: %s", file, strerror(errno));
+        return -1;
+    }
+    char line[4096];
+    while (fgets(line, sizeof line, f)) {
+        char *p = line;
+        while (isspace((unsigned char)*p)) p++;
+        if (*p == '#' || !*p) continue;
+        char *eq = strchr(p, '=');
+        if (!eq) continue;
+        *eq = 0;
+        char *v = eq + 1;
+        v[strcspn(v, "\r\n")] = 0;
+        setenv(p, v, 0);        /* the environment wins over the file */
+    }
+    fclose(f);
+    return 0;
+}
+
+static int parse_int(const char *name, const char *dflt, long min, long max, long *out, char *err,
+                     size_t errlen)
+{
+    const char *v = env(name, dflt);
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || *end || n < min || n > max) {
+        snprintf(err, errlen, "%s must be an integer in [%ld, %ld], got '%s'", name, min, max, v);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+static int parse_listen(char *err, size_t errlen)
+{
+    const char *v = env("ATRIUM_LISTEN", "127.0.0.1:8080");
+    const char *colon = strrchr(v, ':');
+    if (!colon || (size_t)(colon - v) >= sizeof cfg.listen_host || colon == v) {
+        snprintf(err, errlen, "ATRIUM_LISTEN must be host:port, got '%s'", v);
+        return -1;
+    }
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port < 0 || port > 65535) {
+        snprintf(err, errlen, "ATRIUM_LISTEN port out of range in '%s'", v);
+        return -1;
+    }
+    memcpy(cfg.listen_host, v, (size_t)(colon - v));
+    cfg.listen_host[colon - v] = 0;
+    cfg.listen_port = (int)port;
+    return 0;
+}
+
+static int parse_key(char *err, size_t errlen)
+{
+    const char *v = env("ATRIUM_ENCRYPTION_KEY", NULL);
+    cfg.enc_key_set = false;
+    if (!v) return 0;
+    size_t n = 0;
+    if (strlen(v) != 64 || sodium_hex2bin(cfg.enc_key, sizeof cfg.enc_key, v, 64, NULL, &n, NULL) || n != 32) {
+        snprintf(err, errlen, "ATRIUM_ENCRYPTION_KEY must be 64 hex characters (32 bytes)");
+        return -1;
+    }
+    cfg.enc_key_set = true;
+    return 0;
+}
+
+static void replace(char **slot, const char *v)
+{
+    free(*slot);
+    *slot = v ? xstrdup(v) : NULL;
+}
+
+int config_load(const char *file, char *err, size_t errlen)
+{
+    static const char *levels[] = {"debug", "info", "warn", "error"};
+    long n;
+    if (file && load_file(file, err, errlen) < 0) return -1;
+    if (parse_listen(err, errlen) < 0 || parse_key(err, errlen) < 0) return -1;
+    replace(&cfg.db, env("ATRIUM_DB", "./data/atrium.db"));
+    replace(&cfg.apps, env("ATRIUM_APPS", "all"));
+    replace(&cfg.cors_origins, env("ATRIUM_CORS_ORIGINS", NULL));
+    replace(&cfg.node_type, env("ATRIUM_NODE_TYPE", NULL));
+    replace(&cfg.node_id, env("ATRIUM_NODE_ID", NULL));
+    replace(&cfg.node_url, env("ATRIUM_NODE_URL", NULL));
+    replace(&cfg.hub_url, env("ATRIUM_HUB_URL", NULL));
+    replace(&cfg.metrics_token, env("ATRIUM_METRICS_TOKEN", NULL));
+    replace(&cfg.backup_dir, env("ATRIUM_BACKUP_DIR", "./data/backups"));
+
+    const char *lvl = env("ATRIUM_LOG_LEVEL", "info");
+    cfg.log_level = -1;
+    for (int i = 0; i < 4; i++)
+        if (!strcasecmp(lvl, levels[i])) cfg.log_level = i;
+    if (cfg.log_level < 0) {
+        snprintf(err, errlen, "ATRIUM_LOG_LEVEL must be debug, info, warn or error, got '%s'", lvl);
+        return -1;
+    }
+    struct { const char *name, *dflt; struct rate *out; } rates[] = {
+        {"ATRIUM_RATE_ANON", "100/hour", &cfg.rate_anon},
+        {"ATRIUM_RATE_USER", "1000/hour", &cfg.rate_user},
+        {"ATRIUM_RATE_LOGIN", "10/minute", &cfg.rate_login},
+    };
+    for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++) {
+        const char *v = env(rates[i].name, rates[i].dflt);
+        if (config_parse_rate(v, rates[i].out) < 0) {
+            snprintf(err, errlen, "%s must look like 100/hour (second, minute, hour, day), got '%s'",
+                     rates[i].name, v);
+            return -1;
+        }
+    }
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores < 1) cores = 1;
+    char dflt_io[16], dflt_workers[16];
+    snprintf(dflt_io, sizeof dflt_io, "%ld", cores);
+    snprintf(dflt_workers, sizeof dflt_workers, "%ld", 2 * cores + 2);
+    if (parse_int("ATRIUM_MAX_BODY", "1048576", 1024, 1L << 30, &n, err, errlen) < 0) return -1;
+    cfg.max_body = (size_t)n;
+    if (parse_int("ATRIUM_OPEN_REGISTRATION", "1", 0, 1, &n, err, errlen) < 0) return -1;
+    cfg.open_registration = n;
+    if (parse_int("ATRIUM_IO_THREADS", dflt_io, 1, 256, &n, err, errlen) < 0) return -1;
+    cfg.io_threads = (int)n;
+    if (parse_int("ATRIUM_WORKERS", dflt_workers, 1, 1024, &n, err, errlen) < 0) return -1;
+    cfg.workers = (int)n;
+    if (parse_int("ATRIUM_ACCESS_TTL", "900", 1, 86400 * 7, &n, err, errlen) < 0) return -1;
+    cfg.access_ttl = (int)n;
+    if (parse_int("ATRIUM_REFRESH_TTL", "2592000", 1, 86400 * 365, &n, err, errlen) < 0) return -1;
+    cfg.refresh_ttl = (int)n;
+    if (parse_int("ATRIUM_BACKUP_KEEP_DAYS", "30", 0, 3650, &n, err, errlen) < 0) return -1;
+    cfg.backup_keep_days = (int)n;
+    if (parse_int("ATRIUM_JOBS", "1", 0, 1, &n, err, errlen) < 0) return -1;
+    cfg.jobs_enabled = n;
+    if (parse_int("ATRIUM_PWHASH_OPS", "2", 1, 20, &n, err, errlen) < 0) return -1;
+    cfg.pwhash_ops = (int)n;
+    if (parse_int("ATRIUM_PWHASH_MEM", "67108864", 8192, 1L << 31, &n, err, errlen) < 0) return -1;
+    cfg.pwhash_mem = (size_t)n;
+    if (cfg.node_type && strcmp(cfg.node_type, "store") && strcmp(cfg.node_type, "hub")) {
+        snprintf(err, errlen, "ATRIUM_NODE_TYPE must be store or hub, got '%s'", cfg.node_type);
+        return -1;
+    }
+    if (strcmp(cfg.apps, "all")) {
+        char *copy = xstrdup(cfg.apps), *save = NULL;
+        for (char *a = strtok_r(copy, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+            if (!app_find(a)) {
+                snprintf(err, errlen, "ATRIUM_APPS names an app this build does not have: '%s'", a);
+                free(copy);
+                return -1;
+            }
+        }
+        free(copy);
+    }
+    return 0;
+}
+
+bool config_app_enabled(const char *app)
+{
+    if (!strcmp(app, "core") || !cfg.apps || !strcmp(cfg.apps, "all")) return true;
+    size_t n = strlen(app);
+    for (const char *p = cfg.apps; (p = strstr(p, app)); p += n)
+        if ((p == cfg.apps || p[-1] == ',') && (p[n] == ',' || p[n] == 0)) return true;
+    return false;
+}
+
+static void print_rate(FILE *out, const char *name, const struct rate *r)
+{
+    fprintf(out, "%-26s %g/hour\n", name, r->per_second * 3600);
+}
+
+void config_print(FILE *out)
+{
+    const char *mask = "********";
+    fprintf(out, "%-26s %s:%d\n", "ATRIUM_LISTEN", cfg.listen_host, cfg.listen_port);
+    fprintf(out, "%-26s %s\n", "ATRIUM_DB", strncmp(cfg.db, "postgres", 8) ? cfg.db : "postgres://********");
+    fprintf(out, "%-26s %s\n", "ATRIUM_APPS", cfg.apps);
+    fprintf(out, "%-26s %s\n", "ATRIUM_LOG_LEVEL", (const char *[]){"debug", "info", "warn", "error"}[cfg.log_level]);
+    fprintf(out, "%-26s %s\n", "ATRIUM_ENCRYPTION_KEY", cfg.enc_key_set ? mask : "(unset: a key file beside the database is used)");
+    print_rate(out, "ATRIUM_RATE_ANON", &cfg.rate_anon);
+    print_rate(out, "ATRIUM_RATE_USER", &cfg.rate_user);
+    print_rate(out, "ATRIUM_RATE_LOGIN", &cfg.rate_login);
+    fprintf(out, "%-26s %s\n", "ATRIUM_CORS_ORIGINS", cfg.cors_origins ? cfg.cors_origins : "(none)");
+    fprintf(out, "%-26s %s\n", "ATRIUM_NODE_TYPE", cfg.node_type ? cfg.node_type : "(none)");
+    fprintf(out, "%-26s %s\n", "ATRIUM_NODE_ID", cfg.node_id ? cfg.node_id : "(none)");
+    fprintf(out, "%-26s %s\n", "ATRIUM_NODE_URL", cfg.node_url ? cfg.node_url : "(none)");
+    fprintf(out, "%-26s %s\n", "ATRIUM_HUB_URL", cfg.hub_url ? cfg.hub_url : "(none)");
+    fprintf(out, "%-26s %zu\n", "ATRIUM_MAX_BODY", cfg.max_body);
+    fprintf(out, "%-26s %d\n", "ATRIUM_OPEN_REGISTRATION", cfg.open_registration);
+    fprintf(out, "%-26s %s\n", "ATRIUM_METRICS_TOKEN", cfg.metrics_token ? mask : "(none: /metrics is open)");
+    fprintf(out, "%-26s %d\n", "ATRIUM_IO_THREADS", cfg.io_threads);
+    fprintf(out, "%-26s %d\n", "ATRIUM_WORKERS", cfg.workers);
+    fprintf(out, "%-26s %d\n", "ATRIUM_ACCESS_TTL", cfg.access_ttl);
+    fprintf(out, "%-26s %d\n", "ATRIUM_REFRESH_TTL", cfg.refresh_ttl);
+    fprintf(out, "%-26s %d\n", "ATRIUM_BACKUP_KEEP_DAYS", cfg.backup_keep_days);
+    fprintf(out, "%-26s %s\n", "ATRIUM_BACKUP_DIR", cfg.backup_dir);
+    fprintf(out, "%-26s %d\n", "ATRIUM_JOBS", cfg.jobs_enabled);
+}

@@ -1,0 +1,486 @@
+/* db.c -- the SQLite backend of the db_* interface (atrium.h).
+ *
+ * One connection per thread (db_thread()), closed by a thread-key destructor
+ * when the thread ends. Statements are prepared once per connection and cached
+ * by SQL text; `$N` placeholders are rewritten to SQLite's `?N` at prepare time.
+ *
+ * Write transactions: SQLite allows one writer per database. Threads of this
+ * process queue on an in-process mutex before BEGIN IMMEDIATE, so they hand the
+ * write lock over in FIFO-ish order instead of sleeping in SQLite's busy
+ * handler; busy_timeout still covers other processes (CLI, backup). */
+#include "atrium.h"
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define STMT_CACHE 256          /* open-addressing slots per connection */
+
+struct stmt_slot {
+    char *sql;
+    sqlite3_stmt *st;
+};
+
+struct db {
+    sqlite3 *h;
+    int depth;                  /* nesting of db_begin() */
+    bool rollback_only;         /* an inner scope rolled back */
+    bool holds_write_lock;
+    struct stmt_slot cache[STMT_CACHE];
+    struct db *next_open;       /* registry of thread connections */
+};
+
+static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct db *registry;
+static pthread_key_t thread_key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static __thread struct db *thread_db;
+
+/* ---------------------------------------------------------------- helpers */
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void mkdir_parents(const char *path)
+{
+    char *copy = xstrdup(path);
+    for (char *p = copy + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        mkdir(copy, 0750);
+        *p = '/';
+    }
+    free(copy);
+}
+
+/* `$12` -> `?12` outside string literals; everything else copied. */
+static char *rewrite_placeholders(const char *sql)
+{
+    char *out = xstrdup(sql);
+    bool in_str = false;
+    for (char *p = out; *p; p++) {
+        if (*p == '\'') in_str = !in_str;
+        else if (!in_str && *p == '$' && p[1] >= '0' && p[1] <= '9') *p = '?';
+    }
+    return out;
+}
+
+static uint32_t hash_sql(const char *s)
+{
+    uint32_t h = 2166136261u;
+    while (*s) h = (h ^ (unsigned char)*s++) * 16777619u;
+    return h;
+}
+
+static void log_db_error(struct db *db, const char *sql)
+{
+    log_json(LOG_ERROR, json_pack("{s:s}", "sql", sql), "database error: %s", sqlite3_errmsg(db->h));
+}
+
+/* A prepared statement for sql: the cached one, or a private one (owned=true)
+ * when the cached one is in use by an open db_query() on this connection. */
+static sqlite3_stmt *prepare(struct db *db, const char *sql, bool *owned)
+{
+    uint32_t h = hash_sql(sql);
+    *owned = false;
+    for (uint32_t i = 0; i < STMT_CACHE; i++) {
+        struct stmt_slot *s = &db->cache[(h + i) % STMT_CACHE];
+        if (s->sql && strcmp(s->sql, sql)) continue;
+        if (s->sql && !sqlite3_stmt_busy(s->st)) return s->st;
+        char *text = rewrite_placeholders(sql);
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v3(db->h, text, -1, s->sql ? 0 : SQLITE_PREPARE_PERSISTENT, &st, NULL);
+        free(text);
+        if (rc != SQLITE_OK) {
+            log_db_error(db, sql);
+            return NULL;
+        }
+        if (s->sql) {           /* busy: hand out a private copy */
+            *owned = true;
+            return st;
+        }
+        s->sql = xstrdup(sql);
+        s->st = st;
+        return st;
+    }
+    /* cache full: private statement */
+    char *text = rewrite_placeholders(sql);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db->h, text, -1, &st, NULL) != SQLITE_OK) log_db_error(db, sql);
+    free(text);
+    *owned = st != NULL;
+    return st;
+}
+
+static int bind_args(struct db *db, sqlite3_stmt *st, const struct db_arg *args)
+{
+    int rc = SQLITE_OK;
+    for (int i = 0; args && args[i].type && rc == SQLITE_OK; i++) {
+        const struct db_arg *a = &args[i];
+        switch (a->type) {
+        case 'i': rc = sqlite3_bind_int64(st, i + 1, a->i); break;
+        case 'd': rc = sqlite3_bind_double(st, i + 1, a->d); break;
+        case 's': rc = a->s ? sqlite3_bind_text(st, i + 1, a->s, -1, SQLITE_TRANSIENT)
+                            : sqlite3_bind_null(st, i + 1); break;
+        case 'b': rc = sqlite3_bind_blob(st, i + 1, a->s, (int)a->n, SQLITE_TRANSIENT); break;
+        default:  rc = sqlite3_bind_null(st, i + 1); break;
+        }
+    }
+    if (rc != SQLITE_OK) log_db_error(db, sqlite3_sql(st));
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
+static void release(sqlite3_stmt *st, bool owned)
+{
+    if (owned) {
+        sqlite3_finalize(st);
+        return;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+/* ------------------------------------------------------------ connections */
+
+int db_open(const char *path, struct db **out)
+{
+    struct db *db = xcalloc(1, sizeof *db);
+    if (strcmp(path, ":memory:")) mkdir_parents(path);
+    int rc = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        log_error("cannot open database %s: %s", path, db->h ? sqlite3_errmsg(db->h) : "out of memory");
+        sqlite3_close(db->h);
+        free(db);
+        return -1;
+    }
+    sqlite3_busy_timeout(db->h, 10000);   /* first: everything after may need to wait */
+    sqlite3_extended_result_codes(db->h, 1);
+    char *err = NULL;
+    rc = sqlite3_exec(db->h, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                             "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000;", NULL, NULL, &err);
+    if (rc != SQLITE_OK) {
+        log_error("cannot configure database %s: %s", path, err ? err : "?");
+        sqlite3_free(err);
+        sqlite3_close(db->h);
+        free(db);
+        return -1;
+    }
+    *out = db;
+    return 0;
+}
+
+void db_close(struct db *db)
+{
+    if (!db) return;
+    if (db->depth) db_rollback(db);
+    for (int i = 0; i < STMT_CACHE; i++) {
+        if (!db->cache[i].sql) continue;
+        sqlite3_finalize(db->cache[i].st);
+        free(db->cache[i].sql);
+    }
+    sqlite3_close(db->h);
+    free(db);
+}
+
+static void unregister(struct db *db)
+{
+    pthread_mutex_lock(&registry_lock);
+    for (struct db **p = &registry; *p; p = &(*p)->next_open) {
+        if (*p == db) {
+            *p = db->next_open;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&registry_lock);
+}
+
+static void thread_destructor(void *p)
+{
+    unregister(p);
+    db_close(p);
+}
+
+static void make_key(void)
+{
+    pthread_key_create(&thread_key, thread_destructor);
+}
+
+struct db *db_thread(void)
+{
+    if (thread_db) return thread_db;
+    pthread_once(&key_once, make_key);
+    struct db *db;
+    if (db_open(cfg.db, &db) < 0) return NULL;
+    pthread_setspecific(thread_key, db);
+    pthread_mutex_lock(&registry_lock);
+    db->next_open = registry;
+    registry = db;
+    pthread_mutex_unlock(&registry_lock);
+    thread_db = db;
+    return db;
+}
+
+void db_thread_close(void)
+{
+    if (!thread_db) return;
+    pthread_setspecific(thread_key, NULL);
+    unregister(thread_db);
+    db_close(thread_db);
+    thread_db = NULL;
+}
+
+/* Shutdown only, after every other thread has stopped. */
+void db_close_all(void)
+{
+    db_thread_close();
+    pthread_mutex_lock(&registry_lock);
+    struct db *list = registry;
+    registry = NULL;
+    pthread_mutex_unlock(&registry_lock);
+    for (struct db *next; list; list = next) {
+        next = list->next_open;
+        db_close(list);
+    }
+}
+
+/* ----------------------------------------------------------- transactions */
+
+int db_begin(struct db *db)
+{
+    if (db->depth++) return 0;
+    pthread_mutex_lock(&write_lock);
+    db->holds_write_lock = true;
+    db->rollback_only = false;
+    if (sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        log_db_error(db, "BEGIN IMMEDIATE");
+        db->depth = 0;
+        db->holds_write_lock = false;
+        pthread_mutex_unlock(&write_lock);
+        return -1;
+    }
+    return 0;
+}
+
+static void end_tx(struct db *db)
+{
+    db->depth = 0;
+    db->rollback_only = false;
+    if (db->holds_write_lock) {
+        db->holds_write_lock = false;
+        pthread_mutex_unlock(&write_lock);
+    }
+}
+
+int db_commit(struct db *db)
+{
+    if (db->depth <= 0) return -1;
+    if (--db->depth) return 0;
+    if (db->rollback_only) {
+        sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+        end_tx(db);
+        return -1;
+    }
+    int rc = sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        log_db_error(db, "COMMIT");
+        sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+    }
+    end_tx(db);
+    if (rc == SQLITE_OK) events_kick();
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
+void db_rollback(struct db *db)
+{
+    if (db->depth <= 0) return;
+    if (--db->depth) {
+        db->rollback_only = true;
+        return;
+    }
+    if (!sqlite3_get_autocommit(db->h)) sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+    end_tx(db);
+}
+
+bool db_in_tx(struct db *db)
+{
+    return db->depth > 0;
+}
+
+/* ------------------------------------------------------------- statements */
+
+int db_query_(struct db *db, struct db_rows *rows, const char *sql, const struct db_arg *args)
+{
+    bool owned;
+    memset(rows, 0, sizeof *rows);
+    sqlite3_stmt *st = prepare(db, sql, &owned);
+    if (!st) return -1;
+    if (bind_args(db, st, args) < 0) {
+        release(st, owned);
+        return -1;
+    }
+    rows->db = db;
+    rows->stmt = st;
+    rows->owned = owned;
+    rows->last_rc = SQLITE_OK;
+    return 0;
+}
+
+bool db_step(struct db_rows *rows)
+{
+    if (!rows->stmt) return false;
+    uint64_t t0 = now_us();
+    int rc = sqlite3_step(rows->stmt);
+    metrics_db_time(now_us() - t0);
+    rows->last_rc = rc;
+    if (rc == SQLITE_ROW) return true;
+    /* constraint violations are expected answers (409s), not server errors */
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) log_debug("constraint: %s", sqlite3_errmsg(rows->db->h));
+    else if (rc != SQLITE_DONE) log_db_error(rows->db, sqlite3_sql(rows->stmt));
+    return false;
+}
+
+void db_rows_close(struct db_rows *rows)
+{
+    if (rows->stmt) release(rows->stmt, rows->owned);
+    rows->stmt = NULL;
+}
+
+int64_t db_col_int(struct db_rows *rows, int col) { return sqlite3_column_int64(rows->stmt, col); }
+double db_col_real(struct db_rows *rows, int col) { return sqlite3_column_double(rows->stmt, col); }
+bool db_col_null(struct db_rows *rows, int col) { return sqlite3_column_type(rows->stmt, col) == SQLITE_NULL; }
+
+const char *db_col_text(struct db_rows *rows, int col)
+{
+    return (const char *)sqlite3_column_text(rows->stmt, col);
+}
+
+const void *db_col_blob(struct db_rows *rows, int col, size_t *len)
+{
+    const void *p = sqlite3_column_blob(rows->stmt, col);
+    *len = (size_t)sqlite3_column_bytes(rows->stmt, col);
+    return p;
+}
+
+/* Runs a statement to completion. Returns rows changed, or -1. */
+int db_exec_(struct db *db, const char *sql, const struct db_arg *args)
+{
+    struct db_rows rows;
+    if (db_query_(db, &rows, sql, args) < 0) return -1;
+    while (db_step(&rows))
+        ;
+    int rc = rows.last_rc;
+    db_rows_close(&rows);
+    return rc == SQLITE_DONE ? sqlite3_changes(db->h) : -1;
+}
+
+int db_int_(struct db *db, int64_t *out, const char *sql, const struct db_arg *args)
+{
+    struct db_rows rows;
+    if (db_query_(db, &rows, sql, args) < 0) return -1;
+    int found = db_step(&rows);
+    if (found) *out = db_col_int(&rows, 0);
+    else if (rows.last_rc != SQLITE_DONE) found = -1;
+    db_rows_close(&rows);
+    return found;
+}
+
+char *db_text_(struct db *db, const char *sql, const struct db_arg *args)
+{
+    struct db_rows rows;
+    if (db_query_(db, &rows, sql, args) < 0) return NULL;
+    char *out = NULL;
+    if (db_step(&rows) && !db_col_null(&rows, 0)) out = xstrdup(db_col_text(&rows, 0));
+    db_rows_close(&rows);
+    return out;
+}
+
+static json_t *column_json(sqlite3_stmt *st, int col, const char *name)
+{
+    size_t n = strlen(name);
+    switch (sqlite3_column_type(st, col)) {
+    case SQLITE_NULL:
+        return json_null();
+    case SQLITE_INTEGER:
+        if (n > 6 && !strcmp(name + n - 6, "__bool")) return json_boolean(sqlite3_column_int64(st, col));
+        return json_integer(sqlite3_column_int64(st, col));
+    case SQLITE_FLOAT:
+        return json_real(sqlite3_column_double(st, col));
+    default: {
+        const char *text = (const char *)sqlite3_column_text(st, col);
+        if (n > 6 && !strcmp(name + n - 6, "__json")) {
+            json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
+            return j ? j : json_null();
+        }
+        return json_stringn(text, (size_t)sqlite3_column_bytes(st, col));
+    }
+    }
+}
+
+static json_t *row_json(sqlite3_stmt *st)
+{
+    json_t *o = json_object();
+    int cols = sqlite3_column_count(st);
+    for (int c = 0; c < cols; c++) {
+        const char *name = sqlite3_column_name(st, c);
+        size_t n = strlen(name);
+        json_t *v = column_json(st, c, name);
+        if (n > 6 && (!strcmp(name + n - 6, "__json") || !strcmp(name + n - 6, "__bool"))) {
+            char key[128];
+            snprintf(key, sizeof key, "%.*s", (int)(n - 6), name);
+            json_object_set_new(o, key, v);
+        } else {
+            json_object_set_new(o, name, v);
+        }
+    }
+    return o;
+}
+
+json_t *db_json_one_(struct db *db, const char *sql, const struct db_arg *args)
+{
+    struct db_rows rows;
+    if (db_query_(db, &rows, sql, args) < 0) return NULL;
+    json_t *o = db_step(&rows) ? row_json(rows.stmt) : NULL;
+    db_rows_close(&rows);
+    return o;
+}
+
+json_t *db_json_all_(struct db *db, const char *sql, const struct db_arg *args)
+{
+    struct db_rows rows;
+    if (db_query_(db, &rows, sql, args) < 0) return NULL;
+    json_t *a = json_array();
+    while (db_step(&rows)) json_array_append_new(a, row_json(rows.stmt));
+    int rc = rows.last_rc;
+    db_rows_close(&rows);
+    if (rc != SQLITE_DONE) {
+        json_decref(a);
+        return NULL;
+    }
+    return a;
+}
+
+/* Several statements separated by semicolons, no arguments (migrations). */
+int db_exec_script(struct db *db, const char *sql)
+{
+    char *err = NULL;
+    if (sqlite3_exec(db->h, sql, NULL, NULL, &err) == SQLITE_OK) return 0;
+    log_error("script failed: %s", err ? err : "?");
+    sqlite3_free(err);
+    return -1;
+}
+
+int64_t db_last_id(struct db *db) { return sqlite3_last_insert_rowid(db->h); }
+const char *db_errmsg(struct db *db) { return sqlite3_errmsg(db->h); }
+void *db_handle(struct db *db) { return db->h; }
+
+bool db_constraint_failed(struct db *db)
+{
+    return (sqlite3_errcode(db->h) & 0xff) == SQLITE_CONSTRAINT;
+}

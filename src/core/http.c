@@ -1,0 +1,507 @@
+/* http.c -- the whole HTTP layer: libmicrohttpd in epoll mode with one I/O
+ * thread per core, a worker pool for slow routes, and the request pipeline
+ *
+ *   CORS preflight -> route match (404/405) -> body limits, content type, JSON
+ *   (413/415/400) -> bearer token (401) -> rate limit (429) -> route permission
+ *   (403) -> idempotency key (replay/409) -> handler
+ *
+ * Apps never see libmicrohttpd types: they get a struct req and answer with
+ * reply_*(). Every response is one buffer (MHD sends headers and body with a
+ * single writev). Route matching and replies live in router.c. */
+#include "atrium.h"
+#include "internal.h"
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <sodium.h>
+
+/* Per-request state hung on MHD's connection-class pointer. */
+struct conn_state {
+    struct req r;
+    struct MHD_Connection *conn;
+    char *body;                 /* accumulated upload */
+    size_t body_len, body_cap;
+    bool too_large;
+    bool dispatched;            /* handler started (inline or on the pool) */
+    bool answered;              /* r.status/resp_* are final */
+    struct stream *stream;      /* ROUTE_STREAM: long-lived response */
+    struct MHD_Response *custom;  /* a handler-built MHD response (WebSocket upgrade) */
+    unsigned custom_status;
+    uint64_t started_us;
+    struct conn_state *next_job;
+};
+
+static struct MHD_Daemon *daemon_;
+static atomic_int in_flight;
+static atomic_bool stopping;
+
+/* ------------------------------------------------------------ worker pool */
+
+static pthread_t *workers;
+static int nworkers;
+static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t queue_cond = PTHREAD_COND_INITIALIZER;
+static struct conn_state *queue_head, *queue_tail;
+static bool queue_closed;
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void run_handler(struct conn_state *s);
+
+static void *worker_main(void *arg)
+{
+    for (;;) {
+        pthread_mutex_lock(&queue_lock);
+        while (!queue_head && !queue_closed) pthread_cond_wait(&queue_cond, &queue_lock);
+        struct conn_state *s = queue_head;
+        if (s) {
+            queue_head = s->next_job;
+            if (!queue_head) queue_tail = NULL;
+        }
+        pthread_mutex_unlock(&queue_lock);
+        if (!s) break;
+        run_handler(s);
+        MHD_resume_connection(s->conn);
+    }
+    db_thread_close();
+    return NULL;
+}
+
+static void enqueue(struct conn_state *s)
+{
+    pthread_mutex_lock(&queue_lock);
+    s->next_job = NULL;
+    if (queue_tail) queue_tail->next_job = s;
+    else queue_head = s;
+    queue_tail = s;
+    pthread_cond_signal(&queue_cond);
+    pthread_mutex_unlock(&queue_lock);
+}
+
+/* ---------------------------------------------------------- request parts */
+
+const char *req_header(struct req *r, const char *name)
+{
+    struct conn_state *s = r->internal;
+    return s ? MHD_lookup_connection_value(s->conn, MHD_HEADER_KIND, name) : NULL;
+}
+
+const char *req_query(struct req *r, const char *name)
+{
+    struct conn_state *s = r->internal;
+    return s ? MHD_lookup_connection_value(s->conn, MHD_GET_ARGUMENT_KIND, name) : NULL;
+}
+
+static const char *client_ip(struct req *r, struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char buf[INET6_ADDRSTRLEN] = "unknown";
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, sizeof buf);
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, sizeof buf);
+    }
+    return pool_strdup(r->pool, buf);
+}
+
+/* Echo the client's X-Request-Id when it is sane, else make one. */
+static const char *request_id(struct req *r)
+{
+    const char *given = req_header(r, "X-Request-Id");
+    if (given) {
+        size_t n = strlen(given);
+        bool ok = n > 0 && n <= 64;
+        for (size_t i = 0; ok && i < n; i++)
+            ok = (given[i] >= 'a' && given[i] <= 'z') || (given[i] >= 'A' && given[i] <= 'Z') ||
+                 (given[i] >= '0' && given[i] <= '9') || given[i] == '-' || given[i] == '_' || given[i] == '.';
+        if (ok) return pool_strdup(r->pool, given);
+    }
+    unsigned char raw[8];
+    char *hex = pool_alloc(r->pool, 17);
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2hex(hex, 17, raw, sizeof raw);
+    return hex;
+}
+
+static int method_of(const char *m)
+{
+    static const struct { const char *name; int bit; } map[] = {
+        {"GET", HTTP_GET}, {"POST", HTTP_POST}, {"PUT", HTTP_PUT}, {"PATCH", HTTP_PATCH},
+        {"DELETE", HTTP_DELETE}, {"OPTIONS", HTTP_OPTIONS}, {"HEAD", HTTP_HEAD},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (!strcmp(m, map[i].name)) return map[i].bit;
+    return 0;
+}
+
+/* ------------------------------------------------------------- responses */
+
+static bool origin_allowed(const char *origin)
+{
+    if (!origin || !cfg.cors_origins) return false;
+    size_t n = strlen(origin);
+    for (const char *p = cfg.cors_origins; *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        while (len && *p == ' ') p++, len--;
+        if ((len == n && !strncmp(p, origin, n)) || (len == 1 && *p == '*')) return true;
+        if (!end) break;
+        p = end + 1;
+    }
+    return false;
+}
+
+static void add_common_headers(struct conn_state *s, struct MHD_Response *resp)
+{
+    struct req *r = &s->r;
+    MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    const char *origin = req_header(r, "Origin");
+    if (origin_allowed(origin)) {
+        MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin);
+        MHD_add_response_header(resp, "Vary", "Origin");
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(r->resp_headers, key, v) MHD_add_response_header(resp, key, json_string_value(v));
+}
+
+static enum MHD_Result queue_answer(struct conn_state *s)
+{
+    struct req *r = &s->r;
+    if (!r->status) reply_error(r, 500, "internal", "internal error");
+    struct MHD_Response *resp = MHD_create_response_from_buffer(r->resp_len, r->resp_body, MHD_RESPMEM_MUST_FREE);
+    r->resp_body = NULL;        /* MHD owns it now */
+    MHD_add_response_header(resp, "Content-Type", r->resp_type ? r->resp_type : "application/json; charset=utf-8");
+    add_common_headers(s, resp);
+    if (r->status == 413 || stopping) MHD_add_response_header(resp, "Connection", "close");
+    enum MHD_Result ret = MHD_queue_response(s->conn, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* ------------------------------------------------------------- pipeline */
+
+/* Runs the handler with idempotency around it; on the worker pool or inline. */
+static void run_handler(struct conn_state *s)
+{
+    struct req *r = &s->r;
+    r->db = db_thread();
+    if (!r->db) {
+        reply_error(r, 503, "unavailable", "database unavailable");
+    } else if (!(r->route->flags & ROUTE_IDEMPOTENT) || idem_begin(r) == 0) {
+        r->route->fn(r);
+        if (r->route->flags & ROUTE_IDEMPOTENT) idem_end(r);
+        if (r->db && db_in_tx(r->db)) {     /* a handler forgot to end its transaction */
+            log_error("handler %s %s left a transaction open", r->route->method, r->route->pattern);
+            db_rollback(r->db);
+        }
+    }
+    s->answered = s->stream == NULL && s->custom == NULL;
+}
+
+static int check_body(struct conn_state *s)
+{
+    struct req *r = &s->r;
+    if (s->too_large) {
+        reply_error(r, 413, "payload_too_large", "body is larger than %zu bytes", cfg.max_body);
+        return -1;
+    }
+    r->raw_body = s->body ? s->body : "";
+    r->raw_len = s->body_len;
+    if (!s->body_len || (r->route->flags & ROUTE_RAW_BODY)) return 0;
+    const char *ctype = req_header(r, "Content-Type");
+    if (!ctype || strncasecmp(ctype, "application/json", 16) || (ctype[16] && ctype[16] != ';' && ctype[16] != ' ')) {
+        reply_error(r, 415, "unsupported_media_type", "Content-Type must be application/json");
+        return -1;
+    }
+    json_error_t err;
+    r->body = json_loadb(s->body, s->body_len, JSON_REJECT_DUPLICATES, &err);
+    if (!r->body) {
+        reply_error(r, 400, "invalid_json", "body is not valid JSON: %s (line %d)", err.text, err.line);
+        return -1;
+    }
+    if (!json_is_object(r->body)) {
+        reply_error(r, 400, "invalid_json", "body must be a JSON object");
+        return -1;
+    }
+    return 0;
+}
+
+static int check_auth(struct conn_state *s)
+{
+    struct req *r = &s->r;
+    const char *authz = req_header(r, "Authorization");
+    const char *accept = req_header(r, "Accept-Language");
+    r->lang = accept && !strncasecmp(accept, "es", 2) ? "es" : "en";
+    if (authz && !strncasecmp(authz, "Bearer ", 7)) {
+        r->db = db_thread();
+        if (!r->db) {
+            reply_error(r, 503, "unavailable", "database unavailable");
+            return -1;
+        }
+        if (auth_authenticate(r, authz + 7) == 0) {
+            r->lang = r->user.language[0] ? r->user.language : r->lang;
+        } else if (r->route->perm != PERM_PUBLIC) {
+            metrics_count("auth_failures", "invalid_token", 1);
+            reply_error(r, 401, "invalid_token", "access token is invalid or expired");
+            return -1;
+        }
+    }
+    if (r->route->perm != PERM_PUBLIC && !r->user.id) {
+        reply_error(r, 401, "unauthorized", "authentication required");
+        return -1;
+    }
+    return 0;
+}
+
+static int check_rate(struct conn_state *s)
+{
+    struct req *r = &s->r;
+    if (r->route->flags & ROUTE_NO_RATELIMIT) return 0;
+    char key[96];
+    int retry = 0;
+    if (r->user.id) snprintf(key, sizeof key, "user:%lld", (long long)r->user.id);
+    else snprintf(key, sizeof key, "ip:%s", r->client_ip);
+    if (ratelimit_take(key, r->user.id ? &cfg.rate_user : &cfg.rate_anon, &retry)) return 0;
+    char secs[16];
+    snprintf(secs, sizeof secs, "%d", retry);
+    reply_header(r, "Retry-After", secs);
+    reply_error(r, 429, "rate_limited", "too many requests, retry in %d s", retry);
+    metrics_count("rate_limited", r->user.id ? "user" : "ip", 1);
+    return -1;
+}
+
+static int check_permission(struct conn_state *s)
+{
+    struct req *r = &s->r;
+    const char *perm = r->route->perm;
+    if (perm == PERM_PUBLIC || !strcmp(perm, PERM_USER)) return 0;
+    return rbac_require(r, perm, NULL, 0);
+}
+
+/* Everything before the handler; on a refusal the reply is already set. */
+static void dispatch(struct conn_state *s)
+{
+    struct req *r = &s->r;
+    s->dispatched = true;
+    if (router_match(r) < 0 || check_body(s) < 0 || check_auth(s) < 0 || check_rate(s) < 0 ||
+        check_permission(s) < 0) {
+        s->answered = true;
+        return;
+    }
+    if (r->route->flags & (ROUTE_SLOW | ROUTE_IDEMPOTENT)) {
+        MHD_suspend_connection(s->conn);
+        enqueue(s);
+        return;
+    }
+    run_handler(s);
+}
+
+static void cors_preflight(struct conn_state *s)
+{
+    struct req *r = &s->r;
+    const char *origin = req_header(r, "Origin");
+    if (!origin_allowed(origin)) {
+        reply_error(r, 403, "cors_forbidden", "origin not allowed");
+        return;
+    }
+    reply_header(r, "Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS");
+    reply_header(r, "Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key, X-Request-Id");
+    reply_header(r, "Access-Control-Max-Age", "600");
+    reply_raw(r, 204, "text/plain", "", 0);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+    struct conn_state *s = *con_cls;
+    if (!s) {
+        s = xcalloc(1, sizeof *s);
+        s->conn = conn;
+        s->started_us = now_us();
+        s->r.pool = pool_new();
+        s->r.internal = s;
+        s->r.path = pool_strdup(s->r.pool, url);
+        s->r.method = method_of(method);
+        s->r.route_index = -1;
+        s->r.request_id = request_id(&s->r);
+        s->r.client_ip = client_ip(&s->r, conn);
+        s->r.lang = "en";
+        *con_cls = s;
+        atomic_fetch_add(&in_flight, 1);
+        const char *len = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        if (len && strtoull(len, NULL, 10) > cfg.max_body) s->too_large = true;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!s->too_large && s->body_len + *upload_size > cfg.max_body) s->too_large = true;
+        if (!s->too_large) {
+            if (s->body_len + *upload_size + 1 > s->body_cap) {
+                s->body_cap = (s->body_len + *upload_size + 1) * 2;
+                s->body = xrealloc(s->body, s->body_cap);
+            }
+            memcpy(s->body + s->body_len, upload, *upload_size);
+            s->body_len += *upload_size;
+            s->body[s->body_len] = 0;
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (s->stream) return stream_queue(s->stream, conn, s);
+    if (!s->dispatched) {
+        if (s->r.method == HTTP_OPTIONS) {
+            s->dispatched = s->answered = true;
+            cors_preflight(s);
+        } else {
+            dispatch(s);
+        }
+    }
+    if (s->stream) return stream_queue(s->stream, conn, s);
+    if (s->custom) {
+        enum MHD_Result ret = MHD_queue_response(conn, s->custom_status, s->custom);
+        MHD_destroy_response(s->custom);
+        s->custom = NULL;
+        return ret;
+    }
+    if (!s->answered) return MHD_YES;      /* suspended on the worker pool */
+    return queue_answer(s);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    struct conn_state *s = *con_cls;
+    if (!s) return;
+    struct req *r = &s->r;
+    uint64_t dur = now_us() - s->started_us;
+    metrics_request(r->route_index < 0 ? router_count() : (size_t)r->route_index, r->status, dur);
+    if (cfg.log_level <= LOG_INFO) {
+        log_json(LOG_INFO, json_pack("{s:s, s:I, s:s, s:s, s:i, s:I}", "request_id", r->request_id,
+                                     "user_id", (json_int_t)r->user.id, "route",
+                                     r->route ? r->route->pattern : "unmatched", "path", r->path,
+                                     "status", r->status, "duration_us", (json_int_t)dur),
+                 "%s %s", r->route ? r->route->method : "-", r->path);
+    }
+    rbac_release(r);
+    json_decref(r->body);
+    json_decref(r->resp_headers);
+    free(r->resp_body);
+    free(s->body);
+    pool_free(r->pool);
+    free(s);
+    *con_cls = NULL;
+    atomic_fetch_sub(&in_flight, 1);
+}
+
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+int http_start(void)
+{
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)cfg.listen_port)};
+    if (inet_pton(AF_INET, strcmp(cfg.listen_host, "localhost") ? cfg.listen_host : "127.0.0.1", &addr.sin_addr) != 1) {
+        log_error("ATRIUM_LISTEN host must be an IPv4 address: %s", cfg.listen_host);
+        return -1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit();
+    atomic_store(&stopping, false);
+    router_freeze();
+    queue_closed = false;
+    nworkers = cfg.workers;
+    workers = xcalloc((size_t)nworkers, sizeof *workers);
+    for (int i = 0; i < nworkers; i++) pthread_create(&workers[i], NULL, worker_main, NULL);
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE |
+                     MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+    daemon_ = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
+                               MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                               MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg.io_threads,
+                               MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+                               MHD_OPTION_CONNECTION_LIMIT, (unsigned)20000,
+                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
+                               MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+                               MHD_OPTION_END);
+    if (!daemon_) {
+        log_error("cannot listen on %s:%d", cfg.listen_host, cfg.listen_port);
+        http_stop();
+        return -1;
+    }
+    return 0;
+}
+
+int http_port(void)
+{
+    const union MHD_DaemonInfo *info = daemon_ ? MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT) : NULL;
+    return info ? info->port : -1;
+}
+
+/* Stop accepting, let in-flight requests finish (bounded: 10 s), end streams,
+ * then stop the I/O threads and the worker pool. */
+void http_stop(void)
+{
+    atomic_store(&stopping, true);
+    if (daemon_) {
+        MHD_socket listen_fd = MHD_quiesce_daemon(daemon_);
+        if (listen_fd != MHD_INVALID_SOCKET) close(listen_fd);
+        streams_close_all();
+        for (int i = 0; i < 1000 && atomic_load(&in_flight) > 0; i++) usleep(10000);
+        if (atomic_load(&in_flight) > 0) log_warn("stopping with %d requests still open", atomic_load(&in_flight));
+    }
+    pthread_mutex_lock(&queue_lock);
+    queue_closed = true;
+    pthread_cond_broadcast(&queue_cond);
+    pthread_mutex_unlock(&queue_lock);
+    for (int i = 0; i < nworkers; i++) pthread_join(workers[i], NULL);
+    free(workers);
+    workers = NULL;
+    nworkers = 0;
+    if (daemon_) MHD_stop_daemon(daemon_);
+    daemon_ = NULL;
+}
+
+struct MHD_Connection *http_connection(struct req *r)
+{
+    return ((struct conn_state *)r->internal)->conn;
+}
+
+void http_set_stream(struct req *r, struct stream *st)
+{
+    ((struct conn_state *)r->internal)->stream = st;
+}
+
+void http_set_response(struct req *r, unsigned status, struct MHD_Response *resp)
+{
+    struct conn_state *s = r->internal;
+    s->custom = resp;
+    s->custom_status = status;
+    r->status = (int)status;
+}
+
+bool http_stopping(void)
+{
+    return atomic_load(&stopping);
+}

@@ -1,0 +1,92 @@
+/* internal.h -- functions shared between core modules only; apps never include
+ * this (their whole view of the core is atrium.h). */
+#ifndef ATRIUM_INTERNAL_H
+#define ATRIUM_INTERNAL_H
+#include "atrium.h"
+
+struct MHD_Connection;
+struct conn_state;
+struct stream;
+
+/* router.c */
+int router_match(struct req *r);          /* sets r->route/params; replies 404/405 */
+size_t router_count(void);                /* registered routes (index n = unmatched) */
+void router_freeze(void);                 /* after registration: compile patterns, init metrics */
+void router_reset(void);                  /* tests: forget every route */
+
+/* http.c / stream.c */
+int stream_queue(struct stream *st, struct MHD_Connection *conn, struct conn_state *s);
+void streams_close_all(void);
+bool http_stopping(void);
+
+/* auth/session.c: resolve a bearer token into r->user; -1 when invalid. */
+int auth_authenticate(struct req *r, const char *token);
+
+/* session.c: token pairs. Inside the caller's transaction.
+ * session_issue: family_id 0 starts a new family. Returns the JSON
+ * {access_token, refresh_token, token_type, expires_in}.
+ * session_refresh: 0 ok, -1 unknown/expired token, -2 reuse of a spent token
+ * (the family is revoked before returning). */
+json_t *session_issue(struct db *db, int64_t user_id, int64_t family_id);
+int session_refresh(struct db *db, const char *refresh_token, json_t **pair, int64_t *user_id);
+int session_revoke_family(struct db *db, int64_t family_id, const char *reason);
+int session_revoke_user(struct db *db, int64_t user_id, const char *reason);
+int64_t session_family_of(struct db *db, int64_t token_id);
+struct MHD_Connection *http_connection(struct req *r);
+void http_set_stream(struct req *r, struct stream *st);
+struct MHD_Response;
+/* Queue a handler-built response instead of r's buffer (WebSocket upgrade);
+ * the connection takes ownership of resp. */
+void http_set_response(struct req *r, unsigned status, struct MHD_Response *resp);
+
+/* rbac.c: free the per-request permission cache. */
+void rbac_release(struct req *r);
+
+/* idempotency.c: around handlers of ROUTE_IDEMPOTENT routes (worker pool).
+ * idem_begin returns 0 to run the handler, 1 when it already replied (replay,
+ * 409 key reuse, 400 bad key); idem_end stores the answer and releases the key. */
+int idem_begin(struct req *r);
+void idem_end(struct req *r);
+int idem_expire(struct db *db);          /* delete keys older than 24 h */
+/* Core route handlers (table in core.c). */
+void health_live(struct req *r);            /* health.c */
+void health_ready(struct req *r);
+void health_detailed(struct req *r);
+void metrics_endpoint(struct req *r);
+void auth_register(struct req *r);          /* auth.c */
+void auth_login(struct req *r);
+void auth_refresh(struct req *r);
+void auth_logout(struct req *r);
+void me_get(struct req *r);
+void me_language(struct req *r);
+void auth_totp_setup(struct req *r);        /* totp.c */
+void auth_totp_enable(struct req *r);
+void auth_totp_disable(struct req *r);
+/* totp.c, for login: 0 when code is a valid unused TOTP code or recovery code
+ * of user_id (inside the caller's transaction: marks it used); -1 otherwise. */
+int totp_check_login(struct db *db, int64_t user_id, const char *code);
+void admin_users_list(struct req *r);       /* admin.c */
+void admin_users_create(struct req *r);
+void admin_users_get(struct req *r);
+void admin_users_patch(struct req *r);
+void admin_roles_add(struct req *r);
+void admin_roles_remove(struct req *r);
+void admin_permissions_set(struct req *r);
+void admin_jobs_list(struct req *r);        /* jobs.c */
+void audit_list(struct req *r);             /* audit.c */
+void notifications_list(struct req *r);     /* notify.c */
+void notifications_read(struct req *r);
+void realtime_sse(struct req *r);           /* realtime.c */
+void realtime_ws(struct req *r);
+
+/* Core jobs (health.c). */
+int core_cleanup_job(struct db *db, char **result);   /* expired tokens and idempotency keys */
+int core_backup_job(struct db *db, char **result);    /* nightly backup */
+
+/* Lifecycles called by serve (main.c). */
+int events_start(void);                     /* events.c: outbox dispatcher thread */
+void events_stop(void);
+int64_t events_backlog(struct db *db);
+int realtime_init(void);                    /* realtime.c: hub, heartbeats, WS loop */
+void realtime_cleanup(void);
+#endif

@@ -1,0 +1,123 @@
+/* migrate.c -- schema migrations embedded in the binary.
+ *
+ * Each app (and the core, as app "core") keeps NNN_name.sql files in its
+ * migrations folder; they are compiled in (embed.h), applied in order, each in
+ * its own transaction together with its schema_migrations row, so a crash
+ * never leaves a half-applied migration recorded as done. Called by `atrium
+ * migrate`, `atrium serve` at start, and tests. */
+#include "atrium.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define CORE_MIGRATIONS "src/core/migrations/"
+
+static const char *bootstrap =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " app TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL,"
+    " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),"
+    " PRIMARY KEY (app, version))";
+
+const struct embedded_file *embed_find(const char *path)
+{
+    for (const struct embedded_file *f = embedded_files; f->path; f++)
+        if (!strcmp(f->path, path)) return f;
+    return NULL;
+}
+
+/* Calls fn for each migration file under dir in order; stops on nonzero. */
+static int each_migration(const char *dir, int (*fn)(const struct embedded_file *, int version,
+                                                     const char *name, void *), void *arg)
+{
+    size_t n = strlen(dir);
+    for (const struct embedded_file *f = embedded_files; f->path; f++) {
+        if (strncmp(f->path, dir, n) || strchr(f->path + n, '/')) continue;
+        const char *base = f->path + n;
+        size_t blen = strlen(base);
+        if (blen < 5 || strcmp(base + blen - 4, ".sql")) continue;
+        int rc = fn(f, atoi(base), base, arg);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+struct apply_ctx {
+    struct db *db;
+    const char *app;
+    int applied;
+    bool dry;                   /* only count what is missing */
+};
+
+static int apply_one(const struct embedded_file *f, int version, const char *name, void *arg)
+{
+    struct apply_ctx *c = arg;
+    int64_t found = 0;
+    if (db_int(c->db, &found, "SELECT 1 FROM schema_migrations WHERE app = $1 AND version = $2",
+               DB_S(c->app), DB_I(version)) < 0)
+        return -1;
+    if (found) return 0;
+    c->applied++;
+    if (c->dry) return 0;
+    if (db_begin(c->db) < 0) return -1;
+    if (db_exec_script(c->db, (const char *)f->data) < 0 ||
+        db_exec(c->db, "INSERT INTO schema_migrations (app, version, name) VALUES ($1, $2, $3)",
+                DB_S(c->app), DB_I(version), DB_S(name)) < 0) {
+        log_error("migration %s/%s failed", c->app, name);
+        db_rollback(c->db);
+        return -1;
+    }
+    if (db_commit(c->db) < 0) return -1;
+    log_info("applied migration %s/%s", c->app, name);
+    return 0;
+}
+
+static int run_dir(struct db *db, const char *app, const char *dir, bool dry)
+{
+    if (db_exec_script(db, bootstrap) < 0) return -1;
+    struct apply_ctx c = {.db = db, .app = app, .dry = dry};
+    if (each_migration(dir, apply_one, &c)) return -1;
+    return c.applied;
+}
+
+int migrate_dir(struct db *db, const char *app, const char *dir)
+{
+    return run_dir(db, app, dir, false);
+}
+
+static int run_all(struct db *db, bool dry)
+{
+    int total = run_dir(db, "core", CORE_MIGRATIONS, dry);
+    if (total < 0) return -1;
+    for (const struct app *const *a = atrium_apps; *a; a++) {
+        if (!(*a)->migrations_dir || !config_app_enabled((*a)->name)) continue;
+        int n = run_dir(db, (*a)->name, (*a)->migrations_dir, dry);
+        if (n < 0) return -1;
+        total += n;
+    }
+    return total;
+}
+
+int migrate_all(struct db *db)
+{
+    return run_all(db, false);
+}
+
+bool migrate_current(struct db *db)
+{
+    return run_all(db, true) == 0;
+}
+
+struct known_ctx { int version; };
+
+static int match_version(const struct embedded_file *f, int version, const char *name, void *arg)
+{
+    return version == ((struct known_ctx *)arg)->version;
+}
+
+bool migrate_known(const char *app, int version)
+{
+    const char *dir = NULL;
+    if (!strcmp(app, "core")) dir = CORE_MIGRATIONS;
+    else if (app_find(app)) dir = app_find(app)->migrations_dir;
+    struct known_ctx c = {version};
+    return dir && each_migration(dir, match_version, &c) == 1;
+}

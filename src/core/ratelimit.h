@@ -1,0 +1,21 @@
+/* ratelimit.h -- in-memory token buckets (ratelimit.c).
+ *
+ * Keys are strings ("ip:1.2.3.4", "user:42", "login-ip:1.2.3.4",
+ * "login-user:bob"). Buckets live in a sharded hash table, one mutex per shard,
+ * so concurrent requests on different keys do not contend. Idle buckets that
+ * have refilled completely are swept lazily. */
+#ifndef ATRIUM_RATELIMIT_H
+#define ATRIUM_RATELIMIT_H
+#include <stdbool.h>
+
+struct rate;
+void ratelimit_init(void);
+void ratelimit_cleanup(void);
+/* Take one token from `key`'s bucket. Returns true when allowed; when refused
+ * sets *retry_after_s (>= 1) to the whole seconds until a token is available
+ * (retry_after_s may be NULL). A new bucket starts full; rate->capacity <= 0
+ * (or rate NULL) means unlimited. Safe before ratelimit_init(). */
+bool ratelimit_take(const char *key, const struct rate *rate, int *retry_after_s);
+/* Forget every bucket (tests, config reload). */
+void ratelimit_reset(void);
+#endif

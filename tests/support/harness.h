@@ -1,0 +1,60 @@
+/* harness.h -- in-process API tests: start the real server on an ephemeral
+ * port against a fresh database in a temp dir, speak HTTP to it with libcurl,
+ * make users with roles, and run authorization matrices.
+ *
+ * Criterion runs every test in its own process, so each test gets its own
+ * server and database: call srv_start() first (or use the HARNESS_SUITE
+ * fixture) and srv_stop() at the end. */
+#ifndef ATRIUM_HARNESS_H
+#define ATRIUM_HARNESS_H
+#include <criterion/criterion.h>
+#include "atrium.h"
+#include "internal.h"
+
+struct resp {
+    int status;
+    json_t *json;               /* parsed body, or NULL when not JSON */
+    char *body;
+    size_t len;
+    char *headers;              /* raw response header block */
+};
+
+/* Environment defaults for tests (only where the test did not set them):
+ * generous rate limits, cheap argon2id, jobs off, a temp database. */
+void srv_start(void);
+void srv_stop(void);
+int srv_port(void);
+const char *srv_dir(void);       /* the temp dir holding the database */
+
+/* One request. body may be NULL; headers is a NULL-terminated list of
+ * "Name: value" strings or NULL. Content-Type defaults to application/json. */
+struct resp *api(const char *method, const char *path, const char *token, const char *body);
+struct resp *api_h(const char *method, const char *path, const char *token, const char *body,
+                   const char *const *headers);
+const char *resp_header(struct resp *r, const char *name);   /* pointer into a static copy */
+const char *resp_error_code(struct resp *r);                 /* error.code or "" */
+void resp_free(struct resp *r);
+
+struct db *test_db(void);        /* the test thread's connection */
+#define TEST_PASSWORD "Correct-Horse-42"
+/* Create a user (password TEST_PASSWORD) and, when app != NULL, give it a role. */
+int64_t test_user(const char *username, const char *app, const char *role, const char *scope_type, int64_t scope_id);
+int64_t test_user_id(const char *username);
+/* An access token for the user, issued directly (no argon2 round trip). */
+char *test_token(const char *username);
+int64_t test_count(const char *sql);   /* SELECT COUNT(*)... on the test db */
+
+/* Authorization matrix: each row is a call as a user (NULL = anonymous) and
+ * the status it must get. Every mismatch is reported, not just the first. */
+struct authz_case {
+    const char *method;
+    const char *path;
+    const char *as;              /* username made with test_user(), or NULL */
+    int expect;
+    const char *body;            /* NULL: "{}" for POST/PATCH/PUT */
+};
+void authz_run(const struct authz_case *cases);
+
+/* Run fn on n threads at once (released together); returns after all end. */
+void run_concurrently(int n, void (*fn)(int i, void *arg), void *arg);
+#endif
