@@ -4,12 +4,12 @@
 
 BUILD   ?= build
 SAN     ?=
-PKGS    := libmicrohttpd jansson sqlite3 libsodium liboath libqrencode libpng zlib libcurl
+PKGS    := libmicrohttpd jansson sqlite3 libsodium liboath libqrencode libpng zlib libcurl nettle
 # Apps compiled in: one folder under src/apps each, one build switch each.
 APPS    ?= $(notdir $(patsubst %/,%,$(wildcard src/apps/*/)))
 
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-format-truncation -Wshadow -Werror=implicit-function-declaration \
+CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-format-truncation -Wno-missing-field-initializers -Wshadow -Werror=implicit-function-declaration \
            -Werror=incompatible-pointer-types -D_GNU_SOURCE -Isrc -Isrc/core -I$(BUILD)/gen \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(foreach a,$(APPS),-DATRIUM_APP_$(shell echo $(a) | tr a-z A-Z))
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lwslay -lpthread -lm
@@ -49,14 +49,16 @@ $(BUILD)/obj/gen/embedded.o: $(BUILD)/gen/embedded.c
 
 $(BUILD)/libatrium.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 $(BUILD)/atrium: $(BUILD)/obj/src/main.o $(BUILD)/libatrium.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LINK    $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c $(SUPPORT) $(BUILD)/libatrium.a $(wildcard tests/support/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(SUPPORT) $(BUILD)/libatrium.a $(LDLIBS) -lcriterion
+	@echo "  TEST    $@"
+	@$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(SUPPORT) $(BUILD)/libatrium.a $(LDLIBS) -lcriterion
 
 test: | setup
 test: $(BUILD)/atrium $(TEST_BIN)

@@ -35,9 +35,6 @@
 #include <sqlite3.h>
 #include <zlib.h>
 
-/* Implemented in migrate.c: true when this binary ships migration `version` of `app`. */
-extern bool migrate_known(const char *app, int version);
-
 #define STEP_PAGES 256
 #define CHUNK (256 * 1024)
 #define NSUFFIX 4
@@ -208,8 +205,8 @@ int backup_create(const char *db_path, const char *dir, int keep_days, backup_pr
             continue;
         }
         if (s != SQLITE_OK) FAIL("backup: %s", sqlite3_errstr(s));
-        if (progress)
-            progress(sqlite3_backup_pagecount(bk) - sqlite3_backup_remaining(bk), sqlite3_backup_pagecount(bk));
+        total = sqlite3_backup_pagecount(bk);
+        if (progress) progress(total - sqlite3_backup_remaining(bk), total);
     }
     total = sqlite3_backup_pagecount(bk);
     if (progress) progress(total, total);
@@ -231,7 +228,8 @@ int backup_create(const char *db_path, const char *dir, int keep_days, backup_pr
         free(gz);
         gz = i ? xasprintf("%s/atrium-%s-%d.db.gz", dir, stamp, i)
                : xasprintf("%s/atrium-%s.db.gz", dir, stamp);
-        if ((fd = open(gz, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0 && (errno != EEXIST || i > 1000))
+        fd = open(gz, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0 && (errno != EEXIST || i > 1000))
             FAIL("%s: %s", gz, strerror(errno));
     }
     gz_made = true;
@@ -369,7 +367,8 @@ out:
     return rc;
 }
 
-int backup_restore(const char *file, const char *db_path, backup_progress_fn progress, char *err, size_t errlen)
+int backup_restore(const char *file, const char *db_path, backup_progress_fn progress,
+                   char *err, size_t errlen)
 {
     char *sum = xasprintf("%s.sha256", file), *tmp = xasprintf("%s.restore-tmp", db_path), want[65], got[65];
     sqlite3 *db = NULL;

@@ -16,11 +16,18 @@
 #define ATRIUM_BACKUP_H
 #include <stddef.h>
 
-/* progress: called with (done, total) pages; may be NULL. */
+/* progress: called with (done, total) pages; may be NULL. backup_create reports
+ * the copy after each 256-page step, then the compression starting again from 0;
+ * backup_restore reports the decompression. */
 typedef void (*backup_progress_fn)(int done, int total);
 
 /* Writes the path of the created file into out (size outlen). Returns 0 or -1
- * with a message in err. */
+ * with a message in err. DIR is created (mode 0700) if missing; when the name is
+ * taken, -1, -2 ... goes before ".db.gz". keep_days <= 0 disables pruning.
+ *
+ * backup_restore errors include "checksum file missing", "checksum mismatch" and
+ * "backup is from a newer schema (app X version N)"; on any error the current
+ * database is left untouched. */
 int backup_create(const char *db_path, const char *dir, int keep_days, backup_progress_fn progress,
                   char *out, size_t outlen, char *err, size_t errlen);
 int backup_restore(const char *file, const char *db_path, backup_progress_fn progress,

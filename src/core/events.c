@@ -1,10 +1,317 @@
-/* STUB: replaced wholesale by its owner. */
+/* events.c -- the transactional outbox and its dispatcher.
+ *
+ * A state change that others must hear about calls events_emit() inside its
+ * own transaction: the event row commits with the change or not at all. The
+ * dispatcher thread reads pending rows (dispatched_at IS NULL) in id order and
+ * hands each to every registered sink whose type_prefix matches; when all of
+ * them accept it the row is marked dispatched, otherwise attempts/last_error
+ * are bumped and it stays pending. Delivery is at-least-once (a sink that
+ * succeeded may see the event again when another one failed, or after a crash
+ * before the round was recorded); consumers deduplicate by event_id.
+ *
+ * Rounds are serialized inside the process (one dispatch mutex), so one
+ * process never hands the same event out twice concurrently. Fresh events go
+ * before retries, so a sink failing on some events cannot starve new ones;
+ * the dispatcher retries failed events at most once a second.
+ *
+ * The thread wakes on events_kick() (db_commit() calls it after every commit,
+ * on any thread: it only takes a mutex for a moment and never touches the
+ * database) and every second as a safety net. Before events_start() and after
+ * events_stop() a kick is a no-op. Sinks run outside any transaction; a sink
+ * that writes opens its own. */
 #include "atrium.h"
 #include "internal.h"
-int events_emit(struct db *db, const char *topic, const char *type, json_t *payload) { json_decref(payload); return 0; }
-void events_add_sink(const struct event_sink *sink) {}
-void events_kick(void) {}
-int events_dispatch_once(struct db *db) { return 0; }
-int events_start(void) { return 0; }
-void events_stop(void) {}
-int64_t events_backlog(struct db *db) { return 0; }
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SINKS   16
+#define BATCH       200
+#define RETRY_EVERY 1           /* seconds between retry rounds of the thread */
+
+static const struct event_sink *sinks[MAX_SINKS];
+static size_t nsinks;
+static pthread_mutex_t sinks_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static pthread_mutex_t round_lock = PTHREAD_MUTEX_INITIALIZER;   /* one round at a time */
+
+static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake_cond;                /* CLOCK_MONOTONIC, see cond_init() */
+static pthread_once_t cond_once = PTHREAD_ONCE_INIT;
+static pthread_t thread;
+static bool started, stop_requested, kicked;
+static int accepting;           /* atomic: kicks count only while the thread runs */
+
+struct pending {
+    int64_t id;
+    char *event_id, *topic, *type, *payload;
+    const char *error;          /* name of the first sink that failed, or NULL */
+};
+
+/* ------------------------------------------------------------------ emit */
+
+int events_emit(struct db *db, const char *topic, const char *type, json_t *payload)
+{
+    char event_id[37];
+    char *text = NULL;
+    int rc = -1;
+    if (!payload) payload = json_object();
+    if (!db_in_tx(db)) {
+        log_error("events_emit(%s) outside a transaction", type ? type : "?");
+        goto out;
+    }
+    if (!topic || !*topic || !type || !*type) {
+        log_error("events_emit without topic or type");
+        goto out;
+    }
+    text = json_dumps(payload, JSON_COMPACT | JSON_ENCODE_ANY);
+    uuid_v4(event_id);
+    rc = db_exec(db, "INSERT INTO outbox (event_id, topic, type, payload) VALUES ($1, $2, $3, $4)",
+                 DB_S(event_id), DB_S(topic), DB_S(type), DB_S(text ? text : "{}")) < 0 ? -1 : 0;
+out:
+    json_decref(payload);
+    free(text);
+    return rc;
+}
+
+/* ----------------------------------------------------------------- sinks */
+
+void events_add_sink(const struct event_sink *sink)
+{
+    if (!sink || !sink->deliver) return;
+    pthread_mutex_lock(&sinks_lock);
+    size_t i;
+    for (i = 0; i < nsinks && sinks[i] != sink; i++)
+        ;
+    if (i == nsinks) {
+        if (nsinks < MAX_SINKS) sinks[nsinks++] = sink;
+        else log_error("events: too many sinks, %s ignored", sink->name ? sink->name : "?");
+    }
+    pthread_mutex_unlock(&sinks_lock);
+}
+
+static size_t sinks_snapshot(const struct event_sink **out)
+{
+    pthread_mutex_lock(&sinks_lock);
+    size_t n = nsinks;
+    memcpy(out, sinks, n * sizeof *out);
+    pthread_mutex_unlock(&sinks_lock);
+    return n;
+}
+
+static bool matches(const struct event_sink *s, const char *type)
+{
+    return !s->type_prefix || !strncmp(type, s->type_prefix, strlen(s->type_prefix));
+}
+
+/* ---------------------------------------------------------------- rounds */
+
+static size_t load(struct db *db, struct pending *out, size_t max, bool retries)
+{
+    static const char *const sql[2] = {
+        "SELECT id, event_id, topic, type, payload FROM outbox WHERE dispatched_at IS NULL AND attempts = 0 "
+        "ORDER BY id LIMIT $1",
+        "SELECT id, event_id, topic, type, payload FROM outbox WHERE dispatched_at IS NULL AND attempts > 0 "
+        "ORDER BY id LIMIT $1",
+    };
+    struct db_rows rows;
+    size_t n = 0;
+    if (!max || db_query(db, &rows, sql[retries], DB_I(max)) < 0) return 0;
+    while (n < max && db_step(&rows)) {
+        out[n].id = db_col_int(&rows, 0);
+        out[n].event_id = xstrdup(db_col_text(&rows, 1));
+        out[n].topic = xstrdup(db_col_text(&rows, 2));
+        out[n].type = xstrdup(db_col_text(&rows, 3));
+        out[n].payload = xstrdup(db_col_text(&rows, 4));
+        out[n].error = NULL;
+        n++;
+    }
+    db_rows_close(&rows);
+    return n;
+}
+
+static void deliver(struct db *db, struct pending *ev, const struct event_sink *const *snap, size_t ns)
+{
+    json_t *payload = json_loads(ev->payload, JSON_DECODE_ANY, NULL);
+    if (!payload) {
+        log_error("outbox event %s has a malformed payload", ev->event_id);
+        payload = json_object();
+    }
+    for (size_t i = 0; i < ns && !ev->error; i++) {
+        if (!matches(snap[i], ev->type)) continue;
+        int rc = snap[i]->deliver(db, ev->event_id, ev->topic, ev->type, payload);
+        if (db_in_tx(db)) {
+            log_error("event sink %s returned inside a transaction; rolled back", snap[i]->name);
+            while (db_in_tx(db)) db_rollback(db);
+            rc = -1;
+        }
+        if (rc < 0) ev->error = snap[i]->name ? snap[i]->name : "?";
+    }
+    json_decref(payload);
+}
+
+/* Mark the round's outcome in one transaction. Returns events dispatched. */
+static int record(struct db *db, struct pending *evs, size_t n)
+{
+    int done = 0;
+    if (!n) return 0;
+    if (db_begin(db) < 0) return 0;
+    for (size_t i = 0; i < n; i++) {
+        int rc;
+        if (!evs[i].error) {
+            rc = db_exec(db, "UPDATE outbox SET dispatched_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = $1",
+                         DB_I(evs[i].id));
+            done++;
+        } else {
+            char *err = xasprintf("sink %s failed", evs[i].error);
+            rc = db_exec(db, "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1",
+                         DB_I(evs[i].id), DB_S(err));
+            free(err);
+        }
+        if (rc < 0) {
+            db_rollback(db);
+            return 0;
+        }
+    }
+    return db_commit(db) < 0 ? 0 : done;
+}
+
+/* One batch: fresh events first, then (when allowed) retries of failed ones.
+ * *fresh gets the number of fresh rows taken (a full batch means: go again). */
+static int dispatch_round(struct db *db, bool retries, size_t *fresh)
+{
+    static struct pending evs[BATCH];
+    const struct event_sink *snap[MAX_SINKS];
+    int done;
+    *fresh = 0;
+    if (db_in_tx(db)) {
+        log_error("events_dispatch_once inside a transaction");
+        return -1;
+    }
+    pthread_mutex_lock(&round_lock);
+    size_t n = *fresh = load(db, evs, BATCH, false);
+    if (retries) n += load(db, evs + n, BATCH - n, true);
+    size_t ns = sinks_snapshot(snap);
+    for (size_t i = 0; i < n; i++) deliver(db, &evs[i], snap, ns);
+    done = record(db, evs, n);
+    for (size_t i = 0; i < n; i++) {
+        free(evs[i].event_id);
+        free(evs[i].topic);
+        free(evs[i].type);
+        free(evs[i].payload);
+    }
+    pthread_mutex_unlock(&round_lock);
+    int64_t backlog = events_backlog(db);
+    if (backlog >= 0) metrics_gauge("outbox_backlog", backlog);
+    return done;
+}
+
+int events_dispatch_once(struct db *db)
+{
+    size_t fresh;
+    return dispatch_round(db, true, &fresh);
+}
+
+int64_t events_backlog(struct db *db)
+{
+    int64_t n = 0;
+    return db_int(db, &n, "SELECT COUNT(*) FROM outbox WHERE dispatched_at IS NULL") < 0 ? -1 : n;
+}
+
+/* ---------------------------------------------------------------- thread */
+
+void events_kick(void)
+{
+    if (!__atomic_load_n(&accepting, __ATOMIC_ACQUIRE)) return;
+    pthread_mutex_lock(&wake_lock);
+    kicked = true;
+    pthread_cond_signal(&wake_cond);
+    pthread_mutex_unlock(&wake_lock);
+}
+
+/* A round, then more rounds of fresh events while batches come back full.
+ * Every round consumes its fresh rows (dispatched or attempts > 0), so this
+ * ends; max_rounds bounds it when producers keep up. */
+static void drain(struct db *db, bool retries, int max_rounds)
+{
+    size_t fresh;
+    dispatch_round(db, retries, &fresh);
+    while (fresh == BATCH && --max_rounds > 0) dispatch_round(db, false, &fresh);
+}
+
+static void *dispatcher_main(void *arg)
+{
+    struct db *db = db_thread();
+    time_t last_retry = 0;
+    pthread_mutex_lock(&wake_lock);
+    while (!stop_requested) {
+        if (!kicked) {
+            struct timespec until;
+            clock_gettime(CLOCK_MONOTONIC, &until);
+            until.tv_sec += 1;
+            pthread_cond_timedwait(&wake_cond, &wake_lock, &until);
+        }
+        if (stop_requested) break;
+        kicked = false;
+        pthread_mutex_unlock(&wake_lock);
+        if (!db) db = db_thread();
+        if (db) {
+            time_t now = time(NULL);
+            bool retries = now - last_retry >= RETRY_EVERY;
+            if (retries) last_retry = now;
+            drain(db, retries, 8);
+        }
+        pthread_mutex_lock(&wake_lock);
+    }
+    pthread_mutex_unlock(&wake_lock);
+    if (db) drain(db, true, 64);               /* what is pending now, once */
+    db_thread_close();
+    return NULL;
+}
+
+/* Timed waits on the monotonic clock: a wall-clock jump must not stall us. */
+static void cond_init(void)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&wake_cond, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
+int events_start(void)
+{
+    pthread_once(&cond_once, cond_init);
+    int rc = 0;
+    pthread_mutex_lock(&wake_lock);
+    if (!started) {
+        stop_requested = false;
+        kicked = true;                          /* deliver what a previous run left */
+        rc = pthread_create(&thread, NULL, dispatcher_main, NULL);
+        if (rc == 0) {
+            started = true;
+            __atomic_store_n(&accepting, 1, __ATOMIC_RELEASE);
+        } else {
+            log_error("events: cannot start the dispatcher thread");
+        }
+    }
+    pthread_mutex_unlock(&wake_lock);
+    return rc == 0 ? 0 : -1;
+}
+
+void events_stop(void)
+{
+    pthread_mutex_lock(&wake_lock);
+    if (!started) {
+        pthread_mutex_unlock(&wake_lock);
+        return;
+    }
+    __atomic_store_n(&accepting, 0, __ATOMIC_RELEASE);
+    stop_requested = true;
+    pthread_cond_signal(&wake_cond);
+    pthread_mutex_unlock(&wake_lock);
+    pthread_join(thread, NULL);
+    pthread_mutex_lock(&wake_lock);
+    started = false;
+    pthread_mutex_unlock(&wake_lock);
+}

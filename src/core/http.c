@@ -251,13 +251,16 @@ static int check_auth(struct conn_state *s)
     const char *authz = req_header(r, "Authorization");
     const char *accept = req_header(r, "Accept-Language");
     r->lang = accept && !strncasecmp(accept, "es", 2) ? "es" : "en";
-    if (authz && !strncasecmp(authz, "Bearer ", 7)) {
+    const char *token = authz && !strncasecmp(authz, "Bearer ", 7) ? authz + 7 : NULL;
+    /* Browsers' EventSource cannot set headers: streams also take ?access_token=. */
+    if (!authz && (r->route->flags & ROUTE_STREAM)) token = req_query(r, "access_token");
+    if (token) {
         r->db = db_thread();
         if (!r->db) {
             reply_error(r, 503, "unavailable", "database unavailable");
             return -1;
         }
-        if (auth_authenticate(r, authz + 7) == 0) {
+        if (auth_authenticate(r, token) == 0) {
             r->lang = r->user.language[0] ? r->user.language : r->lang;
         } else if (r->route->perm != PERM_PUBLIC) {
             metrics_count("auth_failures", "invalid_token", 1);
@@ -275,7 +278,7 @@ static int check_auth(struct conn_state *s)
 static int check_rate(struct conn_state *s)
 {
     struct req *r = &s->r;
-    if (r->route->flags & ROUTE_NO_RATELIMIT) return 0;
+    if (r->route && (r->route->flags & ROUTE_NO_RATELIMIT)) return 0;
     char key[96];
     int retry = 0;
     if (r->user.id) snprintf(key, sizeof key, "user:%lld", (long long)r->user.id);
@@ -302,7 +305,12 @@ static void dispatch(struct conn_state *s)
 {
     struct req *r = &s->r;
     s->dispatched = true;
-    if (router_match(r) < 0 || check_body(s) < 0 || check_auth(s) < 0 || check_rate(s) < 0 ||
+    if (router_match(r) < 0) {      /* unknown paths still cost the caller a token */
+        check_rate(s);
+        s->answered = true;
+        return;
+    }
+    if (check_body(s) < 0 || check_auth(s) < 0 || check_rate(s) < 0 ||
         check_permission(s) < 0) {
         s->answered = true;
         return;
@@ -464,10 +472,13 @@ int http_port(void)
 void http_stop(void)
 {
     atomic_store(&stopping, true);
+    MHD_socket listen_fd = MHD_INVALID_SOCKET;
     if (daemon_) {
-        MHD_socket listen_fd = MHD_quiesce_daemon(daemon_);
-        if (listen_fd != MHD_INVALID_SOCKET) close(listen_fd);
+        /* MHD's threads may still be removing the socket from epoll: close it
+         * only after MHD_stop_daemon() has joined them. */
+        listen_fd = MHD_quiesce_daemon(daemon_);
         streams_close_all();
+        realtime_close_all();       /* WebSockets: MHD wants upgraded sockets back first */
         for (int i = 0; i < 1000 && atomic_load(&in_flight) > 0; i++) usleep(10000);
         if (atomic_load(&in_flight) > 0) log_warn("stopping with %d requests still open", atomic_load(&in_flight));
     }
@@ -480,6 +491,7 @@ void http_stop(void)
     workers = NULL;
     nworkers = 0;
     if (daemon_) MHD_stop_daemon(daemon_);
+    if (listen_fd != MHD_INVALID_SOCKET) close(listen_fd);
     daemon_ = NULL;
 }
 

@@ -62,6 +62,22 @@ void me_language(struct req *r);
 void auth_totp_setup(struct req *r);        /* totp.c */
 void auth_totp_enable(struct req *r);
 void auth_totp_disable(struct req *r);
+/* auth.c: users, shared by the account and the administration handlers.
+ * AUTH_USER_COLUMNS selects the public user object (never the hash);
+ * auth_user_json adds roles/permissions/overrides when with_access.
+ * auth_user_problem checks the fields given (NULL = not checked) and returns a
+ * reason code (username_invalid, email_invalid, display_name_invalid,
+ * password_*) or NULL; auth_reply_user_problem answers one (400 with details,
+ * 409 for username_taken/email_taken, 500 for NULL). auth_register_user reads
+ * {username, password, email, display_name?}, creates the user, audits
+ * `action` and answers 201 with the user. */
+#define AUTH_USER_COLUMNS "id, username, email, display_name, language, status, " \
+                          "totp_enabled AS totp_enabled__bool, created_at"
+json_t *auth_user_json(struct db *db, int64_t user_id, bool with_access);
+const char *auth_user_problem(const char *username, const char *password, const char *email,
+                              const char *display_name);
+void auth_reply_user_problem(struct req *r, const char *problem);
+void auth_register_user(struct req *r, const char *action);
 /* totp.c, for login: 0 when code is a valid unused TOTP code or recovery code
  * of user_id (inside the caller's transaction: marks it used); -1 otherwise. */
 int totp_check_login(struct db *db, int64_t user_id, const char *code);
@@ -89,4 +105,5 @@ void events_stop(void);
 int64_t events_backlog(struct db *db);
 int realtime_init(void);                    /* realtime.c: hub, heartbeats, WS loop */
 void realtime_cleanup(void);
+void realtime_close_all(void);              /* http_stop: close every WebSocket */
 #endif

@@ -17,6 +17,11 @@ static void env_default(const char *name, const char *value)
 
 void srv_start(void)
 {
+    srv_start_with(NULL, NULL);
+}
+
+void srv_start_with(const struct route *extra, const struct app *test_app)
+{
     char err[512];
     snprintf(dir, sizeof dir, "/tmp/atrium-test-XXXXXX");
     cr_assert(mkdtemp(dir), "mkdtemp");
@@ -35,7 +40,9 @@ void srv_start(void)
     env_default("ATRIUM_BACKUP_DIR", "/tmp");
     cr_assert_eq(config_load(NULL, err, sizeof err), 0, "config: %s", err);
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (test_app) app_register_test(test_app);
     cr_assert_eq(atrium_init(), 0, "atrium_init");
+    if (extra) http_register_routes(extra);
     cr_assert_eq(atrium_start(), 0, "atrium_start");
     running = true;
 }

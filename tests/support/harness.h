@@ -22,6 +22,8 @@ struct resp {
 /* Environment defaults for tests (only where the test did not set them):
  * generous rate limits, cheap argon2id, jobs off, a temp database. */
 void srv_start(void);
+/* Same, with extra test-only routes (and a test app for their roles/topics). */
+void srv_start_with(const struct route *extra, const struct app *test_app);
 void srv_stop(void);
 int srv_port(void);
 const char *srv_dir(void);       /* the temp dir holding the database */

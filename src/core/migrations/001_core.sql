@@ -102,7 +102,7 @@ CREATE TABLE idempotency_keys (
 CREATE INDEX idempotency_created ON idempotency_keys(created_at);
 
 CREATE TABLE outbox (
-    id            INTEGER PRIMARY KEY,        -- also the realtime event id (resume point)
+    id            INTEGER PRIMARY KEY AUTOINCREMENT, -- realtime event id (resume point); never reused
     event_id      TEXT NOT NULL UNIQUE,       -- UUID, for deduplication by consumers
     topic         TEXT NOT NULL,
     type          TEXT NOT NULL,
