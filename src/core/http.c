@@ -451,7 +451,7 @@ int http_start(void)
                                MHD_OPTION_CONNECTION_LIMIT, (unsigned)20000,
                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
                                MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192,
                                MHD_OPTION_END);
     if (!daemon_) {
         log_error("cannot listen on %s:%d", cfg.listen_host, cfg.listen_port);

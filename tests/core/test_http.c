@@ -231,3 +231,49 @@ Test(http, slow_routes_do_not_stall_fast_ones)
     pthread_join(t, NULL);
     for (int i = 0; i < 8; i++) cr_assert_gt(slow_done_at[i], live_done_at, "slow %d finished after live", i);
 }
+
+/* The acceptance case with the real thing: eight logins hashing with argon2id
+ * at its production cost on eight connections; /health/live on a ninth is
+ * answered before the last of them finishes. */
+static atomic_int login_seq;
+static int login_done_at[8];
+
+static void call_login(int i, void *arg)
+{
+    struct resp *r = api("POST", "/api/v1/auth/login", NULL,
+                         "{\"username\":\"hasher\",\"password\":\"" TEST_PASSWORD "\"}");
+    login_done_at[i] = r->status == 200 ? atomic_fetch_add(&login_seq, 1) + 1 : -r->status;
+    resp_free(r);
+}
+
+static void *login_clients(void *arg)
+{
+    run_concurrently(8, call_login, NULL);
+    return NULL;
+}
+
+static void start_real_argon(void)
+{
+    setenv("ATRIUM_PWHASH_OPS", "2", 1);            /* libsodium "interactive" */
+    setenv("ATRIUM_PWHASH_MEM", "67108864", 1);
+    srv_start();
+}
+
+Test(http_slow, argon2_logins_do_not_stall_health, .init = start_real_argon, .fini = srv_stop, .timeout = 120)
+{
+    test_user("hasher", NULL, NULL, NULL, 0);
+    pthread_t t;
+    pthread_create(&t, NULL, login_clients, NULL);
+    usleep(20000);                                   /* let the logins reach the workers */
+    struct resp *r = api("GET", "/health/live", NULL, NULL);
+    cr_assert_eq(r->status, 200);
+    int live_done_at = atomic_fetch_add(&login_seq, 1) + 1;
+    resp_free(r);
+    pthread_join(t, NULL);
+    int last = 0;
+    for (int i = 0; i < 8; i++) {
+        cr_assert_gt(login_done_at[i], 0, "login %d failed with %d", i, -login_done_at[i]);
+        if (login_done_at[i] > last) last = login_done_at[i];
+    }
+    cr_assert_lt(live_done_at, last, "health answered before the last argon2id login finished");
+}

@@ -21,7 +21,7 @@ check "the demo admin exists" [ "$(sql "$WORK/clone/data/atrium.db" "SELECT COUN
 code=$(curl -s -o "$WORK/login.json" -w '%{http_code}' -X POST "$(url /api/v1/auth/login)" \
     -H 'Content-Type: application/json' -d '{"username":"admin","password":"atrium-demo-pass"}')
 check "the demo admin signs in" [ "$code" = 200 ]
-pkill -TERM -f "$WORK/clone/build/atrium serve"
+pkill -TERM -P "$SERVER_PID"          # make's child: scripts/run exec'd into atrium
 wait $SERVER_PID 2>/dev/null
 SERVER_PID=
 finish
