@@ -55,10 +55,15 @@ $(BUILD)/atrium: $(BUILD)/obj/src/main.o $(BUILD)/libatrium.a
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/%.c $(SUPPORT) $(BUILD)/libatrium.a $(wildcard tests/support/*.h)
+# A test links the shared harness (tests/support/) and the support/ folder
+# beside it, if any (tests/apps/codepop/support/ for codepop's fixture).
+.SECONDEXPANSION:
+$(BUILD)/tests/%: tests/%.c $(SUPPORT) $(BUILD)/libatrium.a $(wildcard tests/support/*.h) \
+                  $$(wildcard $$(dir tests/$$*)support/*.c $$(dir tests/$$*)support/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	@$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(SUPPORT) $(BUILD)/libatrium.a $(LDLIBS) -lcriterion
+	@$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(SUPPORT) $(wildcard $(dir $<)support/*.c) \
+	    $(BUILD)/libatrium.a $(LDLIBS) -lcriterion
 
 test: | setup
 test: $(BUILD)/atrium $(TEST_BIN)

@@ -43,7 +43,8 @@ static bool has_flag(int argc, char **argv, const char *name)
 /* The n-th argument that is not a flag or a flag's value. */
 static const char *positional(int argc, char **argv, int n)
 {
-    static const char *valued[] = {"--to", "--seed", "--password", "--email", "--scope", "--config", "--display-name", NULL};
+    static const char *valued[] = {"--to", "--seed", "--password", "--email", "--scope", "--config", "--display-name",
+                                   "--orders", "--stores-per-region", NULL};
     for (int i = 1; i < argc; i++) {
         if (argv[i][0] == '-') {
             for (const char **v = valued; *v; v++)
@@ -115,7 +116,7 @@ static int cmd_seed(int argc, char **argv)
     struct seed_opts opts = {.seed = seed ? (unsigned)strtoul(seed, NULL, 10) : 42,
                              .password = flag(argc, argv, "--password"),
                              .clear = has_flag(argc, argv, "--clear"),
-                             .progress = isatty(STDOUT_FILENO)};
+                             .progress = isatty(STDOUT_FILENO), .argc = argc, .argv = argv};
     if (!opts.password) opts.password = "atrium-demo-pass";
     if (!which) {
         fprintf(stderr, "usage: atrium seed <app>|all [--clear] [--seed N] [--password P]\n");

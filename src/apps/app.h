@@ -29,6 +29,8 @@ struct seed_opts {
     const char *password_hash;  /* argon2id hash of password, computed once */
     bool clear;                 /* --clear: delete the app's rows first */
     bool progress;              /* stdout is a terminal */
+    int argc;                   /* the whole `atrium seed ...` command line, for */
+    char **argv;                /*   app-specific flags (--orders N, ...) */
 };
 
 struct app {

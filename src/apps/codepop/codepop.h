@@ -1,0 +1,172 @@
+/* codepop.h -- shared by the files of the codepop app only (no other app, and
+ * not the core, includes it). The route table in codepop.c names every
+ * handler declared here; each handler lives in the file of its resource. */
+#ifndef CODEPOP_H
+#define CODEPOP_H
+#include "atrium.h"
+
+#define CODEPOP_PREFIX "/api/v1/codepop"
+
+/* ------------------------------------------------------------- node config */
+
+/* Read once by codepop_init() from the environment (docs/apps/codepop.md). */
+struct codepop_node {
+    bool p2p;                   /* ATRIUM_NODE_TYPE is set: events go to peers */
+    bool is_store, is_hub;
+    int64_t store_id;           /* ATRIUM_NODE_STORE_ID (store nodes) */
+    int64_t hub_id;             /* ATRIUM_NODE_HUB_ID (hub nodes) */
+    const char *secret;         /* ATRIUM_P2P_SECRET: bootstrap secret for registration */
+    int max_backoff_s;          /* ATRIUM_P2P_MAX_BACKOFF, default 60 */
+    int max_attempts;           /* ATRIUM_P2P_MAX_ATTEMPTS, default 10 */
+};
+extern struct codepop_node codepop_node;
+
+/* ------------------------------------------------------------------ scope */
+
+/* Where the caller holds `perm`: globally, in some stores, in some regions.
+ * The id lists are JSON arrays as text, bound into list queries as
+ *   WHERE ($1 = 1 OR s.id IN (SELECT value FROM json_each($2))
+ *                 OR s.region_id IN (SELECT value FROM json_each($3)))
+ * so scope is enforced inside the query, never by filtering afterwards. */
+struct codepop_scope {
+    bool global;
+    const char *stores;         /* "[7,9]" (pool memory) */
+    const char *regions;        /* "[3]" */
+};
+void codepop_scope(struct req *r, const char *perm, struct codepop_scope *out);
+#define CODEPOP_SCOPE_ARGS(sc) DB_I((sc)->global), DB_S((sc)->stores), DB_S((sc)->regions)
+
+/* Store-level checks: a store role on the store, a region role on its region,
+ * or a global role. *_require replies 404 (no such store) or 403 and returns -1. */
+bool codepop_can_store(struct req *r, const char *perm, int64_t store_id);
+int codepop_require_store(struct req *r, const char *perm, int64_t store_id);
+int codepop_require_region(struct req *r, const char *perm, int64_t region_id);
+int64_t codepop_store_region(struct db *db, int64_t store_id);     /* 0: no such store */
+int64_t codepop_hub_region(struct db *db, int64_t hub_id);
+
+/* ------------------------------------------------------- shared operations */
+
+/* Minutes to prepare an order: the most complex drink counts (simple 2,
+ * medium 3, complex 5) plus 1 per drink beyond the first two. */
+int codepop_prep_minutes(int max_complexity_minutes, int total_drinks);
+int codepop_complexity_minutes(const char *complexity);            /* -1 if unknown */
+double codepop_haversine_miles(double lat1, double lon1, double lat2, double lon2);
+
+/* Is `utc` (RFC 3339) within the store's opening hours in its time zone?
+ * 1 yes, 0 no, -1 bad input. */
+int codepop_store_open_at(const char *timezone, const char *opens_at, const char *closes_at, const char *utc);
+
+/* Change a store inventory item by delta inside the caller's transaction;
+ * never below zero (returns -2 then, nothing changed). Sends the low-stock
+ * notification and INVENTORY_LOW event once per threshold crossing. */
+int codepop_inventory_adjust(struct db *db, int64_t store_id, const char *item_name, int64_t delta);
+/* Adds delivered items to a store's inventory (creating rows as needed). */
+int codepop_inventory_receive(struct db *db, int64_t store_id, const char *item_name, const char *item_type,
+                              int64_t quantity);
+
+/* The store's revenue changed: drop its cached analytics (same transaction). */
+int codepop_analytics_invalidate(struct db *db, int64_t store_id);
+
+/* Notify every user holding `role` on the store (or its region for region
+ * roles) in-app, inside the caller's transaction. */
+int codepop_notify_role(struct db *db, const char *role, int64_t store_id, const char *kind, const char *title,
+                        json_t *data);
+
+/* A domain event: realtime on topic codepop.store.<store_id> (core outbox)
+ * and, on P2P nodes, a codepop_p2p_events row for the peer that must hear it.
+ * Inside the caller's transaction; payload stolen. */
+int codepop_emit(struct db *db, int64_t store_id, const char *event_type, json_t *payload);
+
+/* P2P receiving side: apply one peer event inside the caller's transaction.
+ * 0 applied, -1 error (the sender retries). */
+int codepop_p2p_apply(struct db *db, const char *event_type, const char *source_node, json_t *payload);
+
+/* ---------------------------------------------------------------- handlers */
+
+/* reference.c */
+void codepop_regions_list(struct req *r);
+void codepop_regions_get(struct req *r);
+void codepop_hubs_list(struct req *r);
+void codepop_hubs_get(struct req *r);
+void codepop_stores_list(struct req *r);
+void codepop_stores_nearby(struct req *r);
+void codepop_stores_get(struct req *r);
+void codepop_drinks_list(struct req *r);
+void codepop_drinks_get(struct req *r);
+
+/* orders.c */
+void codepop_orders_create(struct req *r);
+void codepop_orders_list(struct req *r);
+void codepop_orders_get(struct req *r);
+void codepop_orders_pay(struct req *r);
+void codepop_orders_cancel(struct req *r);
+void codepop_orders_status(struct req *r);
+void codepop_orders_location(struct req *r);
+void codepop_store_orders(struct req *r);
+
+/* inventory.c */
+void codepop_store_inventory(struct req *r);
+void codepop_store_inventory_patch(struct req *r);
+void codepop_hub_inventory(struct req *r);
+
+/* golden.c */
+void codepop_golden_window(struct req *r);
+
+/* supply.c */
+void codepop_supply_create(struct req *r);
+void codepop_supply_list(struct req *r);
+void codepop_supply_get(struct req *r);
+void codepop_supply_approve(struct req *r);
+void codepop_supply_reject(struct req *r);
+
+/* deliveries.c */
+void codepop_deliveries_list(struct req *r);
+void codepop_deliveries_get(struct req *r);
+void codepop_deliveries_status(struct req *r);
+
+/* machines.c */
+void codepop_machines_list(struct req *r);
+void codepop_machines_get(struct req *r);
+void codepop_machines_status(struct req *r);
+void codepop_maintenance_list(struct req *r);
+void codepop_maintenance_get(struct req *r);
+
+/* repairs.c */
+void codepop_repairs_create(struct req *r);
+void codepop_repairs_list(struct req *r);
+void codepop_repairs_get(struct req *r);
+void codepop_repairs_start(struct req *r);
+void codepop_repairs_complete(struct req *r);
+void codepop_repairs_cancel(struct req *r);
+
+/* routeopt.c */
+void codepop_routes_optimize(struct req *r);
+/* Visiting order for n stops from a start point, never longer than the given
+ * order: exact (Held-Karp) for n <= 12, 2-opt + Or-opt above. order[] gets a
+ * permutation of 0..n-1; returns the open-path length in miles. */
+double codepop_route_optimize(const double *lat, const double *lon, int n, double start_lat, double start_lon,
+                              int *order);
+double codepop_route_length(const double *lat, const double *lon, const int *order, int n, double start_lat,
+                            double start_lon);
+
+/* analytics.c */
+void codepop_store_analytics(struct req *r);
+
+/* preferences.c */
+void codepop_preferences_get(struct req *r);
+void codepop_preferences_put(struct req *r);
+
+/* p2p.c, p2p_nodes.c */
+void codepop_p2p_register(struct req *r);
+void codepop_p2p_nodes_list(struct req *r);
+void codepop_p2p_events_receive(struct req *r);
+void codepop_p2p_events_list(struct req *r);
+void codepop_p2p_events_retry(struct req *r);
+void codepop_p2p_health(struct req *r);
+int codepop_p2p_deliver_job(struct db *db, char **result);
+int codepop_p2p_cleanup_job(struct db *db, char **result);
+int codepop_p2p_init(void);                       /* a store node registers with its hub */
+
+/* seed.c */
+int codepop_seed(struct db *db, const struct seed_opts *opts);
+#endif

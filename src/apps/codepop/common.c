@@ -1,0 +1,155 @@
+/* common.c -- codepop helpers shared by its resources: the caller's scope as
+ * query arguments, store/region checks, distances, preparation times, store
+ * hours in the store's time zone, and notifications to a store's staff. */
+#include "codepop.h"
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------ scope */
+
+static const char *ids_json(struct req *r, const int64_t *ids, size_t n)
+{
+    size_t cap = 2 + n * 21;
+    char *out = pool_alloc(r->pool, cap), *p = out;
+    *p++ = '[';
+    for (size_t i = 0; i < n; i++) p += snprintf(p, cap - (size_t)(p - out), "%s%lld", i ? "," : "", (long long)ids[i]);
+    *p++ = ']';
+    *p = 0;
+    return out;
+}
+
+void codepop_scope(struct req *r, const char *perm, struct codepop_scope *out)
+{
+    bool g1 = false, g2 = false;
+    size_t ns = 0, nr = 0;
+    int64_t *stores = rbac_scopes(r, perm, "store", &g1, &ns);
+    int64_t *regions = rbac_scopes(r, perm, "region", &g2, &nr);
+    out->global = g1 || g2;
+    out->stores = ids_json(r, stores, ns);
+    out->regions = ids_json(r, regions, nr);
+}
+
+int64_t codepop_store_region(struct db *db, int64_t store_id)
+{
+    int64_t region = 0;
+    db_int(db, &region, "SELECT region_id FROM codepop_stores WHERE id = $1", DB_I(store_id));
+    return region;
+}
+
+int64_t codepop_hub_region(struct db *db, int64_t hub_id)
+{
+    int64_t region = 0;
+    db_int(db, &region, "SELECT region_id FROM codepop_hubs WHERE id = $1", DB_I(hub_id));
+    return region;
+}
+
+bool codepop_can_store(struct req *r, const char *perm, int64_t store_id)
+{
+    if (rbac_can(r, perm, "store", store_id)) return true;
+    int64_t region = codepop_store_region(r->db, store_id);
+    return region && rbac_can(r, perm, "region", region);
+}
+
+int codepop_require_store(struct req *r, const char *perm, int64_t store_id)
+{
+    if (!codepop_store_region(r->db, store_id)) {
+        reply_error(r, 404, "not_found", "no store %lld", (long long)store_id);
+        return -1;
+    }
+    if (codepop_can_store(r, perm, store_id)) return 0;
+    reply_error(r, 403, "forbidden", "missing permission %s for store %lld", perm, (long long)store_id);
+    return -1;
+}
+
+int codepop_require_region(struct req *r, const char *perm, int64_t region_id)
+{
+    return rbac_require(r, perm, "region", region_id);
+}
+
+/* ------------------------------------------------------- time and distance */
+
+double codepop_haversine_miles(double lat1, double lon1, double lat2, double lon2)
+{
+    const double rad = M_PI / 180.0, earth = 3958.8;
+    double dlat = (lat2 - lat1) * rad, dlon = (lon2 - lon1) * rad;
+    double a = sin(dlat / 2) * sin(dlat / 2) + cos(lat1 * rad) * cos(lat2 * rad) * sin(dlon / 2) * sin(dlon / 2);
+    return 2 * earth * asin(fmin(1.0, sqrt(a)));
+}
+
+int codepop_complexity_minutes(const char *complexity)
+{
+    if (!complexity) return -1;
+    if (!strcmp(complexity, "simple")) return 2;
+    if (!strcmp(complexity, "medium")) return 3;
+    if (!strcmp(complexity, "complex")) return 5;
+    return -1;
+}
+
+int codepop_prep_minutes(int max_complexity_minutes, int total_drinks)
+{
+    return max_complexity_minutes + (total_drinks > 2 ? total_drinks - 2 : 0);
+}
+
+static int hhmm(const char *s)
+{
+    int h, m;
+    if (!s || sscanf(s, "%2d:%2d", &h, &m) != 2 || h < 0 || h > 24 || m < 0 || m > 59) return -1;
+    return h * 60 + m;
+}
+
+/* glibc converts to local time only through TZ, which is process-wide: every
+ * conversion here holds tz_lock, and TZ is always present in the environment
+ * (set at first use), so changing it only swaps a pointer other threads may
+ * read through getenv(). */
+static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int codepop_store_open_at(const char *timezone, const char *opens_at, const char *closes_at, const char *utc)
+{
+    struct tm tm = {0};
+    const char *end = utc ? strptime(utc, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+    int open = hhmm(opens_at), close = hhmm(closes_at);
+    if (!end || (strcmp(end, "Z") && strcmp(end, "+00:00")) || open < 0 || close < 0 || !timezone ||
+        strstr(timezone, ".."))
+        return -1;
+    char path[256];
+    snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", timezone);
+    if (access(path, R_OK)) return -1;
+    time_t t = timegm(&tm);
+    struct tm local;
+    pthread_mutex_lock(&tz_lock);
+    setenv("TZ", timezone, 1);
+    tzset();
+    localtime_r(&t, &local);
+    setenv("TZ", "UTC", 1);
+    tzset();
+    pthread_mutex_unlock(&tz_lock);
+    int now = local.tm_hour * 60 + local.tm_min;
+    if (open <= close) return now >= open && now < close;
+    return now >= open || now < close;      /* open past midnight */
+}
+
+/* ----------------------------------------------------------- notifications */
+
+int codepop_notify_role(struct db *db, const char *role, int64_t store_id, const char *kind, const char *title,
+                        json_t *data)
+{
+    struct db_rows rows;
+    int rc = 0;
+    int64_t region = codepop_store_region(db, store_id);
+    if (db_query(db, &rows, "SELECT DISTINCT user_id FROM user_roles WHERE app = 'codepop' AND role = $1 "
+                            "AND ((scope_type = 'store' AND scope_id = $2) OR (scope_type = 'region' AND scope_id = $3))",
+                 DB_S(role), DB_I(store_id), DB_I(region)) < 0) {
+        json_decref(data);
+        return -1;
+    }
+    int64_t ids[256];
+    size_t n = 0;
+    while (db_step(&rows) && n < sizeof ids / sizeof ids[0]) ids[n++] = db_col_int(&rows, 0);
+    db_rows_close(&rows);
+    for (size_t i = 0; i < n && rc == 0; i++) rc = notify_user(db, ids[i], kind, title, json_deep_copy(data));
+    json_decref(data);
+    return rc;
+}
