@@ -80,6 +80,7 @@ run: setup $(BUILD)/atrium
 
 bench: $(BUILD)/atrium
 	@bench/run
+	@[ ! -d src/apps/codepop ] || bench/codepop
 
 clean:
 	rm -rf build build-asan

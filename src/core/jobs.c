@@ -220,7 +220,9 @@ static int run_job(struct db *db, const struct job *j, char **result)
     metrics_count("job_runs", j->name, 1);
     if (rc < 0) metrics_count("job_failures", j->name, 1);
     if (finish(db, j, me, run_id, rc == 0, out) < 0) log_error("job %s: cannot record its outcome", j->name);
-    log_json(rc == 0 ? LOG_INFO : LOG_WARN, json_pack("{s:s, s:s}", "job", j->name, "result", out),
+    /* a job every few seconds would flood the log at info: frequent ones log at debug */
+    int level = rc != 0 ? LOG_WARN : j->interval_s > 0 && j->interval_s < 60 ? LOG_DEBUG : LOG_INFO;
+    log_json(level, json_pack("{s:s, s:s}", "job", j->name, "result", out),
              "job %s %s", j->name, rc == 0 ? "ok" : "failed");
     *result = out;
     return rc == 0 ? 0 : -1;

@@ -1,5 +1,6 @@
-/* realtime.h -- private to realtime.c (hub, topics, replay, SSE, heartbeats)
- * and ws.c (the WebSocket event loop). Nothing else includes it.
+/* realtime.h -- private to realtime.c (hub, sink, topics, heartbeats), sse.c
+ * (Server-Sent Events, replay) and ws.c (the WebSocket event loop). Nothing
+ * else includes it.
  *
  * A subscriber (struct rt_sub) is one SSE stream or one WebSocket connection:
  * its topics, and a queue of messages waiting to be written. Committed events
@@ -9,7 +10,7 @@
  *
  * Locks, always taken in this order (never the other way):
  *   pull_lock (deliver)    ->  hub_lock
- *   hub_lock (realtime.c)  ->  sub->lock
+ *   hub_lock (realtime.c)  ->  sub->lock (also inside rt_each_sub's fn)
  *   hub_lock               ->  stream lock (stream_wake) / ws loop lock (wake)
  *   stream lock (SSE read) ->  sub->lock
  * A subscriber is only woken with hub_lock held, and it leaves the hub
@@ -75,29 +76,46 @@ struct rt_sub {
 };
 
 /* realtime.c */
+extern struct rt_msg rt_msg_end;                /* static: "nothing more, close" */
 struct rt_sub *rt_sub_new(int64_t user_id, char **topics, size_t ntopics, bool is_ws);
 void rt_sub_free(struct rt_sub *sub);            /* after rt_unsubscribe() */
 void rt_subscribe(struct rt_sub *sub);
 void rt_unsubscribe(struct rt_sub *sub);
+/* Queue m at the tail (sub->lock held); takes its own reference. live: a hub
+ * event, counted against RT_QUEUE_MAX. */
+void rt_append(struct rt_sub *sub, struct rt_msg *m, bool live);
 /* Pop the head node (sub->lock held); returns its message (caller unrefs). */
 struct rt_msg *rt_pop(struct rt_sub *sub);
+/* Queue the final message (no more live events, close after the queue);
+ * true when it did and the owner must be woken. Takes sub->lock. */
+bool rt_sub_end(struct rt_sub *sub);
+/* For every subscriber in the hub, with hub_lock held: fn(sub), then wake the
+ * subscriber when fn returned true. */
+void rt_each_sub(bool (*fn)(struct rt_sub *sub));
 void rt_msg_unref(struct rt_msg *m);
+/* One event, formatted once (SSE frame and WS text); payload is borrowed
+ * (NULL: JSON null). NULL when it cannot be encoded. */
+struct rt_msg *rt_msg_event(int64_t id, const char *topic, const char *type, json_t *payload);
 struct rt_msg *rt_msg_ws_text(const char *json);  /* a WS control message (id 0) */
+/* Parse and authorize ?topics= (plus the caller's own user.<id>); replies
+ * 400/403 and returns -1 on refusal. */
+int rt_topics_from_req(struct req *r, char ***topics, size_t *n);
+void rt_free_topics(char **topics, size_t n);
+int rt_heartbeat_seconds(void);
+bool rt_running(void);                          /* between realtime_init and _cleanup */
+
+/* sse.c */
 /* Replay outbox rows with id > after on the subscriber's topics, in order,
  * ahead of the live events it has queued, without duplicates (see
- * realtime.c). When more than RT_REPLAY_MAX rows are missing: if end_if_more,
+ * sse.c). When more than RT_REPLAY_MAX rows are missing: if end_if_more,
  * the subscriber ends after the replayed rows (SSE: the client reconnects
  * from there); otherwise the WS control message {"type":"replay_more",
  * "last_event_id":N} follows them (the client resumes again from N).
  * *last gets the last replayed id. Returns the count or -1 (database error). */
 int rt_replay(struct rt_sub *sub, struct db *db, int64_t after, bool end_if_more, int64_t *last);
-/* Parse and authorize ?topics= (plus the caller's own user.<id>); replies
- * 400/403 and returns -1 on refusal. */
-int rt_topics_from_req(struct req *r, char ***topics, size_t *n);
 /* Last-Event-ID header or ?last_event_id= -> *out (-1 when absent); 400 on junk. */
 int rt_last_id_from_req(struct req *r, int64_t *out);
-void rt_free_topics(char **topics, size_t n);
-int rt_heartbeat_seconds(void);
+void sse_heartbeat(void);                       /* timer thread: ":hb" to idle streams */
 
 /* ws.c */
 int ws_start(void);

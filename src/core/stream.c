@@ -3,7 +3,7 @@
  * A stream's reader runs on the I/O thread when MHD wants data. With nothing
  * to send it suspends the connection (no thread, no polling) and stream_wake()
  * resumes it from any thread. `pending` closes the race where a wake arrives
- * between the reader's empty answer and the suspension. Called by realtime.c. */
+ * between the reader's empty answer and the suspension. Called by sse.c. */
 #include "atrium.h"
 #include "internal.h"
 #include <microhttpd.h>

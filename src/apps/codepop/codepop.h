@@ -81,6 +81,36 @@ int codepop_emit(struct db *db, int64_t store_id, const char *event_type, json_t
  * 0 applied, -1 error (the sender retries). */
 int codepop_p2p_apply(struct db *db, const char *event_type, const char *source_node, json_t *payload);
 
+/* --------------------- supply, deliveries, machines (supply.c, deliveries.c,
+ * machines.c): the operations p2p.c applies for peer events, then helpers
+ * shared by supply.c/deliveries.c and machines.c/repairs.c. All run inside
+ * the caller's transaction (they nest their own begin/commit). The four peer
+ * operations are idempotent and return 0, or -1 so that the sender retries. */
+
+/* Hub side: insert a supply request + items from a SUPPLY_REQUEST_CREATED
+ * payload {uuid, store_id, urgency, notes, items, created_at, requested_by}
+ * unless its uuid exists (then 0 as well). */
+int codepop_supply_mirror(struct db *db, json_t *request, const char *origin_node);
+/* Store side: a PENDING request becomes APPROVED ({reviewed_by, approved_at})
+ * or REJECTED ({reviewed_by, rejected_reason}); already there: 0. */
+int codepop_supply_mark(struct db *db, const char *uuid, const char *status, json_t *payload);
+/* Store side: insert a delivery from a DELIVERY_SCHEDULED payload unless its
+ * uuid exists; -1 while its supply request is unknown here. */
+int codepop_delivery_mirror(struct db *db, json_t *delivery);
+/* Store side: move a delivery forward (never back, never out of DELIVERED or
+ * CANCELLED); DELIVERED raises the store's stock exactly once. */
+int codepop_delivery_apply_status(struct db *db, const char *uuid, const char *status);
+/* A delivery with its items (the request's), supply_request_id/uuid; NULL if none. */
+json_t *codepop_delivery_json(struct db *db, int64_t delivery_id);
+/* Set a machine's status: the update, a maintenance log row (log_status, or
+ * status when NULL, as new_status; action_type, notes, duration_minutes < 0
+ * for none), MACHINE_STATUS_CHANGED when it changed, and for `error` a
+ * notification to the store's managers and the region's repair staff.
+ * *log_id (may be NULL) gets the log row. -1 also when there is no machine. */
+int codepop_machine_set_status(struct db *db, int64_t user_id, int64_t machine_id, const char *status,
+                               const char *log_status, const char *action_type, const char *notes,
+                               int64_t duration_minutes, int64_t *log_id);
+
 /* ---------------------------------------------------------------- handlers */
 
 /* reference.c */

@@ -1,13 +1,226 @@
-/* STUB: replaced wholesale by its owner. */
-#include "codepop.h"
-void codepop_p2p_register(struct req *r) { reply_error(r, 501, "not_implemented", "not implemented yet"); }
-void codepop_p2p_nodes_list(struct req *r) { reply_error(r, 501, "not_implemented", "not implemented yet"); }
-void codepop_p2p_events_receive(struct req *r) { reply_error(r, 501, "not_implemented", "not implemented yet"); }
-void codepop_p2p_events_list(struct req *r) { reply_error(r, 501, "not_implemented", "not implemented yet"); }
-void codepop_p2p_events_retry(struct req *r) { reply_error(r, 501, "not_implemented", "not implemented yet"); }
-void codepop_p2p_health(struct req *r) { reply_error(r, 501, "not_implemented", "not implemented yet"); }
-int codepop_p2p_deliver_job(struct db *db, char **result) { *result = xstrdup("stub"); return 0; }
-int codepop_p2p_cleanup_job(struct db *db, char **result) { *result = xstrdup("stub"); return 0; }
-int codepop_p2p_init(void) { return 0; }
-int codepop_emit(struct db *db, int64_t store_id, const char *type, json_t *payload) { char topic[64]; snprintf(topic, sizeof topic, "codepop.store.%lld", (long long)store_id); return events_emit(db, topic, type, payload); }
-int codepop_p2p_apply(struct db *db, const char *t, const char *s, json_t *p) { return -1; }
+/* p2p.c -- peer-to-peer events between store and hub nodes: writing them
+ * (codepop_emit), signing and checking requests, and receiving them
+ * (POST /p2p/events) into the inbox, applied exactly once.
+ *
+ * Which events cross nodes is fixed by direction: a store node sends its
+ * supply requests, low stock, machine reports and repairs to its hub; a hub
+ * sends approvals, rejections and deliveries to the store node they concern.
+ * Everything else (orders, ...) stays local. Registration and the node list
+ * are in p2p_nodes.c; the delivery job, event list, retry and health in
+ * p2p_deliver.c; the wire protocol is described in p2p.h. */
+#include "p2p.h"
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const store_to_hub[] = {
+    "SUPPLY_REQUEST_CREATED", "INVENTORY_LOW", "MACHINE_STATUS_CHANGED", "REPAIR_SCHEDULED", NULL};
+static const char *const hub_to_store[] = {
+    "SUPPLY_REQUEST_APPROVED", "SUPPLY_REQUEST_REJECTED", "DELIVERY_SCHEDULED", "DELIVERY_STATUS_CHANGED", NULL};
+
+static bool listed(const char *const *list, const char *type)
+{
+    for (; *list; list++)
+        if (!strcmp(*list, type)) return true;
+    return false;
+}
+
+/* ---------------------------------------------------------------- signing */
+
+void p2p_sign(const char *key, const char *method, const char *path, const char *ts, const char *body,
+              size_t body_len, char out[65])
+{
+    crypto_auth_hmacsha256_state st;
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_init(&st, (const unsigned char *)key, strlen(key));
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)method, strlen(method));
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)"\n", 1);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)path, strlen(path));
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)"\n", 1);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)ts, strlen(ts));
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)"\n", 1);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, body_len);
+    crypto_auth_hmacsha256_final(&st, mac);
+    sodium_bin2hex(out, 65, mac, sizeof mac);
+    sodium_memzero(&st, sizeof st);
+}
+
+bool p2p_is_uuid(const char *s)
+{
+    if (!s || strlen(s) != 36) return false;
+    for (int i = 0; i < 36; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s[i] != '-' : !strchr("0123456789abcdefABCDEF", s[i])) return false;
+    }
+    return true;
+}
+
+static int refuse(struct req *r, const char *why)
+{
+    metrics_count("auth_failures", "p2p_signature", 1);
+    log_json(LOG_WARN, json_pack("{s:s, s:s}", "path", r->path, "reason", why), "p2p: refused request: %s", why);
+    reply_error(r, 401, "invalid_signature", "request signature is invalid");
+    return -1;
+}
+
+int p2p_verify(struct req *r, const char *secret, const char **node, char sig[65])
+{
+    const char *who = req_header(r, "X-Atrium-Node"), *ts = req_header(r, "X-Atrium-Timestamp");
+    const char *given = req_header(r, "X-Atrium-Signature");
+    unsigned char want[crypto_auth_hmacsha256_BYTES], got[crypto_auth_hmacsha256_BYTES];
+    char expect[65], *end, *key = NULL;
+    size_t n = 0;
+    if (!who || !ts || !given || !*ts) return refuse(r, "missing signature headers");
+    long long t = strtoll(ts, &end, 10);
+    long long now = (long long)time(NULL);
+    if (*end || t < now - P2P_MAX_SKEW || t > now + P2P_MAX_SKEW) return refuse(r, "timestamp out of range");
+    if (sodium_hex2bin(got, sizeof got, given, strlen(given), NULL, &n, NULL) || n != sizeof got)
+        return refuse(r, "malformed signature");
+    if (!secret) {
+        char *url = NULL;
+        if (p2p_peer(r->db, who, &url, &key) < 0) return refuse(r, "unknown node");
+        free(url);
+    }
+    p2p_sign(secret ? secret : key, "POST", r->path, ts, r->raw_body, r->raw_len, expect);
+    if (key) sodium_memzero(key, strlen(key));
+    free(key);
+    sodium_hex2bin(want, sizeof want, expect, 64, NULL, NULL, NULL);
+    if (sodium_memcmp(want, got, sizeof want)) return refuse(r, "signature mismatch");
+    sodium_bin2hex(sig, 65, got, sizeof got);   /* canonical lower case: replays match */
+    *node = pool_strdup(r->pool, who);
+    return 0;
+}
+
+int p2p_mark_seen(struct db *db, const char *sig)
+{
+    return db_exec(db, "INSERT INTO codepop_p2p_seen (signature, seen_at) VALUES ($1, $2) "
+                       "ON CONFLICT (signature) DO NOTHING", DB_S(sig), DB_I((int64_t)time(NULL)));
+}
+
+/* ------------------------------------------------------------------ emit */
+
+/* Who must hear an event of this node: a node id, "hub", or NULL (nobody). */
+static char *p2p_target(struct db *db, int64_t store_id, const char *type)
+{
+    if (codepop_node.is_store && listed(store_to_hub, type)) {
+        char *hub = db_text(db, "SELECT node_id FROM codepop_nodes WHERE node_type = 'hub' AND status = 'active' "
+                                "ORDER BY registered_at DESC, id DESC LIMIT 1");
+        return hub ? hub : xstrdup(P2P_HUB_TARGET);
+    }
+    if (codepop_node.is_hub && listed(hub_to_store, type))
+        return db_text(db, "SELECT node_id FROM codepop_nodes WHERE node_type = 'store' AND store_id = $1 "
+                           "AND status = 'active' ORDER BY registered_at DESC, id DESC LIMIT 1", DB_I(store_id));
+    return NULL;
+}
+
+int codepop_emit(struct db *db, int64_t store_id, const char *type, json_t *payload)
+{
+    char topic[64], event_id[37];
+    int rc = 0;
+    if (!payload) payload = json_object();
+    char *target = codepop_node.p2p && type ? p2p_target(db, store_id, type) : NULL;
+    if (target) {
+        char *text = json_dumps(payload, JSON_COMPACT | JSON_ENCODE_ANY);
+        uuid_v4(event_id);
+        rc = !text || db_exec(db, "INSERT INTO codepop_p2p_events (event_id, event_type, source_node_id, "
+                                  "target_node_id, payload, status, next_attempt_at) VALUES ($1, $2, $3, $4, $5, "
+                                  "'PENDING', $6)", DB_S(event_id), DB_S(type), DB_S(cfg.node_id), DB_S(target),
+                                  DB_S(text), DB_I((int64_t)time(NULL))) < 0 ? -1 : 0;
+        free(text);
+        free(target);
+    }
+    snprintf(topic, sizeof topic, "codepop.store.%lld", (long long)store_id);
+    if (events_emit(db, topic, type, payload) < 0) rc = -1;     /* steals payload */
+    return rc;
+}
+
+/* ----------------------------------------------------------------- apply */
+
+static const char *str_field(json_t *payload, const char *a, const char *b)
+{
+    const char *v = json_string_value(json_object_get(payload, a));
+    return v ? v : json_string_value(json_object_get(payload, b));
+}
+
+/* Store -> hub reports the hub only shows: realtime on the store's topic. */
+static int reemit(struct db *db, const char *type, json_t *payload)
+{
+    json_int_t store = json_integer_value(json_object_get(payload, "store_id"));
+    if (store <= 0) return 0;                   /* nothing to address it to: recorded only */
+    char topic[64];
+    snprintf(topic, sizeof topic, "codepop.store.%lld", (long long)store);
+    return events_emit(db, topic, type, json_deep_copy(payload));
+}
+
+int codepop_p2p_apply(struct db *db, const char *type, const char *source, json_t *payload)
+{
+    bool hub = codepop_node.is_hub, store = codepop_node.is_store;
+    if (!type || !json_is_object(payload)) return -1;
+    if (hub && !strcmp(type, "SUPPLY_REQUEST_CREATED")) return codepop_supply_mirror(db, payload, source);
+    if (hub && listed(store_to_hub, type)) return reemit(db, type, payload);
+    if (store && (!strcmp(type, "SUPPLY_REQUEST_APPROVED") || !strcmp(type, "SUPPLY_REQUEST_REJECTED"))) {
+        const char *uuid = str_field(payload, "uuid", "supply_request_uuid");
+        return uuid ? codepop_supply_mark(db, uuid, type + strlen("SUPPLY_REQUEST_"), payload) : -1;
+    }
+    if (store && !strcmp(type, "DELIVERY_SCHEDULED")) return codepop_delivery_mirror(db, payload);
+    if (store && !strcmp(type, "DELIVERY_STATUS_CHANGED")) {
+        const char *uuid = str_field(payload, "uuid", "delivery_uuid"), *status = str_field(payload, "status", NULL);
+        return uuid && status ? codepop_delivery_apply_status(db, uuid, status) : -1;
+    }
+    return 0;                                   /* unknown here: recorded in the inbox, ignored */
+}
+
+/* ------------------------------------------------------- POST /p2p/events */
+
+struct incoming {
+    const char *event_id, *type, *source, *created_at;
+    json_t *payload;
+};
+
+static int incoming_check(struct req *r, const char *node, struct incoming *ev)
+{
+    if (req_unpack(r, "{s:s, s:s, s:s, s:s, s:o}", "event_id", &ev->event_id, "event_type", &ev->type,
+                   "source_node_id", &ev->source, "created_at", &ev->created_at, "payload", &ev->payload) < 0)
+        return -1;
+    if (!p2p_is_uuid(ev->event_id)) reply_invalid(r, "event_id", "must be a UUID");
+    else if (!*ev->type || strlen(ev->type) > 64) reply_invalid(r, "event_type", "must be 1..64 characters");
+    else if (strcmp(ev->source, node)) reply_invalid(r, "source_node_id", "must be the sending node");
+    else if (!json_is_object(ev->payload)) reply_invalid(r, "payload", "must be an object");
+    else return 0;
+    return -1;
+}
+
+void codepop_p2p_events_receive(struct req *r)
+{
+    const char *node;
+    char sig[65];
+    struct incoming ev;
+    if (p2p_verify(r, NULL, &node, sig) < 0 || incoming_check(r, node, &ev) < 0) return;
+    char *text = json_dumps(ev.payload, JSON_COMPACT);
+    int seen = -1, fresh = -1, applied = 0;
+    if (db_begin(r->db) < 0) goto fail;
+    if ((seen = p2p_mark_seen(r->db, sig)) <= 0) goto fail;
+    fresh = db_exec(r->db, "INSERT INTO codepop_p2p_inbox (event_id, event_type, source_node_id, payload) "
+                           "VALUES ($1, $2, $3, $4) ON CONFLICT (event_id) DO NOTHING",
+                    DB_S(ev.event_id), DB_S(ev.type), DB_S(node), DB_S(text));
+    if (fresh < 0 || (fresh == 1 && (applied = codepop_p2p_apply(r->db, ev.type, node, ev.payload)) < 0)) goto fail;
+    if (db_exec(r->db, "UPDATE codepop_nodes SET last_contact_at = " P2P_NOW_SQL " WHERE node_id = $1",
+                DB_S(node)) < 0 || db_commit(r->db) < 0)
+        goto fail;
+    free(text);
+    reply_json(r, 200, json_pack("{s:s, s:s}", "status", fresh ? "applied" : "duplicate", "event_id", ev.event_id));
+    return;
+fail:
+    db_rollback(r->db);
+    free(text);
+    if (seen == 0) {
+        metrics_count("auth_failures", "p2p_replay", 1);
+        reply_error(r, 401, "replayed", "this request was already received");
+    } else if (applied < 0) {
+        log_json(LOG_WARN, json_pack("{s:s, s:s, s:s}", "event_id", ev.event_id, "event_type", ev.type, "source", node),
+                 "p2p: event %s could not be applied", ev.event_id);
+        reply_error(r, 500, "apply_failed", "the event could not be applied; retry later");
+    } else {
+        reply_db_error(r);
+    }
+}
