@@ -81,6 +81,7 @@ struct config {
     int backup_keep_days;       /* ATRIUM_BACKUP_KEEP_DAYS, default 30 */
     char *backup_dir;           /* ATRIUM_BACKUP_DIR, default ./data/backups */
     bool jobs_enabled;          /* ATRIUM_JOBS, default 1: run the job scheduler in serve */
+    bool db_group_commit;       /* ATRIUM_DB_SYNC=group (default) or full; see db.c */
     int pwhash_ops;             /* ATRIUM_PWHASH_OPS/MEM: argon2id cost (default libsodium */
     size_t pwhash_mem;          /*   "interactive"); tests lower them */
 };
@@ -130,6 +131,7 @@ struct db_rows {                /* an open result set; see db_query() */
     struct db *db;
     void *stmt;
     bool owned;                 /* private statement, finalized on close */
+    bool implicit_tx;           /* a write outside db_begin: committed on close */
     int last_rc;                /* backend code of the last step */
 };
 

@@ -174,6 +174,12 @@ int config_load(const char *file, char *err, size_t errlen)
     cfg.pwhash_ops = (int)n;
     if (parse_int("ATRIUM_PWHASH_MEM", "67108864", 8192, 1L << 31, &n, err, errlen) < 0) return -1;
     cfg.pwhash_mem = (size_t)n;
+    const char *sync = env("ATRIUM_DB_SYNC", "group");
+    if (strcmp(sync, "group") && strcmp(sync, "full")) {
+        snprintf(err, errlen, "ATRIUM_DB_SYNC must be group or full, got '%s'", sync);
+        return -1;
+    }
+    cfg.db_group_commit = !strcmp(sync, "group");
     if (cfg.node_type && strcmp(cfg.node_type, "store") && strcmp(cfg.node_type, "hub")) {
         snprintf(err, errlen, "ATRIUM_NODE_TYPE must be store or hub, got '%s'", cfg.node_type);
         return -1;
@@ -232,4 +238,5 @@ void config_print(FILE *out)
     fprintf(out, "%-26s %d\n", "ATRIUM_BACKUP_KEEP_DAYS", cfg.backup_keep_days);
     fprintf(out, "%-26s %s\n", "ATRIUM_BACKUP_DIR", cfg.backup_dir);
     fprintf(out, "%-26s %d\n", "ATRIUM_JOBS", cfg.jobs_enabled);
+    fprintf(out, "%-26s %s\n", "ATRIUM_DB_SYNC", cfg.db_group_commit ? "group" : "full");
 }
