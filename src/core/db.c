@@ -182,9 +182,9 @@ int db_open(const char *path, struct db **out)
     char *err = NULL;
     rc = sqlite3_exec(db->h, cfg.db_group_commit
                                  ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-                                   "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000;"
+                                   "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000; PRAGMA mmap_size=1073741824;"
                                  : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-                                   "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000;", NULL, NULL, &err);
+                                   "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000; PRAGMA mmap_size=1073741824;", NULL, NULL, &err);
     if (rc != SQLITE_OK) {
         log_error("cannot configure database %s: %s", path, err ? err : "?");
         sqlite3_free(err);

@@ -22,6 +22,7 @@
 #include "atrium.h"
 #include "internal.h"
 #include <pthread.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +40,8 @@ static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake_cond;                /* CLOCK_MONOTONIC, see cond_init() */
 static pthread_once_t cond_once = PTHREAD_ONCE_INIT;
 static pthread_t thread;
+#define DISPATCH_COALESCE_US 2000
+
 static bool started, stop_requested, kicked;
 static int accepting;           /* atomic: kicks count only while the thread runs */
 
@@ -252,6 +255,11 @@ static void *dispatcher_main(void *arg)
             pthread_cond_timedwait(&wake_cond, &wake_lock, &until);
         }
         if (stop_requested) break;
+        pthread_mutex_unlock(&wake_lock);
+        /* Let a burst of commits gather: one round then delivers and marks
+         * them in one transaction instead of one per commit (+2 ms latency). */
+        usleep(DISPATCH_COALESCE_US);
+        pthread_mutex_lock(&wake_lock);
         kicked = false;
         pthread_mutex_unlock(&wake_lock);
         if (!db) db = db_thread();

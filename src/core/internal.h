@@ -92,8 +92,8 @@ void admin_jobs_list(struct req *r);        /* jobs.c */
 void audit_list(struct req *r);             /* audit.c */
 void notifications_list(struct req *r);     /* notify.c */
 void notifications_read(struct req *r);
-void realtime_sse(struct req *r);           /* realtime.c */
-void realtime_ws(struct req *r);
+void realtime_sse(struct req *r);           /* sse.c */
+void realtime_ws(struct req *r);            /* ws.c */
 
 /* Core jobs (health.c). */
 int core_cleanup_job(struct db *db, char **result);   /* expired tokens and idempotency keys */

@@ -100,32 +100,66 @@ static int hhmm(const char *s)
     return h * 60 + m;
 }
 
-/* glibc converts to local time only through TZ, which is process-wide: every
- * conversion here holds tz_lock, and TZ is always present in the environment
- * (set at first use), so changing it only swaps a pointer other threads may
- * read through getenv(). */
+/* glibc converts to local time only through TZ, which is process-wide, and
+ * re-reads the zone file whenever TZ changes. So the UTC offset is cached per
+ * (zone, hour): zone offsets change on hour boundaries, and an order asks for
+ * a handful of zones. A miss holds tz_lock while it switches TZ; TZ is always
+ * present in the environment (set at init), so switching it only swaps a
+ * pointer that other threads may read through getenv(). */
+#define TZ_CACHE 64
+
+struct tz_entry {
+    char zone[64];
+    time_t hour;
+    long offset;
+};
+
 static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tz_entry tz_cache[TZ_CACHE];
+
+static int utc_offset(const char *zone, time_t t, long *offset)
+{
+    time_t hour = t / 3600;
+    uint32_t h = (uint32_t)hour * 2654435761u;
+    for (const char *p = zone; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
+    struct tz_entry *e = &tz_cache[h % TZ_CACHE];
+    pthread_mutex_lock(&tz_lock);
+    if (e->hour != hour || strcmp(e->zone, zone)) {
+        char path[256];
+        snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", zone);
+        if (strlen(zone) >= sizeof e->zone || access(path, R_OK)) {
+            pthread_mutex_unlock(&tz_lock);
+            return -1;
+        }
+        struct tm local;
+        setenv("TZ", zone, 1);
+        tzset();
+        localtime_r(&t, &local);
+        setenv("TZ", "UTC", 1);
+        tzset();
+        snprintf(e->zone, sizeof e->zone, "%s", zone);
+        e->hour = hour;
+        e->offset = local.tm_gmtoff;
+    }
+    *offset = e->offset;
+    pthread_mutex_unlock(&tz_lock);
+    return 0;
+}
 
 int codepop_store_open_at(const char *timezone, const char *opens_at, const char *closes_at, const char *utc)
 {
     struct tm tm = {0};
     const char *end = utc ? strptime(utc, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
     int open = hhmm(opens_at), close = hhmm(closes_at);
+    long offset;
     if (!end || (strcmp(end, "Z") && strcmp(end, "+00:00")) || open < 0 || close < 0 || !timezone ||
         strstr(timezone, ".."))
         return -1;
-    char path[256];
-    snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", timezone);
-    if (access(path, R_OK)) return -1;
     time_t t = timegm(&tm);
+    if (utc_offset(timezone, t, &offset) < 0) return -1;
+    time_t local_t = t + offset;
     struct tm local;
-    pthread_mutex_lock(&tz_lock);
-    setenv("TZ", timezone, 1);
-    tzset();
-    localtime_r(&t, &local);
-    setenv("TZ", "UTC", 1);
-    tzset();
-    pthread_mutex_unlock(&tz_lock);
+    gmtime_r(&local_t, &local);
     int now = local.tm_hour * 60 + local.tm_min;
     if (open <= close) return now >= open && now < close;
     return now >= open || now < close;      /* open past midnight */

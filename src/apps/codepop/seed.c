@@ -171,7 +171,7 @@ static const int wday_weights[7] = {125, 90, 90, 95, 100, 115, 135};
 
 /* Deleted by --clear, children first. The node registry stays. */
 static const char *const clear_tables[] = {
-    "codepop_analytics_cache", "codepop_preferences", "codepop_revenue", "codepop_order_lines", "codepop_orders",
+    "codepop_analytics_cache", "codepop_preferences", "codepop_revenue", "codepop_order_lines", "codepop_orders", "codepop_store_order_counts",
     "codepop_deliveries", "codepop_supply_request_items", "codepop_supply_requests", "codepop_maintenance_logs",
     "codepop_repair_schedules", "codepop_store_inventory", "codepop_hub_inventory", "codepop_p2p_inbox",
     "codepop_p2p_events", "codepop_p2p_seen", "codepop_machines", "codepop_recipe_items", "codepop_drinks",
