@@ -299,6 +299,9 @@ struct page { int64_t page, size, offset; };
 int req_page(struct req *r, struct page *pg);
 /* Reads an integer query parameter; absent -> *out = dflt; bad -> 400. */
 int req_query_int(struct req *r, const char *name, int64_t dflt, int64_t *out);
+/* A required real query parameter within [min, max] (min itself excluded when
+ * open_min); absent, not a number or out of range -> 400 naming it. */
+int req_query_real(struct req *r, const char *name, double min, double max, bool open_min, double *out);
 
 void reply_json(struct req *r, int status, json_t *body);           /* steals body */
 void reply_error(struct req *r, int status, const char *code, const char *fmt, ...)

@@ -3,6 +3,18 @@
 #ifndef ATRIUM_INTERNAL_H
 #define ATRIUM_INTERNAL_H
 #include "atrium.h"
+#include <pthread.h>
+
+/* Condition variables whose timed waits use the monotonic clock, so a
+ * wall-clock jump cannot stall a background thread (events.c, jobs.c). */
+static inline void cond_init_monotonic(pthread_cond_t *c)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(c, &attr);
+    pthread_condattr_destroy(&attr);
+}
 
 struct MHD_Connection;
 struct conn_state;

@@ -304,14 +304,9 @@ static void *scheduler_main(void *arg)
     return NULL;
 }
 
-/* Timed waits on the monotonic clock: a wall-clock jump must not stall us. */
 static void cond_init(void)
 {
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&sched_cond, &attr);
-    pthread_condattr_destroy(&attr);
+    cond_init_monotonic(&sched_cond);
 }
 
 int jobs_start(void)

@@ -5,6 +5,7 @@
  * permission and flags are visible. */
 #include "atrium.h"
 #include "internal.h"
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,6 +311,28 @@ int req_query_int(struct req *r, const char *name, int64_t dflt, int64_t *out)
         return -1;
     }
     *out = n;
+    return 0;
+}
+
+int req_query_real(struct req *r, const char *name, double min, double max, bool open_min, double *out)
+{
+    const char *v = req_query(r, name);
+    char *end;
+    if (!v || !*v) {
+        reply_invalid(r, name, "is required");
+        return -1;
+    }
+    *out = strtod(v, &end);
+    if (*end || !isfinite(*out)) {
+        reply_invalid(r, name, "must be a number");
+        return -1;
+    }
+    if (*out < min || *out > max || (open_min && *out == min)) {
+        char problem[96];
+        snprintf(problem, sizeof problem, "must be %s %g and <= %g", open_min ? ">" : ">=", min, max);
+        reply_invalid(r, name, problem);
+        return -1;
+    }
     return 0;
 }
 

@@ -11,30 +11,6 @@
 #include <math.h>
 #include <stdlib.h>
 
-/* Required real query parameter within [min, max] (min excluded when
- * open_min); replies 400 validation_failed naming it. */
-static int query_real(struct req *r, const char *name, double min, double max, bool open_min, double *out)
-{
-    const char *v = req_query(r, name);
-    char *end;
-    if (!v || !*v) {
-        reply_invalid(r, name, "is required");
-        return -1;
-    }
-    *out = strtod(v, &end);
-    if (*end || !isfinite(*out)) {
-        reply_invalid(r, name, "must be a number");
-        return -1;
-    }
-    if (*out < min || *out > max || (open_min && *out == min)) {
-        char problem[96];
-        snprintf(problem, sizeof problem, "must be %s %g and <= %g", open_min ? ">" : ">=", min, max);
-        reply_invalid(r, name, problem);
-        return -1;
-    }
-    return 0;
-}
-
 static double round_to(double x, double scale)
 {
     return round(x * scale) / scale;
@@ -56,8 +32,8 @@ void codepop_golden_window(struct req *r)
         reply_invalid(r, "store_id", "must be a positive integer");
         return;
     }
-    if (query_real(r, "lat", -90, 90, false, &lat) < 0 || query_real(r, "lon", -180, 180, false, &lon) < 0 ||
-        query_real(r, "velocity_mph", 0, 1000, true, &velocity) < 0)
+    if (req_query_real(r, "lat", -90, 90, false, &lat) < 0 || req_query_real(r, "lon", -180, 180, false, &lon) < 0 ||
+        req_query_real(r, "velocity_mph", 0, 1000, true, &velocity) < 0)
         return;
     int minutes = codepop_complexity_minutes(complexity);
     if (minutes < 0) {

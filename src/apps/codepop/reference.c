@@ -35,29 +35,6 @@ static int filter_id(struct req *r, const char *name, int64_t *out)
     return 0;
 }
 
-/* Required real query parameter within [min, max]; replies 400 naming it. */
-static int query_real(struct req *r, const char *name, double min, double max, bool open_min, double *out)
-{
-    const char *v = req_query(r, name);
-    char *end;
-    if (!v || !*v) {
-        reply_invalid(r, name, "is required");
-        return -1;
-    }
-    *out = strtod(v, &end);
-    if (*end || !isfinite(*out)) {
-        reply_invalid(r, name, "must be a number");
-        return -1;
-    }
-    if (*out < min || *out > max || (open_min && *out == min)) {
-        char problem[96];
-        snprintf(problem, sizeof problem, "must be %s %g and <= %g", open_min ? ">" : ">=", min, max);
-        reply_invalid(r, name, problem);
-        return -1;
-    }
-    return 0;
-}
-
 static void reply_one(struct req *r, json_t *row)
 {
     if (row) reply_json(r, 200, row);
@@ -200,8 +177,8 @@ void codepop_stores_nearby(struct req *r)
     bool any_lon;
     json_t *rows, *store;
     size_t i, n = 0;
-    if (query_real(r, "lat", -90, 90, false, &lat) < 0 || query_real(r, "lon", -180, 180, false, &lon) < 0 ||
-        query_real(r, "radius_miles", 0, NEARBY_MAX_RADIUS, true, &radius) < 0 || req_page(r, &pg) < 0)
+    if (req_query_real(r, "lat", -90, 90, false, &lat) < 0 || req_query_real(r, "lon", -180, 180, false, &lon) < 0 ||
+        req_query_real(r, "radius_miles", 0, NEARBY_MAX_RADIUS, true, &radius) < 0 || req_page(r, &pg) < 0)
         return;
     bounding_box(lat, lon, radius, box, &any_lon);
     if (!(rows = db_json_all(r->db, "SELECT " STORE_COLUMNS STORE_FROM "WHERE s.lat BETWEEN $1 AND $2 "
