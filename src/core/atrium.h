@@ -70,6 +70,7 @@ struct config {
     struct rate rate_user;      /* ATRIUM_RATE_USER, default 1000/hour */
     struct rate rate_login;     /* ATRIUM_RATE_LOGIN, default 10/minute */
     char *cors_origins;         /* ATRIUM_CORS_ORIGINS, comma list or NULL */
+    char *trusted_proxies;      /* ATRIUM_TRUSTED_PROXIES: addresses whose X-Forwarded-For is believed */
     char *node_type, *node_id, *node_url, *hub_url;  /* ATRIUM_NODE_* / ATRIUM_HUB_URL */
     size_t max_body;            /* ATRIUM_MAX_BODY, default 1 MiB */
     bool open_registration;     /* ATRIUM_OPEN_REGISTRATION, default 1 */

@@ -121,6 +121,7 @@ int config_load(const char *file, char *err, size_t errlen)
     replace(&cfg.db, env("ATRIUM_DB", "./data/atrium.db"));
     replace(&cfg.apps, env("ATRIUM_APPS", "all"));
     replace(&cfg.cors_origins, env("ATRIUM_CORS_ORIGINS", NULL));
+    replace(&cfg.trusted_proxies, env("ATRIUM_TRUSTED_PROXIES", NULL));
     replace(&cfg.node_type, env("ATRIUM_NODE_TYPE", NULL));
     replace(&cfg.node_id, env("ATRIUM_NODE_ID", NULL));
     replace(&cfg.node_url, env("ATRIUM_NODE_URL", NULL));
@@ -224,6 +225,7 @@ void config_print(FILE *out)
     print_rate(out, "ATRIUM_RATE_USER", &cfg.rate_user);
     print_rate(out, "ATRIUM_RATE_LOGIN", &cfg.rate_login);
     fprintf(out, "%-26s %s\n", "ATRIUM_CORS_ORIGINS", cfg.cors_origins ? cfg.cors_origins : "(none)");
+    fprintf(out, "%-26s %s\n", "ATRIUM_TRUSTED_PROXIES", cfg.trusted_proxies ? cfg.trusted_proxies : "(none)");
     fprintf(out, "%-26s %s\n", "ATRIUM_NODE_TYPE", cfg.node_type ? cfg.node_type : "(none)");
     fprintf(out, "%-26s %s\n", "ATRIUM_NODE_ID", cfg.node_id ? cfg.node_id : "(none)");
     fprintf(out, "%-26s %s\n", "ATRIUM_NODE_URL", cfg.node_url ? cfg.node_url : "(none)");

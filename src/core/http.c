@@ -104,6 +104,43 @@ const char *req_query(struct req *r, const char *name)
     return s ? MHD_lookup_connection_value(s->conn, MHD_GET_ARGUMENT_KIND, name) : NULL;
 }
 
+/* Is addr one of ATRIUM_TRUSTED_PROXIES (exact addresses, comma-separated)? */
+static bool trusted_proxy(const char *addr, size_t n)
+{
+    for (const char *p = cfg.trusted_proxies; p && *p;) {
+        while (*p == ' ' || *p == ',') p++;
+        size_t len = strcspn(p, ", ");
+        if (len && len == n && !strncmp(p, addr, n)) return true;
+        p += len;
+    }
+    return false;
+}
+
+/* Behind trusted proxies the client is the rightmost X-Forwarded-For entry
+ * that is not itself a trusted proxy; anything unparsable keeps the peer. */
+static const char *forwarded_for(struct req *r, struct MHD_Connection *conn, const char *peer)
+{
+    const char *xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
+    if (!xff || !trusted_proxy(peer, strlen(peer))) return peer;
+    const char *end = xff + strlen(xff);
+    while (end > xff) {
+        const char *start = end;
+        while (start > xff && start[-1] != ',') start--;
+        const char *a = start, *b = end;
+        while (a < b && *a == ' ') a++;
+        while (b > a && b[-1] == ' ') b--;
+        char ip[INET6_ADDRSTRLEN];
+        unsigned char bin[sizeof(struct in6_addr)];
+        if (b - a <= 0 || (size_t)(b - a) >= sizeof ip) return peer;
+        memcpy(ip, a, (size_t)(b - a));
+        ip[b - a] = 0;
+        if (inet_pton(AF_INET, ip, bin) != 1 && inet_pton(AF_INET6, ip, bin) != 1) return peer;
+        if (!trusted_proxy(ip, strlen(ip))) return pool_strdup(r->pool, ip);
+        end = start > xff ? start - 1 : xff;
+    }
+    return peer;
+}
+
 static const char *client_ip(struct req *r, struct MHD_Connection *conn)
 {
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -115,7 +152,7 @@ static const char *client_ip(struct req *r, struct MHD_Connection *conn)
         else if (sa->sa_family == AF_INET6)
             inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, sizeof buf);
     }
-    return pool_strdup(r->pool, buf);
+    return forwarded_for(r, conn, pool_strdup(r->pool, buf));
 }
 
 /* Echo the client's X-Request-Id when it is sane, else make one. */

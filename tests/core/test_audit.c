@@ -128,3 +128,48 @@ Test(audit, list_filters)
     free(alice);
     free(aud);
 }
+
+static const char *audited_ip(void)
+{
+    static char ip[64];
+    char *v = db_text(test_db(), "SELECT client_ip FROM audit_log WHERE action = 'counter.bump' ORDER BY id DESC LIMIT 1");
+    snprintf(ip, sizeof ip, "%s", v ? v : "");
+    free(v);
+    return ip;
+}
+
+static void bump_with_xff(const char *xff)
+{
+    char h[128];
+    snprintf(h, sizeof h, "X-Forwarded-For: %s", xff);
+    const char *headers[] = {h, NULL};
+    char *tok = test_token("alice");
+    struct resp *r = api_h("POST", "/api/v1/testapp/counter", tok, "{}", headers);
+    cr_assert_eq(r->status, 201, "%s", r->body);
+    resp_free(r);
+    free(tok);
+}
+
+Test(audit, forwarded_for_is_ignored_from_untrusted_peers)
+{
+    test_user("alice", NULL, NULL, NULL, 0);
+    bump_with_xff("203.0.113.9");
+    cr_assert_str_eq(audited_ip(), "127.0.0.1");
+}
+
+static void start_behind_proxy(void)
+{
+    setenv("ATRIUM_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.2", 1);
+    srv_start_with(testapp_routes, &testapp);
+}
+
+Test(audit_proxy, client_ip_from_trusted_proxy, .init = start_behind_proxy, .fini = srv_stop)
+{
+    test_user("alice", NULL, NULL, NULL, 0);
+    bump_with_xff("203.0.113.9");
+    cr_assert_str_eq(audited_ip(), "203.0.113.9");
+    bump_with_xff("198.51.100.7, 203.0.113.9, 10.0.0.2");     /* rightmost untrusted hop */
+    cr_assert_str_eq(audited_ip(), "203.0.113.9");
+    bump_with_xff("not-an-ip");
+    cr_assert_str_eq(audited_ip(), "127.0.0.1");
+}
