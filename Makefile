@@ -13,6 +13,10 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-format-truncation
            -Werror=incompatible-pointer-types -D_GNU_SOURCE -Isrc -Isrc/core -I$(BUILD)/gen \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(foreach a,$(APPS),-DATRIUM_APP_$(shell echo $(a) | tr a-z A-Z))
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lwslay -lpthread -lm
+ifeq ($(SAN),fuzz)
+CFLAGS  += -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -Wno-unknown-warning-option
+LDFLAGS += -fsanitize=address,undefined
+endif
 ifeq ($(SAN),1)
 CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
@@ -26,7 +30,7 @@ TEST_SRC := $(shell find tests -name 'test_*.c' 2>/dev/null | sort)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 SUPPORT  := $(wildcard tests/support/*.c)
 
-.PHONY: all run test test-asan bench fuzz clean setup
+.PHONY: all run test test-asan bench fuzz fuzz-build clean setup
 all: $(BUILD)/atrium
 
 $(BUILD)/tools/embed: tools/embed.c
@@ -72,6 +76,21 @@ test: $(BUILD)/atrium $(TEST_BIN)
 test-asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 test
 
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c): `make fuzz` builds them with clang
+# into build-fuzz/ and runs each for FUZZ_SECONDS (CI runs them briefly).
+FUZZ_SECONDS ?= 60
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libatrium.a
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(BUILD)/libatrium.a $(LDLIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz:
+	@$(MAKE) --no-print-directory BUILD=build-fuzz SAN=fuzz CC=clang fuzz-build
+	@tests/fuzz/run build-fuzz $(FUZZ_SECONDS)
+
 setup:
 	@scripts/setup
 
@@ -83,4 +102,4 @@ bench: $(BUILD)/atrium
 	@[ ! -d src/apps/codepop ] || bench/codepop
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

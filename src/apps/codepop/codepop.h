@@ -54,7 +54,7 @@ double codepop_haversine_miles(double lat1, double lon1, double lat2, double lon
 
 /* Is `utc` (RFC 3339) within the store's opening hours in its time zone?
  * 1 yes, 0 no, -1 bad input. */
-int codepop_store_open_at(const char *timezone, const char *opens_at, const char *closes_at, const char *utc);
+int codepop_store_open_at(const char *zone, const char *opens_at, const char *closes_at, const char *utc);
 
 /* Change a store inventory item by delta inside the caller's transaction;
  * never below zero (returns -2 then, nothing changed). Sends the low-stock

@@ -146,17 +146,17 @@ static int utc_offset(const char *zone, time_t t, long *offset)
     return 0;
 }
 
-int codepop_store_open_at(const char *timezone, const char *opens_at, const char *closes_at, const char *utc)
+int codepop_store_open_at(const char *zone, const char *opens_at, const char *closes_at, const char *utc)
 {
     struct tm tm = {0};
     const char *end = utc ? strptime(utc, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
     int open = hhmm(opens_at), close = hhmm(closes_at);
     long offset;
-    if (!end || (strcmp(end, "Z") && strcmp(end, "+00:00")) || open < 0 || close < 0 || !timezone ||
-        strstr(timezone, ".."))
+    if (!end || (strcmp(end, "Z") && strcmp(end, "+00:00")) || open < 0 || close < 0 || !zone ||
+        strstr(zone, ".."))
         return -1;
     time_t t = timegm(&tm);
-    if (utc_offset(timezone, t, &offset) < 0) return -1;
+    if (utc_offset(zone, t, &offset) < 0) return -1;
     time_t local_t = t + offset;
     struct tm local;
     gmtime_r(&local_t, &local);
