@@ -18,24 +18,12 @@ static const char *jstr(json_t *o, const char *key)
     return json_string_value(json_object_get(o, key));
 }
 
-static const char *date_in(int days)
-{
-    static __thread char buf[4][16];
-    static __thread int k;
-    char *out = buf[k++ % 4];
-    time_t t = time(NULL) + (time_t)days * 86400;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 16, "%Y-%m-%d", &tm);
-    return out;
-}
-
 static int64_t schedule(const char *as, int machine, const char *action)
 {
     struct resp *r = cp_post(RS, as,
                              "{\"machine_id\":%d,\"scheduled_date\":\"%s\",\"scheduled_time\":\"09:30\","
                              "\"action_type\":\"%s\",\"estimated_duration_minutes\":60}",
-                             machine, date_in(0), action);
+                             machine, cp_date_in(0), action);
     cr_assert_eq(r->status, 201, "schedule: %d %s", r->status, r->body);
     int64_t id = jint(r->json, "id");
     resp_free(r);
@@ -74,7 +62,7 @@ Test(codepop_repairs, schedule_start_complete)
     int64_t rep = test_user_id("cp_rep_c");
     struct resp *r = cp_post(RS, "cp_rep_c",
                              "{\"machine_id\":1,\"scheduled_date\":\"%s\",\"scheduled_time\":\"09:30\","
-                             "\"action_type\":\"PREVENTIVE_MAINTENANCE\",\"estimated_duration_minutes\":60}", date_in(0));
+                             "\"action_type\":\"PREVENTIVE_MAINTENANCE\",\"estimated_duration_minutes\":60}", cp_date_in(0));
     cr_assert_eq(r->status, 201, "%s", r->body);
     int64_t id = jint(r->json, "id");
     cr_assert_str_eq(jstr(r->json, "status"), "SCHEDULED");
@@ -115,7 +103,7 @@ Test(codepop_repairs, schedule_start_complete)
     cr_assert_str_eq(machine_status(1), "normal");
     char sql[512];
     snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM codepop_machines WHERE id = 1 AND last_maintenance_date = '%s'",
-             date_in(0));
+             cp_date_in(0));
     cr_assert_eq(test_count(sql), 1);
     snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM codepop_maintenance_logs WHERE machine_id = 1 AND "
                               "previous_status = 'repair-start' AND new_status = 'repair-end' AND action_type = "
@@ -204,7 +192,7 @@ Test(codepop_repairs, regions_and_roles)
     snprintf(start, sizeof start, RS "/%lld/start", (long long)id);
     char body[256];
     snprintf(body, sizeof body, "{\"machine_id\":1,\"scheduled_date\":\"%s\",\"scheduled_time\":\"10:00\","
-                                "\"action_type\":\"INSPECTION\",\"estimated_duration_minutes\":30}", date_in(1));
+                                "\"action_type\":\"INSPECTION\",\"estimated_duration_minutes\":30}", cp_date_in(1));
     const struct authz_case cases[] = {
         {"POST", RS, "cp_rep_e", 403, body},
         {"POST", RS, "cp_mgr1", 403, body},
@@ -246,7 +234,7 @@ Test(codepop_repairs, regions_and_roles)
     cr_assert_eq(jint(r->json, "total"), 1);
     resp_free(r);
     char path[96];
-    snprintf(path, sizeof path, RS "?date=%s", date_in(1));
+    snprintf(path, sizeof path, RS "?date=%s", cp_date_in(1));
     r = cp_get(path, "cp_admin");
     cr_assert_eq(jint(r->json, "total"), 0);
     resp_free(r);
@@ -287,7 +275,7 @@ Test(codepop_repairs, validation)
          "\"estimated_duration_minutes\":1440,\"notes\":\"bring the spare\"}", 201},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct resp *r = cp_post(RS, "cp_rep_c", cases[i].fmt, date_in(0));
+        struct resp *r = cp_post(RS, "cp_rep_c", cases[i].fmt, cp_date_in(0));
         cr_assert_eq(r->status, cases[i].status, "case %zu: %d %s", i, r->status, r->body);
         resp_free(r);
     }

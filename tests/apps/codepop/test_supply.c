@@ -29,18 +29,6 @@ static void expect(struct resp *r, int status, const char *code)
     resp_free(r);
 }
 
-static const char *date_in(int days)
-{
-    static __thread char buf[4][16];
-    static __thread int k;
-    char *out = buf[k++ % 4];
-    time_t t = time(NULL) + (time_t)days * 86400;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 16, "%Y-%m-%d", &tm);
-    return out;
-}
-
 /* A request as cp_mgr1 for store 1; returns its id. */
 static int64_t create(const char *urgency, int cups, int cherry)
 {
@@ -124,7 +112,7 @@ Test(codepop_supply, whole_flow)
     json_t *d = json_object_get(r->json, "delivery");
     int64_t did = jint(d, "id");
     cr_assert_str_eq(jstr(d, "status"), "SCHEDULED");
-    cr_assert_str_eq(jstr(d, "scheduled_date"), date_in(2));
+    cr_assert_str_eq(jstr(d, "scheduled_date"), cp_date_in(2));
     cr_assert_str_eq(jstr(d, "supply_request_uuid"), uuid);
     cr_assert_eq(jint(d, "supply_request_id"), id);
     cr_assert_eq(jint(d, "hub_id"), 1);
@@ -191,7 +179,7 @@ Test(codepop_supply, delivery_date_by_urgency)
         snprintf(path, sizeof path, DL "/%lld", (long long)did);
         struct resp *r = cp_get(path, "cp_log_c");
         cr_assert_eq(r->status, 200);
-        cr_assert_str_eq(jstr(r->json, "scheduled_date"), date_in(days[i]), "%s", urgency[i]);
+        cr_assert_str_eq(jstr(r->json, "scheduled_date"), cp_date_in(days[i]), "%s", urgency[i]);
         cr_assert_str_eq(jstr(r->json, "urgency"), urgency[i]);
         resp_free(r);
     }

@@ -80,6 +80,18 @@ const char *cp_time_in(int minutes)
     return buf;
 }
 
+const char *cp_date_in(int days)
+{
+    static __thread char buf[4][16];
+    static __thread int k;
+    char *out = buf[k++ % 4];
+    time_t t = time(NULL) + (time_t)days * 86400;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 16, "%Y-%m-%d", &tm);
+    return out;
+}
+
 struct resp *cp_post(const char *path, const char *as_user, const char *fmt, ...)
 {
     char body[8192];
