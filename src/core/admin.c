@@ -42,8 +42,6 @@ static int commit_audited(struct req *r, const char *action, int64_t user_id, js
 void admin_users_list(struct req *r)
 {
     struct page pg;
-    int64_t total = 0;
-    json_t *items;
     if (req_page(r, &pg) < 0) return;
     const char *status = req_query(r, "status"), *q = req_query(r, "q");
     if (status && strcmp(status, "active") && strcmp(status, "disabled")) {
@@ -53,14 +51,10 @@ void admin_users_list(struct req *r)
     if (q && !*q) q = NULL;
 #define USERS_WHERE "WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR instr(lower(username), lower($2)) > 0 " \
                     "OR instr(lower(COALESCE(email, '')), lower($2)) > 0) "
-    if (db_int(r->db, &total, "SELECT COUNT(*) FROM users " USERS_WHERE, DB_S(status), DB_S(q)) != 1 ||
-        !(items = db_json_all(r->db, "SELECT " AUTH_USER_COLUMNS " FROM users " USERS_WHERE
-                                     "ORDER BY id LIMIT $3 OFFSET $4",
-                              DB_S(status), DB_S(q), DB_I(pg.size), DB_I(pg.offset)))) {
-        reply_db_error(r);
-        return;
-    }
-    reply_list(r, items, &pg, total);
+    reply_page(r, &pg, "SELECT COUNT(*) FROM users " USERS_WHERE,
+               "SELECT " AUTH_USER_COLUMNS " FROM users " USERS_WHERE
+               "ORDER BY id LIMIT $3 OFFSET $4",
+               DB_S(status), DB_S(q));
 }
 
 void admin_users_create(struct req *r)

@@ -312,6 +312,13 @@ void reply_invalid(struct req *r, const char *field, const char *problem);
 void reply_raw(struct req *r, int status, const char *content_type, const void *data, size_t len);
 void reply_header(struct req *r, const char *name, const char *value);
 void reply_list(struct req *r, json_t *items, const struct page *pg, int64_t total); /* steals items */
+/* One page of a list: count_sql takes the filter arguments; page_sql takes the
+ * same ones followed by LIMIT and OFFSET (the next two placeholders). Replies
+ * the list shape, or 500. At most 13 filter arguments. */
+void reply_page_(struct req *r, const struct page *pg, const char *count_sql, const char *page_sql,
+                 const struct db_arg *args);
+#define reply_page(r, pg, count_sql, page_sql, ...) \
+    reply_page_(r, pg, count_sql, page_sql, DB_ARGS(__VA_ARGS__))
 /* Common errors. */
 #define reply_not_found(r)  reply_error(r, 404, "not_found", "not found")
 #define reply_forbidden(r)  reply_error(r, 403, "forbidden", "not allowed")

@@ -244,6 +244,27 @@ void reply_list(struct req *r, json_t *items, const struct page *pg, int64_t tot
                                  "page_size", (json_int_t)pg->size, "total", (json_int_t)total));
 }
 
+void reply_page_(struct req *r, const struct page *pg, const char *count_sql, const char *page_sql,
+                 const struct db_arg *args)
+{
+    struct db_arg all[16];
+    int n = 0;
+    while (args[n].type && n < 13) {
+        all[n] = args[n];
+        n++;
+    }
+    all[n++] = DB_I(pg->size);
+    all[n++] = DB_I(pg->offset);
+    all[n] = (struct db_arg){0};
+    int64_t total = 0;
+    json_t *items = NULL;
+    if (db_int_(r->db, &total, count_sql, args) != 1 || !(items = db_json_all_(r->db, page_sql, all))) {
+        reply_db_error(r);
+        return;
+    }
+    reply_list(r, items, pg, total);
+}
+
 /* ------------------------------------------------------------- validation */
 
 /* jansson says "Object item not found: name" / "1 object item(s) left

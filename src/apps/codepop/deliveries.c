@@ -89,8 +89,7 @@ void codepop_deliveries_list(struct req *r)
 {
     struct codepop_scope sc;
     struct page pg;
-    int64_t total = 0, store_id, hub_id, request_id;
-    json_t *items;
+    int64_t store_id, hub_id, request_id;
     const char *status = req_query(r, "status");
     if (req_page(r, &pg) < 0 || req_query_int(r, "store_id", 0, &store_id) < 0 ||
         req_query_int(r, "hub_id", 0, &hub_id) < 0 || req_query_int(r, "supply_request_id", 0, &request_id) < 0)
@@ -102,16 +101,9 @@ void codepop_deliveries_list(struct req *r)
     codepop_scope(r, "codepop.deliveries.read", &sc);
 #define LIST_WHERE "WHERE " SCOPE_WHERE "AND ($4 IS NULL OR d.status = $4) AND ($5 = 0 OR d.store_id = $5) " \
                    "AND ($6 = 0 OR d.hub_id = $6) AND ($7 = 0 OR d.supply_request_id = $7) "
-    if (db_int(r->db, &total,
-               "SELECT COUNT(*) FROM codepop_deliveries d JOIN codepop_stores s ON s.id = d.store_id " LIST_WHERE,
-               CODEPOP_SCOPE_ARGS(&sc), DB_S(status), DB_I(store_id), DB_I(hub_id), DB_I(request_id)) != 1 ||
-        !(items = db_json_all(r->db, DELIVERY_SELECT LIST_WHERE "ORDER BY d.id DESC LIMIT $8 OFFSET $9",
-                              CODEPOP_SCOPE_ARGS(&sc), DB_S(status), DB_I(store_id), DB_I(hub_id), DB_I(request_id),
-                              DB_I(pg.size), DB_I(pg.offset)))) {
-        reply_db_error(r);
-        return;
-    }
-    reply_list(r, items, &pg, total);
+    reply_page(r, &pg, "SELECT COUNT(*) FROM codepop_deliveries d JOIN codepop_stores s ON s.id = d.store_id " LIST_WHERE,
+               DELIVERY_SELECT LIST_WHERE "ORDER BY d.id DESC LIMIT $8 OFFSET $9",
+               CODEPOP_SCOPE_ARGS(&sc), DB_S(status), DB_I(store_id), DB_I(hub_id), DB_I(request_id));
 }
 
 void codepop_deliveries_get(struct req *r)

@@ -79,20 +79,14 @@ int codepop_inventory_receive(struct db *db, int64_t store_id, const char *item_
 void codepop_store_inventory(struct req *r)
 {
     struct page pg;
-    int64_t store_id = r->param_int[0], total = 0;
-    json_t *items;
+    int64_t store_id = r->param_int[0];
     if (codepop_require_store(r, "codepop.inventory.read", store_id) < 0 || req_page(r, &pg) < 0) return;
     const char *type = req_query(r, "item_type");
 #define INV_WHERE "WHERE store_id = $1 AND ($2 IS NULL OR item_type = $2) "
-    if (db_int(r->db, &total, "SELECT COUNT(*) FROM codepop_store_inventory " INV_WHERE, DB_I(store_id),
-               DB_S(type)) != 1 ||
-        !(items = db_json_all(r->db, "SELECT " ITEM_COLUMNS " FROM codepop_store_inventory " INV_WHERE
-                                     "ORDER BY item_type, item_name LIMIT $3 OFFSET $4",
-                              DB_I(store_id), DB_S(type), DB_I(pg.size), DB_I(pg.offset)))) {
-        reply_db_error(r);
-        return;
-    }
-    reply_list(r, items, &pg, total);
+    reply_page(r, &pg, "SELECT COUNT(*) FROM codepop_store_inventory " INV_WHERE,
+               "SELECT " ITEM_COLUMNS " FROM codepop_store_inventory " INV_WHERE
+               "ORDER BY item_type, item_name LIMIT $3 OFFSET $4",
+               DB_I(store_id), DB_S(type));
 }
 
 /* Characters (UTF-8 code points) in s, ignoring surrounding blanks. */
@@ -162,8 +156,7 @@ void codepop_store_inventory_patch(struct req *r)
 void codepop_hub_inventory(struct req *r)
 {
     struct page pg;
-    int64_t hub_id = r->param_int[0], total = 0;
-    json_t *items;
+    int64_t hub_id = r->param_int[0];
     int64_t region = codepop_hub_region(r->db, hub_id);
     if (!region) {
         reply_error(r, 404, "not_found", "no hub %lld", (long long)hub_id);
@@ -172,13 +165,9 @@ void codepop_hub_inventory(struct req *r)
     if (codepop_require_region(r, "codepop.hub_inventory.read", region) < 0 || req_page(r, &pg) < 0) return;
     const char *type = req_query(r, "item_type");
 #define HUB_WHERE "WHERE hub_id = $1 AND ($2 IS NULL OR item_type = $2) "
-    if (db_int(r->db, &total, "SELECT COUNT(*) FROM codepop_hub_inventory " HUB_WHERE, DB_I(hub_id), DB_S(type)) != 1 ||
-        !(items = db_json_all(r->db, "SELECT id, hub_id, item_type, item_name, quantity, updated_at "
-                                     "FROM codepop_hub_inventory " HUB_WHERE
-                                     "ORDER BY item_type, item_name LIMIT $3 OFFSET $4",
-                              DB_I(hub_id), DB_S(type), DB_I(pg.size), DB_I(pg.offset)))) {
-        reply_db_error(r);
-        return;
-    }
-    reply_list(r, items, &pg, total);
+    reply_page(r, &pg, "SELECT COUNT(*) FROM codepop_hub_inventory " HUB_WHERE,
+               "SELECT id, hub_id, item_type, item_name, quantity, updated_at "
+               "FROM codepop_hub_inventory " HUB_WHERE
+               "ORDER BY item_type, item_name LIMIT $3 OFFSET $4",
+               DB_I(hub_id), DB_S(type));
 }

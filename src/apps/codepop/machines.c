@@ -89,8 +89,7 @@ void codepop_machines_list(struct req *r)
 {
     struct codepop_scope sc;
     struct page pg;
-    int64_t total = 0, store_id;
-    json_t *items;
+    int64_t store_id;
     const char *status = req_query(r, "status");
     if (req_page(r, &pg) < 0 || req_query_int(r, "store_id", 0, &store_id) < 0) return;
     if (status && !known_status(status)) {
@@ -99,15 +98,9 @@ void codepop_machines_list(struct req *r)
     }
     codepop_scope(r, "codepop.machines.read", &sc);
 #define MACHINES_WHERE "WHERE " SCOPE_WHERE("m") "AND ($4 IS NULL OR m.status = $4) AND ($5 = 0 OR m.store_id = $5) "
-    if (db_int(r->db, &total,
-               "SELECT COUNT(*) FROM codepop_machines m JOIN codepop_stores s ON s.id = m.store_id " MACHINES_WHERE,
-               CODEPOP_SCOPE_ARGS(&sc), DB_S(status), DB_I(store_id)) != 1 ||
-        !(items = db_json_all(r->db, MACHINE_SELECT MACHINES_WHERE "ORDER BY m.id LIMIT $6 OFFSET $7",
-                              CODEPOP_SCOPE_ARGS(&sc), DB_S(status), DB_I(store_id), DB_I(pg.size), DB_I(pg.offset)))) {
-        reply_db_error(r);
-        return;
-    }
-    reply_list(r, items, &pg, total);
+    reply_page(r, &pg, "SELECT COUNT(*) FROM codepop_machines m JOIN codepop_stores s ON s.id = m.store_id " MACHINES_WHERE,
+               MACHINE_SELECT MACHINES_WHERE "ORDER BY m.id LIMIT $6 OFFSET $7",
+               CODEPOP_SCOPE_ARGS(&sc), DB_S(status), DB_I(store_id));
 }
 
 void codepop_machines_get(struct req *r)
@@ -124,23 +117,15 @@ void codepop_maintenance_list(struct req *r)
 {
     struct codepop_scope sc;
     struct page pg;
-    int64_t total = 0, machine_id, store_id;
-    json_t *items;
+    int64_t machine_id, store_id;
     if (req_page(r, &pg) < 0 || req_query_int(r, "machine_id", 0, &machine_id) < 0 ||
         req_query_int(r, "store_id", 0, &store_id) < 0)
         return;
     codepop_scope(r, "codepop.machines.read", &sc);
 #define LOGS_WHERE "WHERE " SCOPE_WHERE("l") "AND ($4 = 0 OR l.machine_id = $4) AND ($5 = 0 OR l.store_id = $5) "
-    if (db_int(r->db, &total,
-               "SELECT COUNT(*) FROM codepop_maintenance_logs l JOIN codepop_stores s ON s.id = l.store_id " LOGS_WHERE,
-               CODEPOP_SCOPE_ARGS(&sc), DB_I(machine_id), DB_I(store_id)) != 1 ||
-        !(items = db_json_all(r->db, LOG_SELECT LOGS_WHERE "ORDER BY l.id DESC LIMIT $6 OFFSET $7",
-                              CODEPOP_SCOPE_ARGS(&sc), DB_I(machine_id), DB_I(store_id), DB_I(pg.size),
-                              DB_I(pg.offset)))) {
-        reply_db_error(r);
-        return;
-    }
-    reply_list(r, items, &pg, total);
+    reply_page(r, &pg, "SELECT COUNT(*) FROM codepop_maintenance_logs l JOIN codepop_stores s ON s.id = l.store_id " LOGS_WHERE,
+               LOG_SELECT LOGS_WHERE "ORDER BY l.id DESC LIMIT $6 OFFSET $7",
+               CODEPOP_SCOPE_ARGS(&sc), DB_I(machine_id), DB_I(store_id));
 }
 
 void codepop_maintenance_get(struct req *r)

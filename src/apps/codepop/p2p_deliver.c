@@ -234,8 +234,6 @@ int codepop_p2p_cleanup_job(struct db *db, char **result)
 void codepop_p2p_events_list(struct req *r)
 {
     struct page pg;
-    int64_t total = 0;
-    json_t *items;
     const char *status = req_query(r, "status"), *type = req_query(r, "event_type");
     const char *target = req_query(r, "target_node_id");
     if (req_page(r, &pg) < 0) return;
@@ -245,13 +243,9 @@ void codepop_p2p_events_list(struct req *r)
     }
 #define EVENTS_WHERE " FROM codepop_p2p_events WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR event_type = $2) " \
                      "AND ($3 IS NULL OR target_node_id = $3) "
-    if (db_int(r->db, &total, "SELECT COUNT(*)" EVENTS_WHERE, DB_S(status), DB_S(type), DB_S(target)) != 1 ||
-        !(items = db_json_all(r->db, "SELECT " EVENT_COLUMNS EVENTS_WHERE "ORDER BY id DESC LIMIT $4 OFFSET $5",
-                              DB_S(status), DB_S(type), DB_S(target), DB_I(pg.size), DB_I(pg.offset)))) {
-        reply_db_error(r);
-        return;
-    }
-    reply_list(r, items, &pg, total);
+    reply_page(r, &pg, "SELECT COUNT(*)" EVENTS_WHERE,
+               "SELECT " EVENT_COLUMNS EVENTS_WHERE "ORDER BY id DESC LIMIT $4 OFFSET $5",
+               DB_S(status), DB_S(type), DB_S(target));
 }
 
 void codepop_p2p_events_retry(struct req *r)

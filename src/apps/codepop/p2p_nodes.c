@@ -180,8 +180,6 @@ fail:
 void codepop_p2p_nodes_list(struct req *r)
 {
     struct page pg;
-    int64_t total = 0;
-    json_t *items;
     const char *type = req_query(r, "node_type"), *status = req_query(r, "status");
     if (req_page(r, &pg) < 0) return;
     if (type && strcmp(type, "store") && strcmp(type, "hub")) {
@@ -193,14 +191,10 @@ void codepop_p2p_nodes_list(struct req *r)
         return;
     }
 #define NODES_WHERE " FROM codepop_nodes WHERE ($1 IS NULL OR node_type = $1) AND ($2 IS NULL OR status = $2) "
-    if (db_int(r->db, &total, "SELECT COUNT(*)" NODES_WHERE, DB_S(type), DB_S(status)) != 1 ||
-        !(items = db_json_all(r->db, "SELECT id, node_id, node_type, url, store_id, hub_id, status, registered_at, "
-                                     "last_contact_at" NODES_WHERE "ORDER BY id LIMIT $3 OFFSET $4",
-                              DB_S(type), DB_S(status), DB_I(pg.size), DB_I(pg.offset)))) {
-        reply_db_error(r);
-        return;
-    }
-    reply_list(r, items, &pg, total);
+    reply_page(r, &pg, "SELECT COUNT(*)" NODES_WHERE,
+               "SELECT id, node_id, node_type, url, store_id, hub_id, status, registered_at, "
+               "last_contact_at" NODES_WHERE "ORDER BY id LIMIT $3 OFFSET $4",
+               DB_S(type), DB_S(status));
 }
 
 /* ------------------------------------------------- registering (store side) */

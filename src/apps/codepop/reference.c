@@ -52,18 +52,12 @@ static void reply_one(struct req *r, json_t *row)
 void codepop_regions_list(struct req *r)
 {
     struct page pg;
-    int64_t total = 0;
-    json_t *items;
     if (req_page(r, &pg) < 0) return;
     const char *code = filter(r, "code"), *q = filter(r, "q");
-    if (db_int(r->db, &total, "SELECT COUNT(*) FROM codepop_regions rg " REGION_WHERE, DB_S(code), DB_S(q)) != 1 ||
-        !(items = db_json_all(r->db, "SELECT " REGION_COLUMNS "FROM codepop_regions rg " REGION_WHERE
-                                     "ORDER BY rg.id LIMIT $3 OFFSET $4",
-                              DB_S(code), DB_S(q), DB_I(pg.size), DB_I(pg.offset)))) {
-        reply_db_error(r);
-        return;
-    }
-    reply_list(r, items, &pg, total);
+    reply_page(r, &pg, "SELECT COUNT(*) FROM codepop_regions rg " REGION_WHERE,
+               "SELECT " REGION_COLUMNS "FROM codepop_regions rg " REGION_WHERE
+               "ORDER BY rg.id LIMIT $3 OFFSET $4",
+               DB_S(code), DB_S(q));
 }
 
 void codepop_regions_get(struct req *r)
@@ -85,18 +79,12 @@ void codepop_regions_get(struct req *r)
 void codepop_hubs_list(struct req *r)
 {
     struct page pg;
-    int64_t total = 0, region_id;
-    json_t *items;
+    int64_t region_id;
     if (req_page(r, &pg) < 0 || filter_id(r, "region_id", &region_id) < 0) return;
     const char *region = filter(r, "region"), *code = filter(r, "code"), *q = filter(r, "q");
-    if (db_int(r->db, &total, "SELECT COUNT(*) " HUB_FROM HUB_WHERE, DB_S(region), DB_I(region_id), DB_S(code),
-               DB_S(q)) != 1 ||
-        !(items = db_json_all(r->db, "SELECT " HUB_COLUMNS HUB_FROM HUB_WHERE "ORDER BY h.id LIMIT $5 OFFSET $6",
-                              DB_S(region), DB_I(region_id), DB_S(code), DB_S(q), DB_I(pg.size), DB_I(pg.offset)))) {
-        reply_db_error(r);
-        return;
-    }
-    reply_list(r, items, &pg, total);
+    reply_page(r, &pg, "SELECT COUNT(*) " HUB_FROM HUB_WHERE,
+               "SELECT " HUB_COLUMNS HUB_FROM HUB_WHERE "ORDER BY h.id LIMIT $5 OFFSET $6",
+               DB_S(region), DB_I(region_id), DB_S(code), DB_S(q));
 }
 
 void codepop_hubs_get(struct req *r)
@@ -119,21 +107,14 @@ void codepop_hubs_get(struct req *r)
 void codepop_stores_list(struct req *r)
 {
     struct page pg;
-    int64_t total = 0, region_id, hub_id;
-    json_t *items;
+    int64_t region_id, hub_id;
     if (req_page(r, &pg) < 0 || filter_id(r, "region_id", &region_id) < 0 ||
         filter_id(r, "supply_hub_id", &hub_id) < 0)
         return;
     const char *region = filter(r, "region"), *status = filter(r, "machine_status"), *q = filter(r, "q");
-    if (db_int(r->db, &total, "SELECT COUNT(*) " STORE_FROM STORE_WHERE, DB_S(region), DB_I(region_id), DB_I(hub_id),
-               DB_S(status), DB_S(q)) != 1 ||
-        !(items = db_json_all(r->db, "SELECT " STORE_COLUMNS STORE_FROM STORE_WHERE "ORDER BY s.id LIMIT $6 OFFSET $7",
-                              DB_S(region), DB_I(region_id), DB_I(hub_id), DB_S(status), DB_S(q), DB_I(pg.size),
-                              DB_I(pg.offset)))) {
-        reply_db_error(r);
-        return;
-    }
-    reply_list(r, items, &pg, total);
+    reply_page(r, &pg, "SELECT COUNT(*) " STORE_FROM STORE_WHERE,
+               "SELECT " STORE_COLUMNS STORE_FROM STORE_WHERE "ORDER BY s.id LIMIT $6 OFFSET $7",
+               DB_S(region), DB_I(region_id), DB_I(hub_id), DB_S(status), DB_S(q));
 }
 
 void codepop_stores_get(struct req *r)
@@ -217,22 +198,16 @@ void codepop_stores_nearby(struct req *r)
 void codepop_drinks_list(struct req *r)
 {
     struct page pg;
-    int64_t total = 0;
-    json_t *items;
     if (req_page(r, &pg) < 0) return;
     const char *complexity = filter(r, "complexity"), *q = filter(r, "q");
     if (complexity && codepop_complexity_minutes(complexity) < 0) {
         reply_invalid(r, "complexity", "must be one of simple, medium, complex");
         return;
     }
-    if (db_int(r->db, &total, "SELECT COUNT(*) FROM codepop_drinks d " DRINK_WHERE, DB_S(complexity), DB_S(q)) != 1 ||
-        !(items = db_json_all(r->db, "SELECT " DRINK_COLUMNS "FROM codepop_drinks d " DRINK_WHERE
-                                     "ORDER BY d.id LIMIT $3 OFFSET $4",
-                              DB_S(complexity), DB_S(q), DB_I(pg.size), DB_I(pg.offset)))) {
-        reply_db_error(r);
-        return;
-    }
-    reply_list(r, items, &pg, total);
+    reply_page(r, &pg, "SELECT COUNT(*) FROM codepop_drinks d " DRINK_WHERE,
+               "SELECT " DRINK_COLUMNS "FROM codepop_drinks d " DRINK_WHERE
+               "ORDER BY d.id LIMIT $3 OFFSET $4",
+               DB_S(complexity), DB_S(q));
 }
 
 void codepop_drinks_get(struct req *r)

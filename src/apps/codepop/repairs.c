@@ -139,8 +139,7 @@ void codepop_repairs_list(struct req *r)
 {
     struct codepop_scope sc;
     struct page pg;
-    int64_t total = 0, assigned = 0, machine_id, store_id;
-    json_t *items;
+    int64_t assigned = 0, machine_id, store_id;
     const char *status = req_query(r, "status"), *date = req_query(r, "date"), *who = req_query(r, "assigned_to");
     if (req_page(r, &pg) < 0 || req_query_int(r, "machine_id", 0, &machine_id) < 0 ||
         req_query_int(r, "store_id", 0, &store_id) < 0)
@@ -160,19 +159,11 @@ void codepop_repairs_list(struct req *r)
                    "AND ($5 IS NULL OR rs.scheduled_date = $5) "                                           \
                    "AND ($6 = 0 OR rs.assigned_to = $6) AND ($7 = 0 OR rs.machine_id = $7) "                          \
                    "AND ($8 = 0 OR rs.store_id = $8) "
-    if (db_int(r->db, &total,
-               "SELECT COUNT(*) FROM codepop_repair_schedules rs "
+    reply_page(r, &pg, "SELECT COUNT(*) FROM codepop_repair_schedules rs "
                "JOIN codepop_stores s ON s.id = rs.store_id " LIST_WHERE,
-               CODEPOP_SCOPE_ARGS(&sc), DB_S(status), DB_S(date), DB_I(assigned), DB_I(machine_id),
-               DB_I(store_id)) != 1 ||
-        !(items = db_json_all(r->db, SCHEDULE_SELECT LIST_WHERE
-                              "ORDER BY rs.scheduled_date, rs.scheduled_time, rs.id LIMIT $9 OFFSET $10",
-                              CODEPOP_SCOPE_ARGS(&sc), DB_S(status), DB_S(date), DB_I(assigned), DB_I(machine_id),
-                              DB_I(store_id), DB_I(pg.size), DB_I(pg.offset)))) {
-        reply_db_error(r);
-        return;
-    }
-    reply_list(r, items, &pg, total);
+               SCHEDULE_SELECT LIST_WHERE
+               "ORDER BY rs.scheduled_date, rs.scheduled_time, rs.id LIMIT $9 OFFSET $10",
+               CODEPOP_SCOPE_ARGS(&sc), DB_S(status), DB_S(date), DB_I(assigned), DB_I(machine_id), DB_I(store_id));
 }
 
 void codepop_repairs_get(struct req *r)

@@ -201,8 +201,7 @@ void codepop_supply_list(struct req *r)
 {
     struct codepop_scope sc;
     struct page pg;
-    int64_t total = 0, store_id;
-    json_t *items;
+    int64_t store_id;
     const char *status = req_query(r, "status"), *urgency = req_query(r, "urgency");
     if (req_page(r, &pg) < 0 || req_query_int(r, "store_id", 0, &store_id) < 0) return;
     if (status && !one_of(status, statuses)) {
@@ -216,16 +215,9 @@ void codepop_supply_list(struct req *r)
     codepop_scope(r, "codepop.supply.read", &sc);
 #define LIST_WHERE "WHERE " SCOPE_WHERE "AND ($4 IS NULL OR r.status = $4) AND ($5 IS NULL OR r.urgency = $5) " \
                    "AND ($6 = 0 OR r.store_id = $6) "
-    if (db_int(r->db, &total,
-               "SELECT COUNT(*) FROM codepop_supply_requests r JOIN codepop_stores s ON s.id = r.store_id " LIST_WHERE,
-               CODEPOP_SCOPE_ARGS(&sc), DB_S(status), DB_S(urgency), DB_I(store_id)) != 1 ||
-        !(items = db_json_all(r->db, REQUEST_SELECT LIST_WHERE "ORDER BY r.id DESC LIMIT $7 OFFSET $8",
-                              CODEPOP_SCOPE_ARGS(&sc), DB_S(status), DB_S(urgency), DB_I(store_id), DB_I(pg.size),
-                              DB_I(pg.offset)))) {
-        reply_db_error(r);
-        return;
-    }
-    reply_list(r, items, &pg, total);
+    reply_page(r, &pg, "SELECT COUNT(*) FROM codepop_supply_requests r JOIN codepop_stores s ON s.id = r.store_id " LIST_WHERE,
+               REQUEST_SELECT LIST_WHERE "ORDER BY r.id DESC LIMIT $7 OFFSET $8",
+               CODEPOP_SCOPE_ARGS(&sc), DB_S(status), DB_S(urgency), DB_I(store_id));
 }
 
 void codepop_supply_get(struct req *r)
