@@ -25,6 +25,7 @@
 #include "ratelimit.h"
 #include "metrics.h"
 #include "backup.h"
+#include "payments.h"
 
 #define ATRIUM_VERSION "0.1.0"
 
@@ -223,6 +224,14 @@ char *crypto_open_text(const char *sealed);
 void crypto_random_token(char *out, size_t bytes);      /* out gets 2*bytes hex + NUL */
 void crypto_sha256_hex(const void *data, size_t len, char out[65]);
 void uuid_v4(char out[37]);
+/* HMAC-SHA256 under the encryption key, domain-separated by `context`
+ * ("groupbuy.qr"): secrets the server can recompute but the database alone
+ * cannot reveal. -1 when no key is available. */
+int crypto_keyed_hash(const char *context, const void *msg, size_t len, unsigned char out[32]);
+/* HMAC-SHA256(secret, msg) as 64 hex characters (webhook signatures). */
+int crypto_hmac_sha256_hex(const char *secret, const void *msg, size_t len, char out[65]);
+/* Constant-time comparison of two strings (signatures, shared hashes). */
+bool crypto_str_equal(const char *a, const char *b);
 
 /* ------------------------------------------------------------------- http */
 

@@ -111,3 +111,33 @@ void uuid_v4(char out[37])
     snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
              b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
+
+int crypto_keyed_hash(const char *context, const void *msg, size_t len, unsigned char out[32])
+{
+    pthread_once(&key_once, load_key);
+    if (!key_ok) return -1;
+    crypto_auth_hmacsha256_state st;
+    crypto_auth_hmacsha256_init(&st, key, sizeof key);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)context, strlen(context) + 1);
+    crypto_auth_hmacsha256_update(&st, msg, len);
+    crypto_auth_hmacsha256_final(&st, out);
+    return 0;
+}
+
+int crypto_hmac_sha256_hex(const char *secret, const void *msg, size_t len, char out[65])
+{
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_state st;
+    crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret, strlen(secret));
+    crypto_auth_hmacsha256_update(&st, msg, len);
+    crypto_auth_hmacsha256_final(&st, mac);
+    sodium_bin2hex(out, 65, mac, sizeof mac);
+    return 0;
+}
+
+bool crypto_str_equal(const char *a, const char *b)
+{
+    if (!a || !b) return false;
+    size_t n = strlen(a);
+    return n == strlen(b) && sodium_memcmp(a, b, n) == 0;
+}

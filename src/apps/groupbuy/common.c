@@ -1,0 +1,204 @@
+/* common.c -- groupbuy helpers shared by its resources: the caller's supplier
+ * scope, small body checks, realtime events and supplier notifications, and
+ * the two money movements everything else builds on: a ledger row and a
+ * recorded payment (called by the pay route, the webhook and the seeder). */
+#include "groupbuy.h"
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ scope */
+
+void groupbuy_scope(struct req *r, const char *perm, struct groupbuy_scope *out)
+{
+    size_t n = 0;
+    bool global = false;
+    int64_t *ids = rbac_scopes(r, perm, "supplier", &global, &n);
+    size_t cap = 3 + n * 21;
+    char *text = pool_alloc(r->pool, cap), *p = text;
+    *p++ = '[';
+    for (size_t i = 0; i < n; i++) p += snprintf(p, cap - (size_t)(p - text), "%s%lld", i ? "," : "", (long long)ids[i]);
+    *p++ = ']';
+    *p = 0;
+    out->global = global;
+    out->suppliers = text;
+}
+
+bool groupbuy_can_supplier(struct req *r, const char *perm, int64_t supplier_id)
+{
+    return rbac_can(r, perm, "supplier", supplier_id);
+}
+
+int groupbuy_require_supplier(struct req *r, const char *perm, int64_t supplier_id)
+{
+    int64_t one = 0;
+    if (db_int(r->db, &one, "SELECT 1 FROM groupbuy_suppliers WHERE id = $1", DB_I(supplier_id)) != 1) {
+        reply_error(r, 404, "not_found", "no supplier %lld", (long long)supplier_id);
+        return -1;
+    }
+    if (groupbuy_can_supplier(r, perm, supplier_id)) return 0;
+    reply_error(r, 403, "forbidden", "missing permission %s for supplier %lld", perm, (long long)supplier_id);
+    return -1;
+}
+
+/* ------------------------------------------------------------ body checks */
+
+int groupbuy_require_empty_body(struct req *r)
+{
+    if (!r->body || !json_object_size(r->body)) return 0;
+    reply_invalid(r, json_object_iter_key(json_object_iter(r->body)), "is not a known field");
+    return -1;
+}
+
+int groupbuy_check_text(struct req *r, const char *field, const char *value, size_t max, bool required)
+{
+    if (!value) {
+        if (!required) return 0;
+        reply_invalid(r, field, "is required");
+        return -1;
+    }
+    size_t chars = 0;
+    bool blank = true;
+    for (const char *s = value; *s; s++) {
+        if (((unsigned char)*s & 0xC0) != 0x80) chars++;
+        if (!strchr(" \t\r\n", *s)) blank = false;
+    }
+    if (blank) {
+        reply_invalid(r, field, "must not be blank");
+        return -1;
+    }
+    if (chars > max) {
+        reply_invalid(r, field, pool_printf(r->pool, "must be at most %zu characters", max));
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------ events and notices */
+
+int groupbuy_emit(struct db *db, int64_t group_id, const char *type, json_t *payload)
+{
+    char topic[64];
+    snprintf(topic, sizeof topic, "groupbuy.group.%lld", (long long)group_id);
+    return events_emit(db, topic, type, payload ? payload : json_object());
+}
+
+int groupbuy_notify_supplier(struct db *db, int64_t supplier_id, const char *kind, const char *title, json_t *data)
+{
+    struct db_rows rows;
+    int64_t ids[256];
+    size_t n = 0;
+    int rc = 0;
+    if (db_query(db, &rows, "SELECT DISTINCT user_id FROM user_roles WHERE app = 'groupbuy' "
+                            "AND role IN ('supplier', 'supplier_staff') AND scope_type = 'supplier' AND scope_id = $1",
+                 DB_I(supplier_id)) < 0) {
+        json_decref(data);
+        return -1;
+    }
+    while (db_step(&rows) && n < sizeof ids / sizeof ids[0]) ids[n++] = db_col_int(&rows, 0);
+    db_rows_close(&rows);
+    for (size_t i = 0; i < n && rc == 0; i++) rc = notify_user(db, ids[i], kind, title, json_deep_copy(data));
+    json_decref(data);
+    return rc;
+}
+
+/* ----------------------------------------------------------------- ledger */
+
+int groupbuy_ledger_add(struct db *db, const char *account, int64_t supplier_id, int64_t group_id,
+                        int64_t contribution_id, int64_t order_id, const char *entry_type, int64_t amount_cents,
+                        const char *currency, const char *reference)
+{
+    return db_exec(db, "INSERT INTO groupbuy_ledger (account, supplier_id, group_id, contribution_id, order_id, "
+                       "entry_type, amount_cents, currency, reference) VALUES ($1, $2, $3, NULLIF($4, 0), "
+                       "NULLIF($5, 0), $6, $7, $8, $9)",
+                   DB_S(account), DB_I(supplier_id), DB_I(group_id), DB_I(contribution_id), DB_I(order_id),
+                   DB_S(entry_type), DB_I(amount_cents), DB_S(currency), DB_S(reference)) == 1 ? 0 : -1;
+}
+
+/* ---------------------------------------------------------------- payment */
+
+struct contribution_row {
+    int64_t group_id, trader_id, supplier_id, amount_cents, quantity;
+    char currency[8], payment_status[16], status[16], group_status[16];
+};
+
+static int load_contribution(struct db *db, int64_t id, struct contribution_row *c)
+{
+    struct db_rows rows;
+    int found = 0;
+    if (db_query(db, &rows, "SELECT c.group_id, c.trader_id, g.supplier_id, c.amount_cents, c.quantity, c.currency, "
+                            "c.payment_status, c.status, g.status FROM groupbuy_contributions c "
+                            "JOIN groupbuy_groups g ON g.id = c.group_id WHERE c.id = $1", DB_I(id)) < 0)
+        return -1;
+    if (db_step(&rows)) {
+        found = 1;
+        c->group_id = db_col_int(&rows, 0);
+        c->trader_id = db_col_int(&rows, 1);
+        c->supplier_id = db_col_int(&rows, 2);
+        c->amount_cents = db_col_int(&rows, 3);
+        c->quantity = db_col_int(&rows, 4);
+        snprintf(c->currency, sizeof c->currency, "%s", db_col_text(&rows, 5));
+        snprintf(c->payment_status, sizeof c->payment_status, "%s", db_col_text(&rows, 6));
+        snprintf(c->status, sizeof c->status, "%s", db_col_text(&rows, 7));
+        snprintf(c->group_status, sizeof c->group_status, "%s", db_col_text(&rows, 8));
+    }
+    db_rows_close(&rows);
+    return found;
+}
+
+/* The payment row, the paid mark and the escrow ledger row; 1, or -1. */
+static int record_payment(struct db *db, int64_t id, const struct contribution_row *c, const struct groupbuy_payment *p,
+                          int64_t actor_id)
+{
+    if (db_exec(db, "UPDATE groupbuy_contributions SET payment_status = 'paid', paid_amount_cents = $2, "
+                    "paid_at = " GB_NOW_SQL ", payment_provider = $3, payment_reference = COALESCE(payment_reference, $4), "
+                    "updated_at = " GB_NOW_SQL " WHERE id = $1 AND payment_status <> 'paid'",
+                DB_I(id), DB_I(p->amount_cents), DB_S(p->provider), DB_S(p->reference)) != 1 ||
+        db_exec(db, "INSERT INTO groupbuy_payments (contribution_id, provider, provider_ref, reference, amount_cents, "
+                    "currency, source) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                DB_I(id), DB_S(p->provider), DB_S(p->provider_ref), DB_S(p->reference), DB_I(p->amount_cents),
+                DB_S(p->currency), DB_S(p->source)) != 1 ||
+        groupbuy_ledger_add(db, "escrow", c->supplier_id, c->group_id, id, 0, "payment", p->amount_cents, p->currency,
+                            p->provider_ref) < 0 ||
+        audit_write_as(db, actor_id, "groupbuy", "groupbuy.contribution.paid", "contribution", id,
+                       json_pack("{s:I, s:s, s:s, s:s, s:I, s:s}", "group_id", (json_int_t)c->group_id, "provider",
+                                 p->provider, "provider_ref", p->provider_ref, "source", p->source, "amount_cents",
+                                 (json_int_t)p->amount_cents, "currency", p->currency)) < 0)
+        return -1;
+    return 1;
+}
+
+int groupbuy_payment_apply(struct db *db, int64_t contribution_id, const struct groupbuy_payment *p, int64_t actor_id)
+{
+    struct contribution_row c;
+    int rc = -1, found;
+    if (db_begin(db) < 0) return -1;
+    if ((found = load_contribution(db, contribution_id, &c)) <= 0) {
+        rc = found == 0 ? -3 : -1;
+        goto out;
+    }
+    if (!strcmp(c.payment_status, "paid")) {
+        rc = 0;
+        goto out;
+    }
+    if (p->amount_cents != c.amount_cents || strcmp(p->currency, c.currency)) {
+        rc = -2;
+        goto out;
+    }
+    if (record_payment(db, contribution_id, &c, p, actor_id) < 0) goto out;
+    bool counts = !strcmp(c.status, "active") && !strcmp(c.group_status, "open");
+    if (!counts && groupbuy_refunds_request(db, c.group_id, contribution_id, "payment arrived after the group closed",
+                                            actor_id) < 0)
+        goto out;
+    if (groupbuy_emit(db, c.group_id, "contribution.paid",
+                      json_pack("{s:I, s:I, s:I, s:b}", "group_id", (json_int_t)c.group_id, "contribution_id",
+                                (json_int_t)contribution_id, "quantity", (json_int_t)c.quantity, "counts", counts)) < 0)
+        goto out;
+    rc = 1;
+out:
+    if (rc == -1) {
+        db_rollback(db);
+        return -1;
+    }
+    if (db_commit(db) < 0) return -1;
+    return rc;
+}

@@ -1,0 +1,176 @@
+/* groupbuy.h -- shared by the files of the groupbuy app only. The route table
+ * in groupbuy.c names every handler declared here; each handler lives in the
+ * file of its resource or workflow:
+ *
+ *   common.c          scope helpers, money movements (payment_apply, ledger_add)
+ *   products.c        suppliers and products
+ *   groups.c          group buys: create, list with progress, get, join
+ *   contributions.c   contributions: list, get, pay; provider webhooks
+ *   complete.c        auto-complete job, admin complete, completing/failing a group
+ *   supplier_orders.c supplier orders: list, get, accept, reject
+ *   refunds.c         refund requests, the refund runner and its retry job
+ *   ledger.c          supplier balance, ledger reconciliation
+ *   qr.c              ready for collection, QR tokens and codes, verification
+ *   seed.c            `atrium seed groupbuy`
+ */
+#ifndef GROUPBUY_H
+#define GROUPBUY_H
+#include "atrium.h"
+
+#define GROUPBUY_PREFIX "/api/v1/groupbuy"
+#define GB_NOW_SQL "strftime('%Y-%m-%dT%H:%M:%SZ','now')"
+
+/* Quantity of group `g` (an alias in the query) that counts toward its MOQ:
+ * paid contributions that are not cancelled and have no refund started. */
+#define GB_COMMITTED_SQL(g)                                                                                  \
+    "(SELECT COALESCE(SUM(c.quantity), 0) FROM groupbuy_contributions c WHERE c.group_id = " g                \
+    " AND c.status = 'active' AND c.payment_status = 'paid' AND c.refund_status IS NULL)"
+
+/* ------------------------------------------------------------------ scope */
+
+/* Supplier accounts in which the caller holds `perm`, as a JSON array text
+ * ("[3,5]", pool memory) for `supplier_id IN (SELECT value FROM json_each($n))`,
+ * and whether a global role grants it (then the list is "[]"). */
+struct groupbuy_scope {
+    bool global;
+    const char *suppliers;
+};
+void groupbuy_scope(struct req *r, const char *perm, struct groupbuy_scope *out);
+#define GROUPBUY_SCOPE_ARGS(sc) DB_I((sc)->global), DB_S((sc)->suppliers)
+bool groupbuy_can_supplier(struct req *r, const char *perm, int64_t supplier_id);
+/* 404 when there is no such supplier, 403 when the caller may not; -1 after a reply. */
+int groupbuy_require_supplier(struct req *r, const char *perm, int64_t supplier_id);
+
+/* A body with no fields or none at all (accept, complete, mark-ready...):
+ * replies 400 naming the first unknown field and returns -1 otherwise. */
+int groupbuy_require_empty_body(struct req *r);
+/* Required text field of 1..max characters (UTF-8), not only blanks:
+ * replies 400 naming the field and returns -1 otherwise. NULL = absent is
+ * allowed when !required. */
+int groupbuy_check_text(struct req *r, const char *field, const char *value, size_t max, bool required);
+
+/* --------------------------------------------------------- money movements
+ * All of these run inside the caller's transaction (they nest their own
+ * begin/commit) and write their audit row and ledger rows with the change. */
+
+/* Append one ledger row (see migrations/001_groupbuy.sql for the entry types
+ * and signs). contribution_id/order_id 0 = none. */
+int groupbuy_ledger_add(struct db *db, const char *account, int64_t supplier_id, int64_t group_id,
+                        int64_t contribution_id, int64_t order_id, const char *entry_type, int64_t amount_cents,
+                        const char *currency, const char *reference);
+
+struct groupbuy_payment {
+    const char *provider;       /* "sandbox" */
+    const char *provider_ref;   /* the provider's charge id */
+    const char *reference;      /* ours ("GB-C12-1") */
+    int64_t amount_cents;
+    const char *currency;
+    const char *source;         /* "client", "webhook" or "seed" */
+};
+/* Record the payment of a contribution exactly once, whoever reports it
+ * first: marks it paid, inserts the payment row, the escrow ledger row, the
+ * audit row and a realtime event. A payment for a contribution that no longer
+ * counts (cancelled, or its group no longer open) is recorded and a refund is
+ * requested for it at once. Returns 1 applied, 0 already paid (nothing
+ * changed), -2 amount or currency differ from the contribution (nothing
+ * changed), -3 no such contribution, -1 database error. */
+int groupbuy_payment_apply(struct db *db, int64_t contribution_id, const struct groupbuy_payment *p,
+                           int64_t actor_id);
+
+/* refunds.c. A pending refund row for each paid, not yet refunded, not
+ * collected contribution of group_id (contribution_id 0), or for that one
+ * contribution; sets the contributions' refund_status = 'pending'. Returns the
+ * number of refunds created (0 when all exist already), -1 on error. */
+int groupbuy_refunds_request(struct db *db, int64_t group_id, int64_t contribution_id, const char *reason,
+                             int64_t actor_id);
+
+struct groupbuy_refund_run {
+    int refunded;               /* now refunded */
+    int failed;                 /* the provider said no or could not be reached: retried later */
+    int skipped;                /* claimed by an overlapping run, or nothing to do */
+};
+/* Outside any transaction: run the pending refunds of group_id (0 = every
+ * group) through their provider; retry_failed also takes failed refunds whose
+ * next attempt is due. Each refund is claimed with a guarded update
+ * (pending|failed -> processing) so overlapping runs refund it once. On success
+ * in one transaction: refund row refunded, contribution refund_status, ledger
+ * (refund_debit + escrow_return first when the supplier was already credited),
+ * audit. On failure: failed with last_error and the next attempt (backoff),
+ * until GROUPBUY_REFUND_MAX_ATTEMPTS. Returns 0, or -1 on a database error. */
+#define GROUPBUY_REFUND_MAX_ATTEMPTS 8
+int groupbuy_refunds_process(struct db *db, int64_t group_id, bool retry_failed, struct groupbuy_refund_run *out);
+
+/* complete.c. Complete an open group whose committed quantity meets its MOQ
+ * (early: before the deadline, by an admin): unpaid contributions are
+ * cancelled, status completed + supplier_status pending_supplier, a supplier
+ * order ORD-{group}-{unix time} for the committed quantity and paid total,
+ * the supplier's users notified, audit and event. Returns 1 done, 0 skipped
+ * with the reason in why (not open, MOQ not met, payments pending, deadline not
+ * reached when !early), -1 error. */
+int groupbuy_group_complete(struct db *db, int64_t group_id, int64_t actor_id, bool early, char *why, size_t whylen);
+
+/* ledger.c. Reconciliation of the whole ledger against contributions,
+ * payments and refunds: an object with each total and "balanced": true|false
+ * (and "problems": [...] when not). NULL on a database error. */
+json_t *groupbuy_ledger_report(struct db *db);
+
+/* qr.c. The QR token of a contribution: 32 bytes, HMAC-SHA256 under the
+ * server key of ("groupbuy.qr", contribution id, its random nonce), as 64 hex
+ * characters. Only its SHA-256 and the nonce are stored. */
+int groupbuy_qr_token(int64_t contribution_id, const char *nonce, char out[65]);
+
+/* Realtime: an event on topic groupbuy.group.<id> (core outbox), inside the
+ * caller's transaction; payload stolen. */
+int groupbuy_emit(struct db *db, int64_t group_id, const char *type, json_t *payload);
+/* Notify every user holding `role` on the supplier account in-app. */
+int groupbuy_notify_supplier(struct db *db, int64_t supplier_id, const char *kind, const char *title, json_t *data);
+
+/* -------------------------------------------------------------- handlers */
+
+/* products.c */
+void groupbuy_suppliers_list(struct req *r);
+void groupbuy_suppliers_create(struct req *r);
+void groupbuy_products_list(struct req *r);
+void groupbuy_products_get(struct req *r);
+void groupbuy_products_create(struct req *r);
+void groupbuy_products_patch(struct req *r);
+
+/* groups.c */
+void groupbuy_groups_create(struct req *r);
+void groupbuy_groups_list(struct req *r);
+void groupbuy_groups_get(struct req *r);
+void groupbuy_groups_join(struct req *r);
+
+/* contributions.c */
+void groupbuy_contributions_list(struct req *r);
+void groupbuy_contributions_get(struct req *r);
+void groupbuy_contributions_pay(struct req *r);
+void groupbuy_webhook(struct req *r);
+
+/* complete.c */
+void groupbuy_admin_complete(struct req *r);
+int groupbuy_auto_complete_job(struct db *db, char **result);
+
+/* supplier_orders.c */
+void groupbuy_supplier_orders_list(struct req *r);
+void groupbuy_supplier_orders_get(struct req *r);
+void groupbuy_supplier_orders_accept(struct req *r);
+void groupbuy_supplier_orders_reject(struct req *r);
+
+/* refunds.c */
+void groupbuy_admin_process_refunds(struct req *r);
+void groupbuy_admin_refunds_list(struct req *r);
+int groupbuy_refunds_job(struct db *db, char **result);
+
+/* ledger.c */
+void groupbuy_supplier_balance(struct req *r);
+void groupbuy_admin_ledger(struct req *r);
+
+/* qr.c */
+void groupbuy_admin_mark_ready(struct req *r);
+void groupbuy_qr_code(struct req *r);
+void groupbuy_admin_qr_verify(struct req *r);
+
+/* seed.c */
+int groupbuy_seed(struct db *db, const struct seed_opts *opts);
+#endif

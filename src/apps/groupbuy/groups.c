@@ -1,0 +1,8 @@
+/* groups.c -- STUB, being written. */
+#include "groupbuy.h"
+#include <string.h>
+
+void groupbuy_groups_create(struct req *r) { reply_error(r, 500, "internal", "not built yet"); }
+void groupbuy_groups_list(struct req *r) { reply_error(r, 500, "internal", "not built yet"); }
+void groupbuy_groups_get(struct req *r) { reply_error(r, 500, "internal", "not built yet"); }
+void groupbuy_groups_join(struct req *r) { reply_error(r, 500, "internal", "not built yet"); }

@@ -1,0 +1,158 @@
+/* fixture.c -- see fixture.h. */
+#include "fixture.h"
+#include "apps/groupbuy/groupbuy.h"
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *sql =
+    "INSERT INTO groupbuy_suppliers (id, name, contact_email) VALUES (1, 'Acme Grains', 'sales@acme.test'),"
+    " (2, 'Baobab Oils', 'orders@baobab.test');"
+    "INSERT INTO groupbuy_products (id, supplier_id, name, unit, unit_price_cents, bulk_price_cents, currency, moq,"
+    " min_per_trader, max_per_trader) VALUES"
+    " (1, 1, 'Rice 50kg', 'bag', 3000, 2500, 'USD', 10, 1, 5),"
+    " (2, 1, 'Beans 25kg', 'bag', 2000, 1500, 'USD', 20, 2, NULL),"
+    " (3, 2, 'Palm oil 25L', 'jerrycan', 4000, 3500, 'USD', 5, 1, 3);";
+
+void gb_fixture(void)
+{
+    cr_assert_eq(db_exec_script(test_db(), sql), 0, "groupbuy fixture");
+    test_user("gb_admin", "groupbuy", "admin", NULL, 0);
+    test_user("gb_sup1", "groupbuy", "supplier", "supplier", 1);
+    test_user("gb_sup2", "groupbuy", "supplier", "supplier", 2);
+    test_user("gb_staff1", "groupbuy", "supplier_staff", "supplier", 1);
+    test_user("gb_trader1", "groupbuy", "trader", NULL, 0);
+    test_user("gb_trader2", "groupbuy", "trader", NULL, 0);
+    test_user("gb_trader3", "groupbuy", "trader", NULL, 0);
+    test_user("gb_nobody", NULL, NULL, NULL, 0);
+}
+
+void gb_start(void)
+{
+    setenv("ATRIUM_SANDBOX_WEBHOOK_SECRET", GB_WEBHOOK_SECRET, 1);
+    srv_start();
+    gb_fixture();
+}
+
+void gb_ledger_ok(void)
+{
+    json_t *rep = groupbuy_ledger_report(test_db());
+    cr_assert(rep, "ledger report");
+    char *text = json_dumps(rep, JSON_COMPACT);
+    cr_assert(json_is_true(json_object_get(rep, "balanced")), "ledger does not reconcile: %s", text);
+    free(text);
+    json_decref(rep);
+}
+
+void gb_stop(void)
+{
+    gb_ledger_ok();
+    srv_stop();
+}
+
+const char *gb_time_in(int minutes)
+{
+    static __thread char buf[4][32];
+    static __thread int k;
+    char *out = buf[k++ % 4];
+    time_t t = time(NULL) + (time_t)minutes * 60;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return out;
+}
+
+int64_t gb_group(int64_t product_id, int moq, int deadline_minutes)
+{
+    cr_assert_eq(db_exec(test_db(), "INSERT INTO groupbuy_groups (product_id, supplier_id, creator_id, moq, "
+                                    "target_quantity, max_per_trader, unit_price_cents, currency, deadline, pickup_location) "
+                                    "SELECT p.id, p.supplier_id, $2, $3, $3, p.max_per_trader, p.bulk_price_cents, "
+                                    "p.currency, $4, 'Warehouse 4, Kano Road' FROM groupbuy_products p WHERE p.id = $1",
+                         DB_I(product_id), DB_I(test_user_id("gb_admin")), DB_I(moq), DB_S(gb_time_in(deadline_minutes))),
+                 1, "gb_group");
+    return db_last_id(test_db());
+}
+
+void gb_set_deadline(int64_t group_id, int minutes_from_now)
+{
+    cr_assert_eq(db_exec(test_db(), "UPDATE groupbuy_groups SET deadline = $2 WHERE id = $1", DB_I(group_id),
+                         DB_S(gb_time_in(minutes_from_now))), 1);
+}
+
+int64_t gb_contribution(int64_t group_id, const char *trader, int quantity)
+{
+    cr_assert_eq(db_exec(test_db(), "INSERT INTO groupbuy_contributions (group_id, trader_id, quantity, amount_cents, "
+                                    "currency) SELECT g.id, $2, $3, $3 * g.unit_price_cents, g.currency "
+                                    "FROM groupbuy_groups g WHERE g.id = $1",
+                         DB_I(group_id), DB_I(test_user_id(trader)), DB_I(quantity)), 1, "gb_contribution");
+    return db_last_id(test_db());
+}
+
+int64_t gb_paid(int64_t group_id, const char *trader, int quantity)
+{
+    int64_t id = gb_contribution(group_id, trader, quantity), amount = 0;
+    char ref[64], provider_ref[64], currency[8] = "USD";
+    db_int(test_db(), &amount, "SELECT amount_cents FROM groupbuy_contributions WHERE id = $1", DB_I(id));
+    snprintf(ref, sizeof ref, "GB-C%lld-1", (long long)id);
+    snprintf(provider_ref, sizeof provider_ref, "sbx_ch_fixture%lld", (long long)id);
+    struct groupbuy_payment p = {"sandbox", provider_ref, ref, amount, currency, "seed"};
+    cr_assert_eq(groupbuy_payment_apply(test_db(), id, &p, test_user_id(trader)), 1, "gb_paid");
+    return id;
+}
+
+struct resp *gb_post(const char *path, const char *as_user, const char *key, const char *fmt, ...)
+{
+    char body[8192], header[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(body, sizeof body, fmt, ap);
+    va_end(ap);
+    snprintf(header, sizeof header, "Idempotency-Key: %s", key ? key : "");
+    const char *headers[] = {header, NULL};
+    char *tok = as_user ? test_token(as_user) : NULL;
+    struct resp *r = api_h("POST", path, tok, body, key ? headers : NULL);
+    free(tok);
+    return r;
+}
+
+struct resp *gb_get(const char *path, const char *as_user)
+{
+    char *tok = as_user ? test_token(as_user) : NULL;
+    struct resp *r = api("GET", path, tok, NULL);
+    free(tok);
+    return r;
+}
+
+struct resp *gb_webhook(const char *body, bool bad_signature)
+{
+    char sig[65], header[100];
+    pay_sandbox_sign(body, strlen(body), sig);
+    if (bad_signature) sig[0] = sig[0] == '0' ? '1' : '0';
+    snprintf(header, sizeof header, "X-Sandbox-Signature: %s", sig);
+    const char *headers[] = {header, NULL};
+    return api_h("POST", GB "/payments/webhook/sandbox", NULL, body, headers);
+}
+
+void gb_expect(struct resp *r, int status, const char *code)
+{
+    cr_assert_eq(r->status, status, "expected %d, got %d %s", status, r->status, r->body);
+    if (code) cr_assert_str_eq(resp_error_code(r), code, "%s", r->body);
+    resp_free(r);
+}
+
+int64_t gb_jint(json_t *o, const char *key)
+{
+    return json_integer_value(json_object_get(o, key));
+}
+
+const char *gb_jstr(json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+int64_t gb_scalar(const char *q, int64_t arg)
+{
+    int64_t v = -1;
+    db_int(test_db(), &v, q, DB_I(arg));
+    return v;
+}

@@ -1,0 +1,47 @@
+/* fixture.h -- a small, fixed groupbuy world for tests (ids are stable):
+ *
+ *   suppliers 1 "Acme Grains", 2 "Baobab Oils"
+ *   products  1 Rice 50kg   (supplier 1) unit 3000, bulk 2500 USD, moq 10, per trader 1..5
+ *             2 Beans 25kg  (supplier 1) unit 2000, bulk 1500 USD, moq 20, per trader 2..(no max)
+ *             3 Palm oil 25L (supplier 2) unit 4000, bulk 3500 USD, moq 5, per trader 1..3
+ *   users     gb_admin (admin), gb_sup1 / gb_sup2 (supplier of 1 / 2),
+ *             gb_staff1 (supplier_staff of 1), gb_trader1..gb_trader3 (trader),
+ *             gb_nobody (no groupbuy role)
+ *
+ * The sandbox provider's webhook secret is GB_WEBHOOK_SECRET. gb_stop()
+ * asserts that the ledger reconciles before it stops the server, so every
+ * test that uses the suite fixture checks the ledger at its end. */
+#ifndef GROUPBUY_FIXTURE_H
+#define GROUPBUY_FIXTURE_H
+#include "support/harness.h"
+
+#define GB "/api/v1/groupbuy"
+#define GB_WEBHOOK_SECRET "gb-test-webhook-secret"
+
+void gb_fixture(void);               /* after srv_start() */
+void gb_start(void);                 /* env + srv_start() + gb_fixture(): a TestSuite .init */
+void gb_stop(void);                  /* gb_ledger_ok() + srv_stop(): a TestSuite .fini */
+void gb_ledger_ok(void);             /* groupbuy_ledger_report() says balanced */
+
+/* Straight into the database (bypassing the API, e.g. deadlines in the past). */
+int64_t gb_group(int64_t product_id, int moq, int deadline_minutes);
+int64_t gb_contribution(int64_t group_id, const char *trader, int quantity);   /* unpaid */
+int64_t gb_paid(int64_t group_id, const char *trader, int quantity);          /* paid through groupbuy_payment_apply */
+void gb_set_deadline(int64_t group_id, int minutes_from_now);
+
+/* An RFC 3339 UTC time `minutes` from now; four results stay valid at once. */
+const char *gb_time_in(int minutes);
+/* Requests: key is an Idempotency-Key or NULL; the body is printf-style. */
+struct resp *gb_post(const char *path, const char *as_user, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+struct resp *gb_get(const char *path, const char *as_user);
+/* A sandbox webhook, signed with GB_WEBHOOK_SECRET unless bad_signature. */
+struct resp *gb_webhook(const char *body, bool bad_signature);
+/* Status and error code check, then resp_free. code may be NULL. */
+void gb_expect(struct resp *r, int status, const char *code);
+
+int64_t gb_jint(json_t *o, const char *key);
+const char *gb_jstr(json_t *o, const char *key);
+/* One integer from SQL with an optional integer argument $1. */
+int64_t gb_scalar(const char *sql, int64_t arg);
+#endif
