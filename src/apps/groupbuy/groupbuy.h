@@ -89,16 +89,20 @@ struct groupbuy_refund_run {
     int failed;                 /* the provider said no or could not be reached: retried later */
     int skipped;                /* claimed by an overlapping run, or nothing to do */
 };
-/* Outside any transaction: run the pending refunds of group_id (0 = every
- * group) through their provider; retry_failed also takes failed refunds whose
- * next attempt is due. Each refund is claimed with a guarded update
+/* Which refunds a run takes: fresh ones only (right after they were
+ * requested), also failed ones whose next attempt is due and that have
+ * attempts left (the retry job), or every failed one now (an admin's run). */
+enum groupbuy_refund_mode { GB_REFUNDS_PENDING, GB_REFUNDS_DUE, GB_REFUNDS_ALL };
+/* Outside any transaction: run the refunds of group_id (0 = every group)
+ * that `mode` takes through their provider. Each refund is claimed with a guarded update
  * (pending|failed -> processing) so overlapping runs refund it once. On success
  * in one transaction: refund row refunded, contribution refund_status, ledger
  * (refund_debit + escrow_return first when the supplier was already credited),
  * audit. On failure: failed with last_error and the next attempt (backoff),
  * until GROUPBUY_REFUND_MAX_ATTEMPTS. Returns 0, or -1 on a database error. */
 #define GROUPBUY_REFUND_MAX_ATTEMPTS 8
-int groupbuy_refunds_process(struct db *db, int64_t group_id, bool retry_failed, struct groupbuy_refund_run *out);
+int groupbuy_refunds_process(struct db *db, int64_t group_id, enum groupbuy_refund_mode mode,
+                             struct groupbuy_refund_run *out);
 
 /* complete.c. Complete an open group whose committed quantity meets its MOQ
  * (early: before the deadline, by an admin): unpaid contributions are
@@ -108,6 +112,34 @@ int groupbuy_refunds_process(struct db *db, int64_t group_id, bool retry_failed,
  * with the reason in why (not open, MOQ not met, payments pending, deadline not
  * reached when !early), -1 error. */
 int groupbuy_group_complete(struct db *db, int64_t group_id, int64_t actor_id, bool early, char *why, size_t whylen);
+
+/* complete.c. Fail an open group past its deadline whose committed quantity
+ * is under its MOQ: unpaid contributions cancelled, status failed with the
+ * reason, refunds requested for the paid ones (the caller runs them after
+ * commit), traders notified, audit and event. 1 done, 0 skipped (why), -1. */
+int groupbuy_group_fail(struct db *db, int64_t group_id, int64_t actor_id, char *why, size_t whylen);
+
+/* supplier_orders.c. The supplier's answer, inside the caller's transaction.
+ * accept: order pending -> accepted, group supplier_accepted, the supplier
+ * credited (escrow_release + order_credit). reject: order rejected with the
+ * reason, group cancelled + supplier_rejected, refunds requested (the caller
+ * runs them after commit). Both: 1 done, 0 the order is not pending, -3 no
+ * such order, -1 error. */
+int groupbuy_order_accept(struct db *db, int64_t order_id, int64_t actor_id, const char *notes);
+int groupbuy_order_reject(struct db *db, int64_t order_id, int64_t actor_id, const char *reason);
+json_t *groupbuy_order_json(struct db *db, int64_t order_id);      /* NULL if none */
+
+/* groups.c / contributions.c: the JSON shapes the API answers with. */
+json_t *groupbuy_group_json(struct db *db, int64_t group_id);      /* NULL if none */
+json_t *groupbuy_contribution_json(struct db *db, int64_t contribution_id);
+
+/* qr.c. Ready for collection, inside the caller's transaction: group
+ * supplier_accepted -> ready_for_collection, the order verified with
+ * qr_codes_generated, one QR token per counted contribution (*issued gets the
+ * count), traders notified. 1 done, 0 wrong state, -3 no such group, -1.
+ * collect: marks a contribution collected once: 1 done, 0 already, -1. */
+int groupbuy_mark_ready(struct db *db, int64_t group_id, int64_t actor_id, int *issued);
+int groupbuy_qr_collect(struct db *db, int64_t contribution_id, int64_t actor_id);
 
 /* ledger.c. Reconciliation of the whole ledger against contributions,
  * payments and refunds: an object with each total and "balanced": true|false
