@@ -213,6 +213,21 @@ static void print_rate(FILE *out, const char *name, const struct rate *r)
     fprintf(out, "%-26s %g/hour\n", name, r->per_second * 3600);
 }
 
+/* Payment settings are read from the environment at each use (payments.c), so
+ * they are shown from there too; secrets only as set or unset. */
+static void print_payments(FILE *out, const char *mask)
+{
+    const char *provider = pay_default();
+    const char *key = getenv("ATRIUM_FLUTTERWAVE_SECRET_KEY"), *hash = getenv("ATRIUM_FLUTTERWAVE_WEBHOOK_HASH");
+    const char *url = getenv("ATRIUM_FLUTTERWAVE_BASE_URL"), *sbx = getenv("ATRIUM_SANDBOX_WEBHOOK_SECRET");
+    fprintf(out, "%-26s %s%s\n", "ATRIUM_PAYMENT_PROVIDER", provider,
+            pay_provider(provider) ? "" : " (NOT available: unknown or not configured)");
+    fprintf(out, "%-26s %s\n", "ATRIUM_SANDBOX_WEBHOOK_SECRET", sbx && *sbx ? mask : "(unset: sandbox webhooks are refused)");
+    fprintf(out, "%-26s %s\n", "ATRIUM_FLUTTERWAVE_SECRET_KEY", key && *key ? mask : "(unset: flutterwave disabled)");
+    fprintf(out, "%-26s %s\n", "ATRIUM_FLUTTERWAVE_WEBHOOK_HASH", hash && *hash ? mask : "(unset: flutterwave webhooks are refused)");
+    fprintf(out, "%-26s %s\n", "ATRIUM_FLUTTERWAVE_BASE_URL", url && *url ? url : "https://api.flutterwave.com");
+}
+
 void config_print(FILE *out)
 {
     const char *mask = "********";
@@ -241,4 +256,5 @@ void config_print(FILE *out)
     fprintf(out, "%-26s %s\n", "ATRIUM_BACKUP_DIR", cfg.backup_dir);
     fprintf(out, "%-26s %d\n", "ATRIUM_JOBS", cfg.jobs_enabled);
     fprintf(out, "%-26s %s\n", "ATRIUM_DB_SYNC", cfg.db_group_commit ? "group" : "full");
+    print_payments(out, mask);
 }

@@ -2,10 +2,8 @@
  * (signed with the bootstrap secret ATRIUM_P2P_SECRET) and gets a per-node
  * credential back; both sides keep the other in codepop_nodes with the
  * credential sealed (crypto_seal_text). Registering again rotates it.
- * Also the outbound signed POST (libcurl) that delivery uses. */
+ * Also the outbound signed POST (core httpc) that delivery uses. */
 #include "p2p.h"
-#include <curl/curl.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,68 +29,20 @@ int p2p_peer(struct db *db, const char *node_id, char **url, char **key)
     return -1;
 }
 
-struct buf {
-    char *p;
-    size_t n;
-};
-
-static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    struct buf *b = ud;
-    size_t n = size * nmemb;
-    if (b->n + n > 65536) return 0;             /* a peer's answer is small; stop a flood */
-    b->p = xrealloc(b->p, b->n + n + 1);
-    memcpy(b->p + b->n, ptr, n);
-    b->n += n;
-    b->p[b->n] = 0;
-    return n;
-}
-
 int p2p_post(const char *base_url, const char *path, const char *key, const char *body, long timeout_s,
              long *status, char **answer, char *err, size_t errlen)
 {
-    char url[1024], ts[24], sig[65], line[160];
+    char url[1024], ts[24], sig[65], node[160], stamp[64], signature[96];
     size_t blen = strlen(base_url);
     while (blen && base_url[blen - 1] == '/') blen--;
     snprintf(url, sizeof url, "%.*s%s", (int)blen, base_url, path);
     snprintf(ts, sizeof ts, "%lld", (long long)time(NULL));
     p2p_sign(key, "POST", path, ts, body, strlen(body), sig);
-    CURL *c = curl_easy_init();
-    if (!c) {
-        snprintf(err, errlen, "cannot create a curl handle");
-        return -1;
-    }
-    struct curl_slist *hl = curl_slist_append(NULL, "Content-Type: application/json");
-    snprintf(line, sizeof line, "X-Atrium-Node: %s", cfg.node_id ? cfg.node_id : "");
-    hl = curl_slist_append(hl, line);
-    snprintf(line, sizeof line, "X-Atrium-Timestamp: %s", ts);
-    hl = curl_slist_append(hl, line);
-    snprintf(line, sizeof line, "X-Atrium-Signature: %s", sig);
-    hl = curl_slist_append(hl, line);
-    hl = curl_slist_append(hl, "Expect:");
-    struct buf data = {0};
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &data);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_s);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, timeout_s);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    CURLcode rc = curl_easy_perform(c);
-    if (rc == CURLE_OK) {
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-        *answer = data.p;
-    } else {
-        snprintf(err, errlen, "%s", curl_easy_strerror(rc));
-        free(data.p);
-    }
-    curl_slist_free_all(hl);
-    curl_easy_cleanup(c);
-    return rc == CURLE_OK ? 0 : -1;
+    snprintf(node, sizeof node, "X-Atrium-Node: %s", cfg.node_id ? cfg.node_id : "");
+    snprintf(stamp, sizeof stamp, "X-Atrium-Timestamp: %s", ts);
+    snprintf(signature, sizeof signature, "X-Atrium-Signature: %s", sig);
+    const char *headers[] = {"Content-Type: application/json", node, stamp, signature, NULL};
+    return httpc_request("POST", url, headers, body, timeout_s, status, answer, err, errlen);
 }
 
 /* ------------------------------------------ POST /p2p/nodes/register (hub) */
@@ -268,17 +218,10 @@ int p2p_register_with_hub(struct db *db, char *err, size_t errlen)
     return rc;
 }
 
-static void curl_once(void)
-{
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 int codepop_p2p_init(void)
 {
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
     char err[256];
     if (!codepop_node.p2p) return 0;
-    pthread_once(&once, curl_once);
     if (!codepop_node.secret || !*codepop_node.secret)
         log_warn("codepop: ATRIUM_P2P_SECRET is not set: this node cannot register peers");
     if (!codepop_node.is_store) return 0;

@@ -200,5 +200,6 @@ out:
         return -1;
     }
     if (db_commit(db) < 0) return -1;
+    if (rc == 1) metrics_count("payments", p->provider, 1);
     return rc;
 }

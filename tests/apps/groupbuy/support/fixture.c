@@ -100,6 +100,17 @@ int64_t gb_paid(int64_t group_id, const char *trader, int quantity)
     return id;
 }
 
+int64_t gb_paid_ref(int64_t group_id, const char *trader, int quantity, const char *provider_ref)
+{
+    int64_t id = gb_contribution(group_id, trader, quantity), amount = 0;
+    char ref[64], currency[8] = "USD";
+    db_int(test_db(), &amount, "SELECT amount_cents FROM groupbuy_contributions WHERE id = $1", DB_I(id));
+    snprintf(ref, sizeof ref, "GB-C%lld-1", (long long)id);
+    struct groupbuy_payment p = {"sandbox", provider_ref, ref, amount, currency, "seed"};
+    cr_assert_eq(groupbuy_payment_apply(test_db(), id, &p, test_user_id(trader)), 1, "gb_paid_ref");
+    return id;
+}
+
 struct resp *gb_post(const char *path, const char *as_user, const char *key, const char *fmt, ...)
 {
     char body[8192], header[300];

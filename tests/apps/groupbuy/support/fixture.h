@@ -27,6 +27,9 @@ void gb_ledger_ok(void);             /* groupbuy_ledger_report() says balanced *
 int64_t gb_group(int64_t product_id, int moq, int deadline_minutes);
 int64_t gb_contribution(int64_t group_id, const char *trader, int quantity);   /* unpaid */
 int64_t gb_paid(int64_t group_id, const char *trader, int quantity);          /* paid through groupbuy_payment_apply */
+/* Like gb_paid, with the sandbox charge id given: "sbx_chrf_..." refunds always
+ * decline, "sbx_chfl_..." fail once per process then succeed. */
+int64_t gb_paid_ref(int64_t group_id, const char *trader, int quantity, const char *provider_ref);
 void gb_set_deadline(int64_t group_id, int minutes_from_now);
 
 /* An RFC 3339 UTC time `minutes` from now; four results stay valid at once. */
