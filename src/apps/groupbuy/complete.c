@@ -73,12 +73,13 @@ static enum skip check(const struct group_state *g, bool completing, bool early,
     else if (g->pending > 0) s = SKIP_PENDING;
     else if (completing && g->committed < g->moq) s = SKIP_MOQ;
     else if (!completing && g->committed >= g->moq) s = SKIP_MOQ_MET;
+    long long c = g->committed, m = g->moq, p = g->pending;
     switch (s) {
     case SKIP_STATE: snprintf(why, whylen, "status is %s", g->status); break;
     case SKIP_DEADLINE: snprintf(why, whylen, "deadline not reached"); break;
-    case SKIP_PENDING: snprintf(why, whylen, "unpaid contributions: %lld payment(s) pending", (long long)g->pending); break;
-    case SKIP_MOQ: snprintf(why, whylen, "MOQ not met: %lld of %lld", (long long)g->committed, (long long)g->moq); break;
-    case SKIP_MOQ_MET: snprintf(why, whylen, "MOQ met: %lld of %lld", (long long)g->committed, (long long)g->moq); break;
+    case SKIP_PENDING: snprintf(why, whylen, "unpaid contributions: %lld payment(s) pending", p); break;
+    case SKIP_MOQ: snprintf(why, whylen, "MOQ not met: %lld of %lld", c, m); break;
+    case SKIP_MOQ_MET: snprintf(why, whylen, "MOQ met: %lld of %lld", c, m); break;
     default: *why = 0;
     }
     return s;
@@ -174,8 +175,7 @@ static int complete_group(struct db *db, struct req *r, int64_t group_id, int64_
         if (write_completion(db, r, actor_id, g, early) < 0) goto fail;
         return db_commit(db) < 0 ? -1 : 1;
     }
-    db_rollback(db);
-    return 0;
+    return db_commit(db) < 0 ? -1 : 0;      /* nothing written; a rollback would fail an outer transaction */
 fail:
     db_rollback(db);
     return -1;
@@ -199,8 +199,7 @@ int groupbuy_group_fail(struct db *db, int64_t group_id, int64_t actor_id, char 
     if ((found = load_state(db, group_id, &g)) < 0) goto fail;
     if (!found || check(&g, false, false, why, whylen) != SKIP_NONE) {
         if (!found) snprintf(why, whylen, "no such group");
-        db_rollback(db);
-        return 0;
+        return db_commit(db) < 0 ? -1 : 0;
     }
     snprintf(reason, sizeof reason, "MOQ not met: %lld of %lld", (long long)g.committed, (long long)g.moq);
     if (cancel_unpaid(db, group_id) < 0 ||

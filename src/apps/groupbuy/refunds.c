@@ -22,7 +22,7 @@
  *   - one audit row groupbuy.refunds.requested per request call that created
  *     refunds, and one per refund outcome (groupbuy.refund.refunded|failed);
  *   - lists are newest first; next_attempt_at is null unless the refund is
- *     failed with attempts left.
+ *     failed with attempts left;
  *   - process-refunds on a completed group cancels it; its pending supplier
  *     order becomes rejected ("cancelled by admin: <reason>"); supplier_status
  *     is left as it was. */

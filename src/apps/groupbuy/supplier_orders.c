@@ -83,8 +83,8 @@ static int notify_traders(struct db *db, int64_t group_id, bool counted_only, co
     return rc;
 }
 
-/* Load the order and move it out of pending (guarded). 1 moved, 0 not
- * pending, -3 none, -1 error; inside the caller's transaction. */
+/* Load the order and move it out of pending, guarded by the group awaiting
+ * the supplier. 1 moved, 0 not pending, -3 none, -1 error. */
 static int answer(struct db *db, int64_t order_id, int64_t actor_id, const char *status, const char *reason,
                   struct order_row *o)
 {
@@ -92,16 +92,22 @@ static int answer(struct db *db, int64_t order_id, int64_t actor_id, const char 
     if (found <= 0) return found == 0 ? -3 : -1;
     int changed = db_exec(db, "UPDATE groupbuy_supplier_orders SET status = $2, rejection_reason = $3, "
                               "responded_by = NULLIF($4, 0), responded_at = " GB_NOW_SQL ", updated_at = " GB_NOW_SQL
-                              " WHERE id = $1 AND status = 'pending'",
+                              " WHERE id = $1 AND status = 'pending' AND EXISTS (SELECT 1 FROM groupbuy_groups g "
+                              "WHERE g.id = group_id AND g.status = 'completed' AND g.supplier_status = "
+                              "'pending_supplier')",
                           DB_I(order_id), DB_S(status), DB_S(reason), DB_I(actor_id));
     return changed < 0 ? -1 : changed;
 }
 
+/* Nothing was written unless rc is 1: only an error rolls back (an inner
+ * rollback would fail the caller's transaction). */
 static int finish(struct db *db, int rc)
 {
-    if (rc == 1) return db_commit(db) < 0 ? -1 : 1;
-    db_rollback(db);
-    return rc;
+    if (rc == -1) {
+        db_rollback(db);
+        return -1;
+    }
+    return db_commit(db) < 0 ? -1 : rc;
 }
 
 /* With the request's id and address when there is a request (r may be NULL). */
@@ -113,11 +119,11 @@ static int audit(struct db *db, struct req *r, int64_t actor_id, const char *act
 
 static int accept_writes(struct db *db, struct req *r, const struct order_row *o, int64_t actor_id, const char *notes)
 {
-    int changed = db_exec(db, "UPDATE groupbuy_groups SET supplier_status = 'supplier_accepted', supplier_response_at = "
-                              GB_NOW_SQL ", supplier_notes = $2, updated_at = " GB_NOW_SQL
+    int changed = db_exec(db, "UPDATE groupbuy_groups SET supplier_status = 'supplier_accepted', "
+                              "supplier_response_at = " GB_NOW_SQL ", supplier_notes = $2, updated_at = " GB_NOW_SQL
                               " WHERE id = $1 AND status = 'completed' AND supplier_status = 'pending_supplier'",
                           DB_I(o->group_id), DB_S(notes));
-    if (changed <= 0) return changed;
+    if (changed != 1) return -1;
     json_t *data = json_pack("{s:I, s:I, s:s}", "group_id", (json_int_t)o->group_id, "order_id", (json_int_t)o->id,
                              "order_number", o->number);
     if (groupbuy_ledger_add(db, "escrow", o->supplier_id, o->group_id, 0, o->id, "escrow_release", -o->total_cents,
@@ -159,11 +165,8 @@ static int reject_writes(struct db *db, struct req *r, const struct order_row *o
                               "closed_at = " GB_NOW_SQL ", updated_at = " GB_NOW_SQL
                               " WHERE id = $1 AND status = 'completed' AND supplier_status = 'pending_supplier'",
                           DB_I(o->group_id), DB_S(reason), DB_S(why));
-    if (changed <= 0) {
-        rc = changed;
-        goto out;
-    }
-    if ((*requested = groupbuy_refunds_request(db, o->group_id, 0, why, actor_id)) < 0 ||
+    if (changed != 1 ||
+        (*requested = groupbuy_refunds_request(db, o->group_id, 0, why, actor_id)) < 0 ||
         notify_traders(db, o->group_id, false, "groupbuy.order.rejected", "The supplier rejected your group order",
                        json_pack("{s:I, s:I, s:s, s:s}", "group_id", (json_int_t)o->group_id, "order_id",
                                  (json_int_t)o->id, "order_number", o->number, "reason", reason)) < 0 ||

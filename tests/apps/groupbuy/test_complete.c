@@ -306,3 +306,25 @@ Test(groupbuy_complete, admin_complete_refusals)
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.group.completed'"), 0);
     gb_expect(gb_post(url, "gb_admin", NULL, "{}"), 200, NULL);
 }
+
+/* The seeder closes groups inside its own transaction: a skip must not spoil it. */
+Test(groupbuy_complete, skips_leave_the_callers_transaction_usable)
+{
+    char why[128];
+    int64_t g = gb_group(1, 2, 60), met = gb_group(1, 1, -5);
+    gb_paid(met, "gb_trader1", 1);
+    cr_assert_eq(db_begin(test_db()), 0);
+    cr_assert_eq(groupbuy_group_complete(test_db(), g, 0, false, why, sizeof why), 0);
+    cr_assert_str_eq(why, "deadline not reached");
+    cr_assert_eq(groupbuy_group_complete(test_db(), g, 0, true, why, sizeof why), 0);
+    cr_assert_str_eq(why, "MOQ not met: 0 of 2");
+    cr_assert_eq(groupbuy_group_fail(test_db(), met, 0, why, sizeof why), 0);
+    cr_assert_str_eq(why, "MOQ met: 1 of 1");
+    cr_assert_eq(groupbuy_group_complete(test_db(), 9999, 0, true, why, sizeof why), 0);
+    cr_assert_eq(groupbuy_order_accept(test_db(), 9999, 0, NULL), -3);
+    cr_assert_eq(db_exec(test_db(), "UPDATE groupbuy_groups SET pickup_location = 'Gate 2' WHERE id = $1", DB_I(g)), 1);
+    cr_assert_eq(groupbuy_group_complete(test_db(), met, 0, false, why, sizeof why), 1);
+    cr_assert_eq(db_commit(test_db()), 0);
+    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_groups WHERE id = $1 AND pickup_location = 'Gate 2'", g), 1);
+    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_supplier_orders WHERE group_id = $1", met), 1);
+}
