@@ -351,6 +351,14 @@ int user_cli_role(struct db *db, const char *username, const char *app, const ch
  * scope) when app != NULL. Used by app seeders. Returns the id or -1. */
 int64_t seed_user(struct db *db, const char *username, const char *display_name, const char *password_hash,
                   const char *app, const char *role, const char *scope_type, int64_t scope_id);
+/* A small deterministic random generator for seeders (--seed N): splitmix64
+ * seeding, xorshift64* steps; `stream` separates independent sequences. */
+struct seed_rng {
+    uint64_t s;
+};
+void seed_rng_init(struct seed_rng *g, uint64_t seed, uint64_t stream);
+uint64_t seed_rng_next(struct seed_rng *g);
+int64_t seed_rng_range(struct seed_rng *g, int64_t lo, int64_t hi);   /* inclusive; lo when hi <= lo */
 /* One line of the accounts table printed at the end of `atrium seed`. */
 void seed_account(const char *username, const char *what);
 

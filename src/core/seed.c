@@ -183,3 +183,27 @@ int user_cli_role(struct db *db, const char *username, const char *app, const ch
            username);
     return 0;
 }
+
+/* ------------------------------------------------------------------ random */
+
+void seed_rng_init(struct seed_rng *g, uint64_t seed, uint64_t stream)
+{
+    uint64_t z = seed * 0x9E3779B97F4A7C15ull + stream;     /* splitmix64 */
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    g->s = (z ^ (z >> 31)) | 1;
+}
+
+uint64_t seed_rng_next(struct seed_rng *g)                  /* xorshift64* */
+{
+    g->s ^= g->s >> 12;
+    g->s ^= g->s << 25;
+    g->s ^= g->s >> 27;
+    return g->s * 0x2545F4914F6CDD1Dull;
+}
+
+int64_t seed_rng_range(struct seed_rng *g, int64_t lo, int64_t hi)
+{
+    uint64_t x = seed_rng_next(g);                          /* always one step: sequences stay aligned */
+    return hi <= lo ? lo : lo + (int64_t)(x % (uint64_t)(hi - lo + 1));
+}

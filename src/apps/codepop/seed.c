@@ -28,40 +28,15 @@
 
 /* ---------------------------------------------------------------- random */
 
-struct rng {
-    uint64_t s;
-};
-
-static void rng_init(struct rng *g, uint64_t seed, uint64_t stream)
+static double rng_real(struct seed_rng *g, double lo, double hi)
 {
-    uint64_t z = seed * 0x9E3779B97F4A7C15ull + stream;     /* splitmix64 */
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    g->s = (z ^ (z >> 31)) | 1;
-}
-
-static uint64_t rng_next(struct rng *g)                      /* xorshift64* */
-{
-    g->s ^= g->s >> 12;
-    g->s ^= g->s << 25;
-    g->s ^= g->s >> 27;
-    return g->s * 0x2545F4914F6CDD1Dull;
-}
-
-static int64_t rng_range(struct rng *g, int64_t lo, int64_t hi)      /* inclusive */
-{
-    return lo + (int64_t)(rng_next(g) % (uint64_t)(hi - lo + 1));
-}
-
-static double rng_real(struct rng *g, double lo, double hi)
-{
-    return lo + (hi - lo) * (double)(rng_next(g) >> 11) / 9007199254740992.0;
+    return lo + (hi - lo) * (double)(seed_rng_next(g) >> 11) / 9007199254740992.0;
 }
 
 /* Index into cumulative weights cum[0..n-1] (cum[n-1] is the total). */
-static int rng_pick(struct rng *g, const int64_t *cum, int n)
+static int rng_pick(struct seed_rng *g, const int64_t *cum, int n)
 {
-    int64_t x = (int64_t)(rng_next(g) % (uint64_t)cum[n - 1]);
+    int64_t x = (int64_t)(seed_rng_next(g) % (uint64_t)cum[n - 1]);
     int lo = 0, hi = n - 1;
     while (lo < hi) {
         int mid = (lo + hi) / 2;
@@ -236,9 +211,9 @@ static int us_dst(time_t day)
 
 static int seed_reference(struct db *db, const struct plan *p)
 {
-    struct rng g;
+    struct seed_rng g;
     char name[128], address[160], serial[16], date[32], code[16];
-    rng_init(&g, p->seed, 1);
+    seed_rng_init(&g, p->seed, 1);
     for (int c = 0; c < 5; c++) {
         const struct city *ct = &cities[c];
         snprintf(name, sizeof name, "%s Distribution Center", ct->city);
@@ -254,12 +229,12 @@ static int seed_reference(struct db *db, const struct plan *p)
         int k = i % p->per_region;
         if (k < 8) snprintf(name, sizeof name, "%s %s", ct->city, ct->hoods[k]);
         else snprintf(name, sizeof name, "%s #%d", ct->city, k + 1);
-        snprintf(address, sizeof address, "%d %s, %s, %s", (int)rng_range(&g, 100, 9899),
-                 streets[rng_range(&g, 0, (int64_t)(sizeof streets / sizeof *streets) - 1)], ct->city, ct->state);
+        snprintf(address, sizeof address, "%d %s, %s, %s", (int)seed_rng_range(&g, 100, 9899),
+                 streets[seed_rng_range(&g, 0, (int64_t)(sizeof streets / sizeof *streets) - 1)], ct->city, ct->state);
         double lat = round((ct->lat + rng_real(&g, -0.12, 0.12)) * 1e4) / 1e4;
         double lon = round((ct->lon + rng_real(&g, -0.15, 0.15)) * 1e4) / 1e4;
         snprintf(serial, sizeof serial, "CP-%05d", i + 1);
-        rfc3339(p->first_day + (time_t)rng_range(&g, 0, DAYS - 1) * 86400, date);
+        rfc3339(p->first_day + (time_t)seed_rng_range(&g, 0, DAYS - 1) * 86400, date);
         date[10] = 0;
         if (db_exec(db, "INSERT INTO codepop_stores (id, name, region_id, supply_hub_id, lat, lon, address, timezone, "
                         "opens_at, closes_at) VALUES ($1, $2, $3, $3, $4, $5, $6, $7, '06:00', '22:00')",
@@ -280,21 +255,21 @@ static int seed_reference(struct db *db, const struct plan *p)
 
 static int seed_inventory(struct db *db, const struct plan *p)
 {
-    struct rng g;
-    rng_init(&g, p->seed, 2);
+    struct seed_rng g;
+    seed_rng_init(&g, p->seed, 2);
     for (int s = 1; s <= p->nstores; s++)
         for (int i = 0; i < NITEMS; i++)
             if (db_exec(db, "INSERT INTO codepop_store_inventory (store_id, item_type, item_name, quantity, "
                             "threshold_level) VALUES ($1, $2, $3, $4, $5)",
                         DB_I(s), DB_S(items[i].type), DB_S(items[i].name),
-                        DB_I(rng_range(&g, items[i].qty_min, items[i].qty_max)),
-                        DB_I(rng_range(&g, items[i].thr_min, items[i].thr_max))) < 0)
+                        DB_I(seed_rng_range(&g, items[i].qty_min, items[i].qty_max)),
+                        DB_I(seed_rng_range(&g, items[i].thr_min, items[i].thr_max))) < 0)
                 return -1;
     for (int h = 1; h <= 5; h++)
         for (int i = 0; i < NITEMS; i++)
             if (db_exec(db, "INSERT INTO codepop_hub_inventory (hub_id, item_type, item_name, quantity) "
                             "VALUES ($1, $2, $3, $4)",
-                        DB_I(h), DB_S(items[i].type), DB_S(items[i].name), DB_I(rng_range(&g, 1000, 50000))) < 0)
+                        DB_I(h), DB_S(items[i].type), DB_S(items[i].name), DB_I(seed_rng_range(&g, 1000, 50000))) < 0)
                 return -1;
     return 0;
 }
@@ -367,7 +342,7 @@ static int ord_cmp(const void *a, const void *b)
 }
 
 /* One order with its lines and revenue rows. */
-static int insert_order(struct db *db, struct plan *p, struct rng *g, const struct ord *o, const int64_t *drink_cum)
+static int insert_order(struct db *db, struct plan *p, struct seed_rng *g, const struct ord *o, const int64_t *drink_cum)
 {
     static const int64_t lines_cum[3] = {60, 90, 100};
     int nl = rng_pick(g, lines_cum, 3) + 1, drink[3], qty[3], prep = 0, count = 0;
@@ -375,25 +350,25 @@ static int insert_order(struct db *db, struct plan *p, struct rng *g, const stru
     for (int l = 0; l < nl; l++) {
         do drink[l] = rng_pick(g, drink_cum, NDRINKS);
         while ((l > 0 && drink[l] == drink[0]) || (l > 1 && drink[l] == drink[1]));
-        qty[l] = rng_range(g, 1, 100) <= 85 ? 1 : 2;
+        qty[l] = seed_rng_range(g, 1, 100) <= 85 ? 1 : 2;
         total += (int64_t)qty[l] * drinks[drink[l]].price_cents;
         count += qty[l];
         int m = codepop_complexity_minutes(drinks[drink[l]].complexity);
         if (m > prep) prep = m;
     }
-    int fate = (int)rng_range(g, 1, 1000);          /* <=25 cancelled unpaid, <=45 refunded */
+    int fate = (int)seed_rng_range(g, 1, 1000);          /* <=25 cancelled unpaid, <=45 refunded */
     const char *status = fate <= 45 ? "cancelled" : "picked_up";
     const char *payment = fate <= 25 ? "unpaid" : fate <= 45 ? "refunded" : "paid";
     char created[32], pickup[32], updated[32], refunded[32];
-    time_t pick = o->at + rng_range(g, 5, 25) * 60;
+    time_t pick = o->at + seed_rng_range(g, 5, 25) * 60;
     rfc3339(o->at, created);
     rfc3339(pick, pickup);
-    rfc3339(fate <= 45 ? o->at + 120 : pick + rng_range(g, 0, 5) * 60, updated);
+    rfc3339(fate <= 45 ? o->at + 120 : pick + seed_rng_range(g, 0, 5) * 60, updated);
     rfc3339(o->at + 180, refunded);
     int64_t store = o->store + 1;
     if (db_exec(db, "INSERT INTO codepop_orders (store_id, user_id, total_cents, status, payment_status, pickup_time, "
                     "preparation_minutes, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                DB_I(store), DB_I(p->users[rng_range(g, 0, ACCOUNT_USERS - 1)]), DB_I(total), DB_S(status),
+                DB_I(store), DB_I(p->users[seed_rng_range(g, 0, ACCOUNT_USERS - 1)]), DB_I(total), DB_S(status),
                 DB_S(payment), DB_S(pickup), DB_I(codepop_prep_minutes(prep, count)), DB_S(created),
                 DB_S(updated)) < 0)
         return -1;
@@ -426,12 +401,12 @@ static void progress(const struct seed_opts *o, int done, int total, int *shown)
 
 static int seed_orders(struct db *db, const struct seed_opts *o, struct plan *p)
 {
-    struct rng g;
+    struct seed_rng g;
     int64_t day_cum[DAYS], hour_cum[16], drink_cum[NDRINKS], *store_cum = xcalloc((size_t)p->nstores, sizeof *store_cum);
     int w[DAYS > NDRINKS ? DAYS : NDRINKS], done = 0, shown = -1, rc = 0;
     struct ord *day = xcalloc((size_t)p->orders + 1, sizeof *day);
-    rng_init(&g, p->seed, 3);
-    for (int s = 0; s < p->nstores; s++) store_cum[s] = (s ? store_cum[s - 1] : 0) + rng_range(&g, 60, 160);
+    seed_rng_init(&g, p->seed, 3);
+    for (int s = 0; s < p->nstores; s++) store_cum[s] = (s ? store_cum[s - 1] : 0) + seed_rng_range(&g, 60, 160);
     for (int d = 0; d < NDRINKS; d++) w[d] = drinks[d].popularity;
     cumulate(drink_cum, w, NDRINKS);
     cumulate(hour_cum, hour_weights, 16);
@@ -449,10 +424,10 @@ static int seed_orders(struct db *db, const struct seed_opts *o, struct plan *p)
         int dst = us_dst(date);
         for (int i = 0; i < n; i++) {
             int store = rng_pick(&g, store_cum, p->nstores), hour = 6 + rng_pick(&g, hour_cum, 16);
-            int minute = (int)rng_range(&g, 0, hour == 21 ? 29 : 59);
+            int minute = (int)seed_rng_range(&g, 0, hour == 21 ? 29 : 59);
             int offset = cities[store / p->per_region].utc_std + dst;
             day[i].store = store;
-            day[i].at = date + (time_t)(hour - offset) * 3600 + minute * 60 + rng_range(&g, 0, 59);
+            day[i].at = date + (time_t)(hour - offset) * 3600 + minute * 60 + seed_rng_range(&g, 0, 59);
         }
         qsort(day, (size_t)n, sizeof *day, ord_cmp);
         for (int i = 0; i < n && rc == 0; i++, done++) {

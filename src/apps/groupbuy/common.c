@@ -73,6 +73,15 @@ int groupbuy_check_text(struct req *r, const char *field, const char *value, siz
     return 0;
 }
 
+/* ------------------------------------------------------------------ audit */
+
+int groupbuy_audit(struct db *db, struct req *r, int64_t actor_id, const char *action, const char *target_type,
+                   int64_t target_id, json_t *summary)
+{
+    return r ? audit_write(db, r, "groupbuy", action, target_type, target_id, summary)
+             : audit_write_as(db, actor_id, "groupbuy", action, target_type, target_id, summary);
+}
+
 /* ------------------------------------------------------ events and notices */
 
 int groupbuy_emit(struct db *db, int64_t group_id, const char *type, json_t *payload)
@@ -82,23 +91,44 @@ int groupbuy_emit(struct db *db, int64_t group_id, const char *type, json_t *pay
     return events_emit(db, topic, type, payload ? payload : json_object());
 }
 
-int groupbuy_notify_supplier(struct db *db, int64_t supplier_id, const char *kind, const char *title, json_t *data)
+/* Notify every user the query names (one column of user ids), in-app,
+ * inside the caller's transaction; data stolen. */
+static int notify_users_of(struct db *db, const char *sql, const struct db_arg *args, const char *kind,
+                           const char *title, json_t *data)
 {
     struct db_rows rows;
-    int64_t ids[256];
-    size_t n = 0;
+    int64_t *ids = NULL;
+    size_t n = 0, cap = 0;
     int rc = 0;
-    if (db_query(db, &rows, "SELECT DISTINCT user_id FROM user_roles WHERE app = 'groupbuy' "
-                            "AND role IN ('supplier', 'supplier_staff') AND scope_type = 'supplier' AND scope_id = $1",
-                 DB_I(supplier_id)) < 0) {
+    if (db_query_(db, &rows, sql, args) < 0) {
         json_decref(data);
         return -1;
     }
-    while (db_step(&rows) && n < sizeof ids / sizeof ids[0]) ids[n++] = db_col_int(&rows, 0);
+    while (db_step(&rows)) {
+        if (n == cap) ids = xrealloc(ids, (cap = cap ? cap * 2 : 8) * sizeof *ids);
+        ids[n++] = db_col_int(&rows, 0);
+    }
     db_rows_close(&rows);
     for (size_t i = 0; i < n && rc == 0; i++) rc = notify_user(db, ids[i], kind, title, json_deep_copy(data));
+    free(ids);
     json_decref(data);
     return rc;
+}
+
+int groupbuy_notify_supplier(struct db *db, int64_t supplier_id, const char *kind, const char *title, json_t *data)
+{
+    return notify_users_of(db, "SELECT DISTINCT user_id FROM user_roles WHERE app = 'groupbuy' AND role IN "
+                               "('supplier', 'supplier_staff') AND scope_type = 'supplier' AND scope_id = $1 "
+                               "ORDER BY user_id", DB_ARGS(DB_I(supplier_id)), kind, title, data);
+}
+
+int groupbuy_notify_traders(struct db *db, int64_t group_id, bool counted_only, const char *kind, const char *title,
+                            json_t *data)
+{
+    return notify_users_of(db, "SELECT DISTINCT trader_id FROM groupbuy_contributions c WHERE group_id = $1 AND "
+                               "($2 = 0 OR (c.status = 'active' AND c.payment_status = 'paid' AND "
+                               "c.refund_status IS NULL)) ORDER BY trader_id",
+                           DB_ARGS(DB_I(group_id), DB_I(counted_only)), kind, title, data);
 }
 
 /* ----------------------------------------------------------------- ledger */

@@ -85,38 +85,6 @@ static enum skip check(const struct group_state *g, bool completing, bool early,
     return s;
 }
 
-static int audit(struct db *db, struct req *r, int64_t actor_id, const char *action, int64_t group_id, json_t *summary)
-{
-    return r ? audit_write(db, r, "groupbuy", action, "group", group_id, summary)
-             : audit_write_as(db, actor_id, "groupbuy", action, "group", group_id, summary);
-}
-
-/* Notify the distinct traders of the group's contributions (only the counted
- * ones when counted_only). */
-static int notify_traders(struct db *db, int64_t group_id, bool counted_only, const char *kind, const char *title,
-                          json_t *data)
-{
-    struct db_rows rows;
-    int64_t *ids = NULL;
-    size_t n = 0, cap = 0;
-    int rc = 0;
-    if (db_query(db, &rows, "SELECT DISTINCT trader_id FROM groupbuy_contributions c WHERE group_id = $1 AND ($2 = 0 "
-                            "OR (c.status = 'active' AND c.payment_status = 'paid' AND c.refund_status IS NULL)) "
-                            "ORDER BY trader_id", DB_I(group_id), DB_I(counted_only)) < 0) {
-        json_decref(data);
-        return -1;
-    }
-    while (db_step(&rows)) {
-        if (n == cap) ids = xrealloc(ids, (cap = cap ? cap * 2 : 8) * sizeof *ids);
-        ids[n++] = db_col_int(&rows, 0);
-    }
-    db_rows_close(&rows);
-    for (size_t i = 0; i < n && rc == 0; i++) rc = notify_user(db, ids[i], kind, title, json_deep_copy(data));
-    free(ids);
-    json_decref(data);
-    return rc;
-}
-
 static int cancel_unpaid(struct db *db, int64_t group_id)
 {
     return db_exec(db, "UPDATE groupbuy_contributions SET status = 'cancelled', updated_at = " GB_NOW_SQL
@@ -147,9 +115,9 @@ static int write_completion(struct db *db, struct req *r, int64_t actor_id, cons
                              (json_int_t)g->committed, "total_cents", (json_int_t)g->total_cents, "currency",
                              g->currency);
     if (groupbuy_notify_supplier(db, g->supplier_id, "groupbuy.order.created", title, json_deep_copy(data)) < 0 ||
-        notify_traders(db, g->id, true, "groupbuy.group.completed", "Your group buy reached its MOQ",
+        groupbuy_notify_traders(db, g->id, true, "groupbuy.group.completed", "Your group buy reached its MOQ",
                        json_deep_copy(data)) < 0 ||
-        audit(db, r, actor_id, "groupbuy.group.completed", g->id,
+        groupbuy_audit(db, r, actor_id, "groupbuy.group.completed", "group", g->id,
               json_pack("{s:b, s:I, s:s, s:I, s:I, s:i}", "early", early, "order_id", (json_int_t)order_id,
                         "order_number", number, "quantity", (json_int_t)g->committed, "total_cents",
                         (json_int_t)g->total_cents, "cancelled_unpaid", cancelled)) < 0) {
@@ -207,7 +175,7 @@ int groupbuy_group_fail(struct db *db, int64_t group_id, int64_t actor_id, char 
                     ", updated_at = " GB_NOW_SQL " WHERE id = $1 AND status = 'open'", DB_I(group_id),
                 DB_S(reason)) != 1 ||
         (refunds = groupbuy_refunds_request(db, group_id, 0, reason, actor_id)) < 0 ||
-        notify_traders(db, group_id, false, "groupbuy.group.failed", "Your group buy did not reach its MOQ",
+        groupbuy_notify_traders(db, group_id, false, "groupbuy.group.failed", "Your group buy did not reach its MOQ",
                        json_pack("{s:I, s:s, s:s}", "group_id", (json_int_t)group_id, "product", g.product,
                                  "reason", reason)) < 0 ||
         audit_write_as(db, actor_id, "groupbuy", "groupbuy.group.failed", "group", group_id,

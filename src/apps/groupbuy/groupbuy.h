@@ -49,6 +49,11 @@ int groupbuy_require_empty_body(struct req *r);
  * allowed when !required. */
 int groupbuy_check_text(struct req *r, const char *field, const char *value, size_t max, bool required);
 
+/* An audit row in the caller's transaction: with the request's id, user and
+ * address when there is a request, else as actor_id (jobs, seed: 0 = system). */
+int groupbuy_audit(struct db *db, struct req *r, int64_t actor_id, const char *action, const char *target_type,
+                   int64_t target_id, json_t *summary);
+
 /* --------------------------------------------------------- money movements
  * All of these run inside the caller's transaction (they nest their own
  * begin/commit) and write their audit row and ledger rows with the change. */
@@ -156,6 +161,11 @@ int groupbuy_qr_token(int64_t contribution_id, const char *nonce, char out[65]);
 int groupbuy_emit(struct db *db, int64_t group_id, const char *type, json_t *payload);
 /* Notify every user holding `role` on the supplier account in-app. */
 int groupbuy_notify_supplier(struct db *db, int64_t supplier_id, const char *kind, const char *title, json_t *data);
+/* Notify the distinct traders of the group's contributions (only those with a
+ * counted contribution when counted_only). Both: inside the caller's
+ * transaction; data stolen. */
+int groupbuy_notify_traders(struct db *db, int64_t group_id, bool counted_only, const char *kind, const char *title,
+                            json_t *data);
 
 /* -------------------------------------------------------------- handlers */
 

@@ -87,7 +87,7 @@ static int issue_token(struct db *db, int64_t contribution_id)
 
 /* ------------------------------------------------------------ mark ready */
 
-static int notify_traders(struct db *db, int64_t group_id)
+static int notify_ready(struct db *db, int64_t group_id)
 {
     json_t *rows = db_json_all(db, "SELECT c.trader_id, SUM(c.quantity) AS quantity, p.name AS product_name, "
                                    "p.unit, g.pickup_location FROM groupbuy_contributions c "
@@ -148,12 +148,10 @@ static int mark_ready(struct db *db, struct req *r, int64_t group_id, int64_t ac
         db_exec(db, "UPDATE groupbuy_supplier_orders SET admin_verification_status = 'verified', admin_verified_at = "
                     GB_NOW_SQL ", admin_verified_by = NULLIF($2, 0), qr_codes_generated = 1, updated_at = " GB_NOW_SQL
                     " WHERE group_id = $1", DB_I(group_id), DB_I(actor_id)) != 1 ||
-        issue_all(db, group_id, issued) < 0 || notify_traders(db, group_id) < 0)
+        issue_all(db, group_id, issued) < 0 || notify_ready(db, group_id) < 0)
         goto out;
     json_t *summary = json_pack("{s:i}", "qr_issued", *issued);
-    if ((r ? audit_write(db, r, "groupbuy", "groupbuy.group.ready_for_collection", "group", group_id, summary)
-           : audit_write_as(db, actor_id, "groupbuy", "groupbuy.group.ready_for_collection", "group", group_id,
-                            summary)) < 0 ||
+    if (groupbuy_audit(db, r, actor_id, "groupbuy.group.ready_for_collection", "group", group_id, summary) < 0 ||
         groupbuy_emit(db, group_id, "group.ready_for_collection",
                       json_pack("{s:I, s:i}", "group_id", (json_int_t)group_id, "qr_tokens_issued", *issued)) < 0)
         goto out;
@@ -422,9 +420,7 @@ static int collect(struct db *db, struct req *r, int64_t contribution_id, int64_
         goto out;
     int64_t group_id = jint(c, "group_id");
     json_t *summary = json_deep_copy(c);
-    if ((r ? audit_write(db, r, "groupbuy", "groupbuy.qr.verified", "contribution", contribution_id, summary)
-           : audit_write_as(db, actor_id, "groupbuy", "groupbuy.qr.verified", "contribution", contribution_id,
-                            summary)) < 0)
+    if (groupbuy_audit(db, r, actor_id, "groupbuy.qr.verified", "contribution", contribution_id, summary) < 0)
         goto out;
     json_object_del(c, "trader_id");
     json_object_set_new(c, "contribution_id", json_integer(contribution_id));

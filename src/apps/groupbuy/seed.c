@@ -33,31 +33,6 @@
 
 /* ---------------------------------------------------------------- random */
 
-struct rng {
-    uint64_t s;
-};
-
-static void rng_init(struct rng *g, uint64_t seed, uint64_t stream)
-{
-    uint64_t z = seed * 0x9E3779B97F4A7C15ull + stream;     /* splitmix64 */
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    g->s = (z ^ (z >> 31)) | 1;
-}
-
-static uint64_t rng_next(struct rng *g)                      /* xorshift64* */
-{
-    g->s ^= g->s >> 12;
-    g->s ^= g->s << 25;
-    g->s ^= g->s >> 27;
-    return g->s * 0x2545F4914F6CDD1Dull;
-}
-
-static int64_t rng_range(struct rng *g, int64_t lo, int64_t hi)      /* inclusive */
-{
-    return hi <= lo ? lo : lo + (int64_t)(rng_next(g) % (uint64_t)(hi - lo + 1));
-}
-
 /* ------------------------------------------------------------ fixed data */
 
 static const struct supplier {
@@ -133,7 +108,7 @@ static const char *const clear_tables[] = {
 /* ----------------------------------------------------------------- world */
 
 struct world {
-    struct rng g;
+    struct seed_rng g;
     const struct seed_opts *o;
     time_t now;
     int64_t admin, staff, supplier_users[NSUPPLIERS + 1], traders[NTRADERS], groups[NPLANS];
@@ -219,10 +194,10 @@ static int insert_group(struct db *db, struct world *w, struct group *gr)
     char deadline[32], created[32];
     const struct plan *pl = gr->pl;
     gr->deadline = (w->now / HOUR + pl->deadline_h) * HOUR;
-    gr->made = pl->deadline_h > 0 ? w->now - rng_range(&w->g, 1, 4) * DAY - rng_range(&w->g, 0, DAY - 1)
-                                  : gr->deadline - rng_range(&w->g, 8, 14) * DAY;
-    int64_t creator = rng_range(&w->g, 0, 1) ? w->admin : w->supplier_users[gr->p->supplier];
-    const char *pickup = pickups[rng_range(&w->g, 0, (int64_t)(sizeof pickups / sizeof *pickups) - 1)];
+    gr->made = pl->deadline_h > 0 ? w->now - seed_rng_range(&w->g, 1, 4) * DAY - seed_rng_range(&w->g, 0, DAY - 1)
+                                  : gr->deadline - seed_rng_range(&w->g, 8, 14) * DAY;
+    int64_t creator = seed_rng_range(&w->g, 0, 1) ? w->admin : w->supplier_users[gr->p->supplier];
+    const char *pickup = pickups[seed_rng_range(&w->g, 0, (int64_t)(sizeof pickups / sizeof *pickups) - 1)];
     rfc3339(gr->deadline, deadline);
     rfc3339(gr->made, created);
     if (db_exec(db, "INSERT INTO groupbuy_groups (product_id, supplier_id, creator_id, moq, target_quantity, "
@@ -242,7 +217,7 @@ static int64_t insert_contribution(struct db *db, struct world *w, const struct 
 {
     char at[32];
     time_t end = gr->deadline < w->now ? gr->deadline : w->now;
-    rfc3339(gr->made + (time_t)rng_range(&w->g, 60, end - gr->made > 120 ? end - gr->made - 60 : 60), at);
+    rfc3339(gr->made + (time_t)seed_rng_range(&w->g, 60, end - gr->made > 120 ? end - gr->made - 60 : 60), at);
     if (db_exec(db, "INSERT INTO groupbuy_contributions (group_id, trader_id, quantity, amount_cents, currency, "
                     "payment_attempts, created_at, updated_at) VALUES ($1, $2, $3, $4, 'USD', $5, $6, $6)",
                 DB_I(gr->id), DB_I(trader), DB_I(quantity), DB_I(quantity * gr->p->bulk_price), DB_I(paying),
@@ -273,7 +248,7 @@ static int contribute(struct db *db, struct world *w, const struct group *gr)
     int64_t target = ((int64_t)p->moq * gr->pl->fill_pct + 99) / 100, sum = 0;
     for (int i = 0; i < NTRADERS; i++) order[i] = i;
     for (int i = NTRADERS - 1; i > 0; i--) {
-        int j = (int)rng_range(&w->g, 0, i), x = order[i];
+        int j = (int)seed_rng_range(&w->g, 0, i), x = order[i];
         order[i] = order[j];
         order[j] = x;
     }
@@ -281,7 +256,7 @@ static int contribute(struct db *db, struct world *w, const struct group *gr)
         int64_t need = target - sum, lo = (need + (slots - t) - 1) / (slots - t), hi = need;
         lo = lo < p->min_pt ? p->min_pt : lo > p->max_pt ? p->max_pt : lo;
         hi = hi > p->max_pt ? p->max_pt : hi < lo ? lo : hi;
-        int64_t q = rng_range(&w->g, lo, hi), trader = w->traders[order[t]];
+        int64_t q = seed_rng_range(&w->g, lo, hi), trader = w->traders[order[t]];
         int64_t id = insert_contribution(db, w, gr, trader, q, true);
         if (id < 0 || pay(db, w, id, q * p->bulk_price, trader, gr->pl->refund_declines && t == 0) < 0) return -1;
         sum += q;
@@ -292,7 +267,7 @@ static int contribute(struct db *db, struct world *w, const struct group *gr)
         return -1;
     }
     for (int u = 0; u < gr->pl->unpaid && t < NTRADERS; u++, t++)
-        if (insert_contribution(db, w, gr, w->traders[order[t]], rng_range(&w->g, p->min_pt, p->max_pt), false) < 0)
+        if (insert_contribution(db, w, gr, w->traders[order[t]], seed_rng_range(&w->g, p->min_pt, p->max_pt), false) < 0)
             return -1;
     return 0;
 }
@@ -401,7 +376,7 @@ int groupbuy_seed(struct db *db, const struct seed_opts *opts)
         fprintf(stderr, "atrium: groupbuy_seed needs the demo password hash\n");
         return -1;
     }
-    rng_init(&w.g, opts->seed, 1);
+    seed_rng_init(&w.g, opts->seed, 1);
     if (!opts->clear) {
         if (db_int(db, &present, "SELECT COUNT(*) FROM groupbuy_suppliers") != 1) return -1;
         if (present > 0) {

@@ -59,30 +59,6 @@ static int load_order(struct db *db, int64_t id, struct order_row *o)
     return found;
 }
 
-static int notify_traders(struct db *db, int64_t group_id, bool counted_only, const char *kind, const char *title,
-                          json_t *data)
-{
-    struct db_rows rows;
-    int64_t *ids = NULL;
-    size_t n = 0, cap = 0;
-    int rc = 0;
-    if (db_query(db, &rows, "SELECT DISTINCT trader_id FROM groupbuy_contributions c WHERE group_id = $1 AND ($2 = 0 "
-                            "OR (c.status = 'active' AND c.payment_status = 'paid' AND c.refund_status IS NULL)) "
-                            "ORDER BY trader_id", DB_I(group_id), DB_I(counted_only)) < 0) {
-        json_decref(data);
-        return -1;
-    }
-    while (db_step(&rows)) {
-        if (n == cap) ids = xrealloc(ids, (cap = cap ? cap * 2 : 8) * sizeof *ids);
-        ids[n++] = db_col_int(&rows, 0);
-    }
-    db_rows_close(&rows);
-    for (size_t i = 0; i < n && rc == 0; i++) rc = notify_user(db, ids[i], kind, title, json_deep_copy(data));
-    free(ids);
-    json_decref(data);
-    return rc;
-}
-
 /* Load the order and move it out of pending, guarded by the group awaiting
  * the supplier. 1 moved, 0 not pending, -3 none, -1 error. */
 static int answer(struct db *db, int64_t order_id, int64_t actor_id, const char *status, const char *reason,
@@ -110,13 +86,6 @@ static int finish(struct db *db, int rc)
     return db_commit(db) < 0 ? -1 : rc;
 }
 
-/* With the request's id and address when there is a request (r may be NULL). */
-static int audit(struct db *db, struct req *r, int64_t actor_id, const char *action, int64_t order_id, json_t *summary)
-{
-    return r ? audit_write(db, r, "groupbuy", action, "order", order_id, summary)
-             : audit_write_as(db, actor_id, "groupbuy", action, "order", order_id, summary);
-}
-
 static int accept_writes(struct db *db, struct req *r, const struct order_row *o, int64_t actor_id, const char *notes)
 {
     int changed = db_exec(db, "UPDATE groupbuy_groups SET supplier_status = 'supplier_accepted', "
@@ -130,9 +99,9 @@ static int accept_writes(struct db *db, struct req *r, const struct order_row *o
                             o->currency, o->number) < 0 ||
         groupbuy_ledger_add(db, "supplier", o->supplier_id, o->group_id, 0, o->id, "order_credit", o->total_cents,
                             o->currency, o->number) < 0 ||
-        notify_traders(db, o->group_id, true, "groupbuy.order.accepted", "The supplier accepted your group order",
+        groupbuy_notify_traders(db, o->group_id, true, "groupbuy.order.accepted", "The supplier accepted your group order",
                        json_deep_copy(data)) < 0 ||
-        audit(db, r, actor_id, "groupbuy.order.accepted", o->id,
+        groupbuy_audit(db, r, actor_id, "groupbuy.order.accepted", "order", o->id,
               json_pack("{s:I, s:s, s:I, s:s, s:s?}", "group_id", (json_int_t)o->group_id, "order_number", o->number,
                         "total_cents", (json_int_t)o->total_cents, "currency", o->currency, "notes", notes)) < 0) {
         json_decref(data);
@@ -167,10 +136,10 @@ static int reject_writes(struct db *db, struct req *r, const struct order_row *o
                           DB_I(o->group_id), DB_S(reason), DB_S(why));
     if (changed != 1 ||
         (*requested = groupbuy_refunds_request(db, o->group_id, 0, why, actor_id)) < 0 ||
-        notify_traders(db, o->group_id, false, "groupbuy.order.rejected", "The supplier rejected your group order",
+        groupbuy_notify_traders(db, o->group_id, false, "groupbuy.order.rejected", "The supplier rejected your group order",
                        json_pack("{s:I, s:I, s:s, s:s}", "group_id", (json_int_t)o->group_id, "order_id",
                                  (json_int_t)o->id, "order_number", o->number, "reason", reason)) < 0 ||
-        audit(db, r, actor_id, "groupbuy.order.rejected", o->id,
+        groupbuy_audit(db, r, actor_id, "groupbuy.order.rejected", "order", o->id,
               json_pack("{s:I, s:s, s:s, s:i}", "group_id", (json_int_t)o->group_id, "order_number", o->number,
                         "reason", reason, "refunds_requested", *requested)) < 0 ||
         groupbuy_emit(db, o->group_id, "order.rejected",

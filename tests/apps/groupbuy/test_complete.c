@@ -12,15 +12,6 @@
 
 TestSuite(groupbuy_complete, .init = gb_start, .fini = gb_stop);
 
-static const char *path(const char *fmt, long long id)
-{
-    static char buf[4][160];
-    static int k;
-    char *out = buf[k++ % 4];
-    snprintf(out, 160, fmt, id);
-    return out;
-}
-
 static char *run_job(void)
 {
     char *result = NULL;
@@ -88,11 +79,11 @@ Test(groupbuy_complete, job_completes_fails_and_skips)
     int calls = pay_sandbox_refund_calls();
 
     char *result = run_job();
-    cr_assert(matches(result, path("^group %lld: completed, order ORD-[0-9]+-[0-9]+$", ready)), "%s", result);
-    cr_assert(matches(result, path("^group %lld: failed \\(MOQ not met: 2 of 5\\), 1 refund\\(s\\): 1 refunded, "
+    cr_assert(matches(result, gb_path("^group %lld: completed, order ORD-[0-9]+-[0-9]+$", ready)), "%s", result);
+    cr_assert(matches(result, gb_path("^group %lld: failed \\(MOQ not met: 2 of 5\\), 1 refund\\(s\\): 1 refunded, "
                                    "0 failed$", failing)), "%s", result);
-    cr_assert(matches(result, path("^group %lld: skipped: deadline not reached$", early)), "%s", result);
-    cr_assert(matches(result, path("^group %lld: skipped: unpaid contributions: 1 payment\\(s\\) pending$", inflight)),
+    cr_assert(matches(result, gb_path("^group %lld: skipped: deadline not reached$", early)), "%s", result);
+    cr_assert(matches(result, gb_path("^group %lld: skipped: unpaid contributions: 1 payment\\(s\\) pending$", inflight)),
               "%s", result);
     cr_assert(matches(result, "completed 1, failed 1, skipped 2$"), "%s", result);
     free(result);
@@ -183,7 +174,7 @@ Test(groupbuy_complete, job_leaves_a_group_short_of_moq_with_pending_payments)
     cr_assert_eq(db_exec(test_db(), "UPDATE groupbuy_contributions SET payment_status = 'pending' WHERE id = $1", DB_I(c)),
                  1);
     char *result = run_job();
-    cr_assert(matches(result, path("^group %lld: skipped: unpaid contributions: 1 payment\\(s\\) pending$", g)), "%s",
+    cr_assert(matches(result, gb_path("^group %lld: skipped: unpaid contributions: 1 payment\\(s\\) pending$", g)), "%s",
               result);
     free(result);
     cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_groups WHERE id = $1 AND status = 'open'", g), 1);
@@ -252,7 +243,7 @@ Test(groupbuy_complete, admin_completes_early)
     gb_paid(g, "gb_trader1", 3);
     gb_paid(g, "gb_trader2", 2);
     int64_t unpaid = gb_contribution(g, "gb_trader3", 1);
-    struct resp *r = gb_post(path(GB "/admin/groups/%lld/complete", g), "gb_admin", NULL, "%s", "");
+    struct resp *r = gb_post(gb_path(GB "/admin/groups/%lld/complete", g), "gb_admin", NULL, "%s", "");
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert_eq(gb_jint(r->json, "id"), g);
     cr_assert_str_eq(gb_jstr(r->json, "status"), "completed");
@@ -265,7 +256,7 @@ Test(groupbuy_complete, admin_completes_early)
                            "AND json_extract(summary, '$.early') = 1 AND user_id = (SELECT id FROM users WHERE "
                            "username = 'gb_admin') AND request_id IS NOT NULL", g), 1);
     /* completing again: no longer open */
-    gb_expect(gb_post(path(GB "/admin/groups/%lld/complete", g), "gb_admin", NULL, "%s", ""), 409, "invalid_state");
+    gb_expect(gb_post(gb_path(GB "/admin/groups/%lld/complete", g), "gb_admin", NULL, "%s", ""), 409, "invalid_state");
     cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_supplier_orders WHERE group_id = $1", g), 1);
 }
 
@@ -274,7 +265,7 @@ Test(groupbuy_complete, admin_complete_refusals)
     int64_t g = gb_group(1, 10, 120);
     gb_paid(g, "gb_trader1", 3);
     gb_contribution(g, "gb_trader2", 2);
-    struct resp *r = gb_post(path(GB "/admin/groups/%lld/complete", g), "gb_admin", NULL, "%s", "");
+    struct resp *r = gb_post(gb_path(GB "/admin/groups/%lld/complete", g), "gb_admin", NULL, "%s", "");
     cr_assert_eq(r->status, 409, "%s", r->body);
     cr_assert_str_eq(resp_error_code(r), "moq_not_met");
     json_t *details = json_object_get(json_object_get(r->json, "error"), "details");
@@ -287,16 +278,16 @@ Test(groupbuy_complete, admin_complete_refusals)
     int64_t c = gb_contribution(p, "gb_trader2", 1);
     cr_assert_eq(db_exec(test_db(), "UPDATE groupbuy_contributions SET payment_status = 'pending' WHERE id = $1", DB_I(c)),
                  1);
-    gb_expect(gb_post(path(GB "/admin/groups/%lld/complete", p), "gb_admin", NULL, "%s", ""), 409, "payments_pending");
+    gb_expect(gb_post(gb_path(GB "/admin/groups/%lld/complete", p), "gb_admin", NULL, "%s", ""), 409, "payments_pending");
 
     int64_t closed = gb_group(1, 1, 120);
     cr_assert_eq(db_exec(test_db(), "UPDATE groupbuy_groups SET status = 'failed' WHERE id = $1", DB_I(closed)), 1);
-    gb_expect(gb_post(path(GB "/admin/groups/%lld/complete", closed), "gb_admin", NULL, "%s", ""), 409, "invalid_state");
+    gb_expect(gb_post(gb_path(GB "/admin/groups/%lld/complete", closed), "gb_admin", NULL, "%s", ""), 409, "invalid_state");
     gb_expect(gb_post(GB "/admin/groups/9999/complete", "gb_admin", NULL, "%s", ""), 404, "not_found");
 
     int64_t ok = gb_group(1, 1, 120);
     gb_paid(ok, "gb_trader1", 1);
-    const char *url = path(GB "/admin/groups/%lld/complete", ok);
+    const char *url = gb_path(GB "/admin/groups/%lld/complete", ok);
     gb_expect(gb_post(url, "gb_admin", NULL, "{\"early\":true}"), 400, "validation_failed");
     gb_expect(gb_post(url, "gb_sup1", NULL, "%s", ""), 403, NULL);
     gb_expect(gb_post(url, "gb_trader1", NULL, "%s", ""), 403, NULL);

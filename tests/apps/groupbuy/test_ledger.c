@@ -9,15 +9,6 @@
 
 TestSuite(groupbuy_ledger, .init = gb_start, .fini = gb_stop);
 
-static const char *path(const char *fmt, long long id)
-{
-    static char buf[4][160];
-    static int k;
-    char *out = buf[k++ % 4];
-    snprintf(out, 160, fmt, id);
-    return out;
-}
-
 /* A past-deadline group of `product` with the given paid quantities, completed
  * and accepted by its supplier; returns the group. */
 static int64_t accepted_group(int64_t product, int q1, int q2)
@@ -121,7 +112,7 @@ Test(groupbuy_ledger, whole_money_story_reconciles)
     /* C: beans 2 + 2 (1500), accepted, then refunded by an admin: the supplier is debited */
     int64_t c = accepted_group(2, 2, 2);
     expect_totals(22000, 3500, 0, 18500);
-    struct resp *r = gb_post(path(GB "/admin/groups/%lld/process-refunds", c), "gb_admin", NULL,
+    struct resp *r = gb_post(gb_path(GB "/admin/groups/%lld/process-refunds", c), "gb_admin", NULL,
                              "{\"reason\":\"recall\"}");
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert_eq(gb_jint(r->json, "refunded"), 2);

@@ -12,15 +12,6 @@
 
 TestSuite(groupbuy_refunds, .init = gb_start, .fini = gb_stop);
 
-static const char *path(const char *fmt, long long id)
-{
-    static char buf[4][160];
-    static int k;
-    char *out = buf[k++ % 4];
-    snprintf(out, 160, fmt, id);
-    return out;
-}
-
 /* A past-deadline group of product 1 (MOQ 10) failed by the fail step:
  * refunds are requested for whatever was paid before. */
 static void fail_group(int64_t g)
@@ -147,7 +138,7 @@ Test(groupbuy_refunds, declined_refunds_back_off_until_attempts_run_out)
 
     /* an admin's run still tries; the backoff is capped at six hours */
     cr_assert_eq(db_exec(test_db(), "UPDATE groupbuy_refunds SET attempts = 11 WHERE id = $1", DB_I(rid)), 1);
-    struct resp *r = gb_post(path(GB "/admin/groups/%lld/process-refunds", g), "gb_admin", "adm-1",
+    struct resp *r = gb_post(gb_path(GB "/admin/groups/%lld/process-refunds", g), "gb_admin", "adm-1",
                              "{\"reason\":\"retry by hand\"}");
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert_eq(gb_jint(r->json, "requested"), 0);
@@ -308,7 +299,7 @@ Test(groupbuy_refunds, refund_after_acceptance_debits_the_supplier)
     cr_assert_eq(groupbuy_order_accept(test_db(), o, test_user_id("gb_sup1"), NULL), 1);
     cr_assert_eq(test_count("SELECT SUM(amount_cents) FROM groupbuy_ledger WHERE account = 'supplier'"), 7500);
 
-    struct resp *r = gb_post(path(GB "/admin/groups/%lld/process-refunds", g), "gb_admin", NULL,
+    struct resp *r = gb_post(gb_path(GB "/admin/groups/%lld/process-refunds", g), "gb_admin", NULL,
                              "{\"reason\":\"goods spoiled\"}");
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert_eq(gb_jint(r->json, "group_id"), g);
@@ -361,7 +352,7 @@ Test(groupbuy_refunds, admin_process_refunds_guards)
 {
     int64_t open = gb_group(1, 10, 60);
     gb_paid(open, "gb_trader1", 1);
-    const char *url = path(GB "/admin/groups/%lld/process-refunds", open);
+    const char *url = gb_path(GB "/admin/groups/%lld/process-refunds", open);
     gb_expect(gb_post(url, "gb_admin", NULL, "{\"reason\":\"x\"}"), 409, "invalid_state");
     gb_expect(gb_post(GB "/admin/groups/9999/process-refunds", "gb_admin", NULL, "{\"reason\":\"x\"}"), 404, "not_found");
     gb_expect(gb_post(url, "gb_admin", NULL, "{}"), 400, "validation_failed");
@@ -409,7 +400,7 @@ Test(groupbuy_refunds, refunds_list_filters)
     cr_assert_str_eq(gb_jstr(first, "reference"), ref);
     resp_free(r);
 
-    r = gb_get(path(GB "/admin/refunds?group_id=%lld", g1), "gb_admin");
+    r = gb_get(gb_path(GB "/admin/refunds?group_id=%lld", g1), "gb_admin");
     cr_assert_eq(gb_jint(r->json, "total"), 2);
     json_t *it = json_array_get(json_object_get(r->json, "items"), 0);
     cr_assert_str_eq(gb_jstr(it, "status"), "refunded");
@@ -419,7 +410,7 @@ Test(groupbuy_refunds, refunds_list_filters)
     r = gb_get(GB "/admin/refunds?status=failed", "gb_admin");
     cr_assert_eq(gb_jint(r->json, "total"), 1);
     resp_free(r);
-    r = gb_get(path(GB "/admin/refunds?status=refunded&group_id=%lld", g2), "gb_admin");
+    r = gb_get(gb_path(GB "/admin/refunds?status=refunded&group_id=%lld", g2), "gb_admin");
     cr_assert_eq(gb_jint(r->json, "total"), 0);
     resp_free(r);
     r = gb_get(GB "/admin/refunds?page_size=1&page=2", "gb_admin");

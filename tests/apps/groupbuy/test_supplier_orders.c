@@ -10,15 +10,6 @@
 
 TestSuite(groupbuy_supplier_orders, .init = gb_start, .fini = gb_stop);
 
-static const char *path(const char *fmt, long long id)
-{
-    static char buf[4][160];
-    static int k;
-    char *out = buf[k++ % 4];
-    snprintf(out, 160, fmt, id);
-    return out;
-}
-
 /* A completed group of `product` with two paid contributions (2 + 3); its order id. */
 static int64_t order_for(int64_t product, int64_t *group)
 {
@@ -51,8 +42,8 @@ Test(groupbuy_supplier_orders, lists_and_reads_in_scope)
     cr_assert_eq(list_total(GB "/supplier/orders", "gb_admin"), 2);
     cr_assert_eq(list_total(GB "/supplier/orders?status=pending", "gb_admin"), 2);
     cr_assert_eq(list_total(GB "/supplier/orders?status=accepted", "gb_admin"), 0);
-    cr_assert_eq(list_total(path(GB "/supplier/orders?group_id=%lld", g2), "gb_admin"), 1);
-    cr_assert_eq(list_total(path(GB "/supplier/orders?group_id=%lld", g2), "gb_sup1"), 0);
+    cr_assert_eq(list_total(gb_path(GB "/supplier/orders?group_id=%lld", g2), "gb_admin"), 1);
+    cr_assert_eq(list_total(gb_path(GB "/supplier/orders?group_id=%lld", g2), "gb_sup1"), 0);
 
     struct resp *r = gb_get(GB "/supplier/orders", "gb_sup2");
     cr_assert_eq(gb_jint(json_array_get(json_object_get(r->json, "items"), 0), "id"), o2);
@@ -61,7 +52,7 @@ Test(groupbuy_supplier_orders, lists_and_reads_in_scope)
     gb_expect(gb_get(GB "/supplier/orders", "gb_trader1"), 403, NULL);
     gb_expect(gb_get(GB "/supplier/orders", "gb_nobody"), 403, NULL);
 
-    r = gb_get(path(GB "/supplier/orders/%lld", o1), "gb_sup1");
+    r = gb_get(gb_path(GB "/supplier/orders/%lld", o1), "gb_sup1");
     cr_assert_eq(r->status, 200, "%s", r->body);
     json_t *o = r->json;
     cr_assert_eq(gb_jint(o, "group_id"), g1);
@@ -79,15 +70,15 @@ Test(groupbuy_supplier_orders, lists_and_reads_in_scope)
     cr_assert_str_eq(gb_jstr(o, "supplier_status"), "pending_supplier");
     cr_assert(gb_jstr(o, "order_number") && gb_jstr(o, "created_at"));
     resp_free(r);
-    gb_expect(gb_get(path(GB "/supplier/orders/%lld", o1), "gb_sup2"), 404, "not_found");
-    gb_expect(gb_get(path(GB "/supplier/orders/%lld", o1), "gb_staff1"), 200, NULL);
+    gb_expect(gb_get(gb_path(GB "/supplier/orders/%lld", o1), "gb_sup2"), 404, "not_found");
+    gb_expect(gb_get(gb_path(GB "/supplier/orders/%lld", o1), "gb_staff1"), 200, NULL);
     gb_expect(gb_get(GB "/supplier/orders/9999", "gb_admin"), 404, "not_found");
 }
 
 Test(groupbuy_supplier_orders, accept_credits_the_supplier)
 {
     int64_t g, o = order_for(1, &g);
-    const char *url = path(GB "/supplier/orders/%lld/accept", o);
+    const char *url = gb_path(GB "/supplier/orders/%lld/accept", o);
     gb_expect(gb_post(url, "gb_staff1", NULL, "%s", ""), 403, NULL);
     gb_expect(gb_post(url, "gb_admin", NULL, "%s", ""), 403, NULL);
     gb_expect(gb_post(url, "gb_trader1", NULL, "%s", ""), 403, NULL);
@@ -121,7 +112,7 @@ Test(groupbuy_supplier_orders, accept_credits_the_supplier)
     cr_assert_eq(test_count("SELECT COUNT(*) FROM notifications WHERE kind = 'groupbuy.order.accepted'"), 2);
 
     gb_expect(gb_post(url, "gb_sup1", NULL, "%s", ""), 409, "invalid_state");
-    gb_expect(gb_post(path(GB "/supplier/orders/%lld/reject", o), "gb_sup1", NULL, "{\"reason\":\"too late\"}"), 409,
+    gb_expect(gb_post(gb_path(GB "/supplier/orders/%lld/reject", o), "gb_sup1", NULL, "{\"reason\":\"too late\"}"), 409,
               "invalid_state");
     cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_ledger WHERE order_id = $1", o), 2, "credited once");
     cr_assert_eq(test_count("SELECT COUNT(*) FROM groupbuy_refunds"), 0);
@@ -130,7 +121,7 @@ Test(groupbuy_supplier_orders, accept_credits_the_supplier)
 Test(groupbuy_supplier_orders, reject_needs_a_reason)
 {
     int64_t g, o = order_for(1, &g);
-    const char *url = path(GB "/supplier/orders/%lld/reject", o);
+    const char *url = gb_path(GB "/supplier/orders/%lld/reject", o);
     gb_expect(gb_post(url, "gb_sup1", NULL, "{}"), 400, "validation_failed");
     gb_expect(gb_post(url, "gb_sup1", NULL, "%s", ""), 400, NULL);
     gb_expect(gb_post(url, "gb_sup1", NULL, "{\"reason\":\" \\t \"}"), 400, "validation_failed");
@@ -149,7 +140,7 @@ Test(groupbuy_supplier_orders, reject_cancels_and_refunds)
 {
     int64_t g, o = order_for(1, &g);
     int calls = pay_sandbox_refund_calls();
-    struct resp *r = gb_post(path(GB "/supplier/orders/%lld/reject", o), "gb_sup1", NULL,
+    struct resp *r = gb_post(gb_path(GB "/supplier/orders/%lld/reject", o), "gb_sup1", NULL,
                              "{\"reason\":\"Harvest failed\"}");
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert_str_eq(gb_jstr(r->json, "status"), "rejected");
@@ -179,27 +170,27 @@ Test(groupbuy_supplier_orders, reject_cancels_and_refunds)
     cr_assert_eq(test_count("SELECT COUNT(*) FROM notifications WHERE kind = 'groupbuy.refund.refunded'"), 2);
     cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM outbox WHERE type = 'order.rejected' AND topic = 'groupbuy.group.' || $1",
                            g), 1);
-    gb_expect(gb_post(path(GB "/supplier/orders/%lld/accept", o), "gb_sup1", NULL, "%s", ""), 409, "invalid_state");
+    gb_expect(gb_post(gb_path(GB "/supplier/orders/%lld/accept", o), "gb_sup1", NULL, "%s", ""), 409, "invalid_state");
 }
 
 Test(groupbuy_supplier_orders, idempotent_replays)
 {
     int64_t g1, g2, o1 = order_for(1, &g1), o2 = order_for(2, &g2);
-    struct resp *a = gb_post(path(GB "/supplier/orders/%lld/accept", o1), "gb_sup1", "acc-1", "{\"notes\":\"ok\"}");
-    struct resp *b = gb_post(path(GB "/supplier/orders/%lld/accept", o1), "gb_sup1", "acc-1", "{\"notes\":\"ok\"}");
+    struct resp *a = gb_post(gb_path(GB "/supplier/orders/%lld/accept", o1), "gb_sup1", "acc-1", "{\"notes\":\"ok\"}");
+    struct resp *b = gb_post(gb_path(GB "/supplier/orders/%lld/accept", o1), "gb_sup1", "acc-1", "{\"notes\":\"ok\"}");
     cr_assert_eq(a->status, 200, "%s", a->body);
     cr_assert_eq(b->status, 200, "the replay answers the first answer: %s", b->body);
     cr_assert_str_eq(a->body, b->body);
     resp_free(a);
     resp_free(b);
-    gb_expect(gb_post(path(GB "/supplier/orders/%lld/accept", o1), "gb_sup1", "acc-1", "{\"notes\":\"other\"}"), 409,
+    gb_expect(gb_post(gb_path(GB "/supplier/orders/%lld/accept", o1), "gb_sup1", "acc-1", "{\"notes\":\"other\"}"), 409,
               NULL);
     cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.order.accepted' AND target_id = $1",
                            o1), 1);
     cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_ledger WHERE order_id = $1", o1), 2);
 
     int calls = pay_sandbox_refund_calls();
-    const char *url = path(GB "/supplier/orders/%lld/reject", o2);
+    const char *url = gb_path(GB "/supplier/orders/%lld/reject", o2);
     a = gb_post(url, "gb_sup1", "rej-1", "{\"reason\":\"no beans\"}");
     b = gb_post(url, "gb_sup1", "rej-1", "{\"reason\":\"no beans\"}");
     cr_assert_eq(a->status, 200, "%s", a->body);

@@ -167,3 +167,12 @@ int64_t gb_scalar(const char *q, int64_t arg)
     db_int(test_db(), &v, q, DB_I(arg));
     return v;
 }
+
+const char *gb_path(const char *fmt, long long id)
+{
+    static __thread char buf[4][160];
+    static __thread int k;
+    char *out = buf[k++ % 4];
+    snprintf(out, 160, fmt, id);
+    return out;
+}

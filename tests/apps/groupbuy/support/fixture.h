@@ -45,6 +45,9 @@ void gb_expect(struct resp *r, int status, const char *code);
 
 int64_t gb_jint(json_t *o, const char *key);
 const char *gb_jstr(json_t *o, const char *key);
+/* A path from a printf format with one id ("/groups/%lld/join"); four
+ * results stay valid at once. */
+const char *gb_path(const char *fmt, long long id);
 /* One integer from SQL with an optional integer argument $1. */
 int64_t gb_scalar(const char *sql, int64_t arg);
 #endif
