@@ -222,6 +222,8 @@ static void print_payments(FILE *out, const char *mask)
     const char *url = getenv("ATRIUM_FLUTTERWAVE_BASE_URL"), *sbx = getenv("ATRIUM_SANDBOX_WEBHOOK_SECRET");
     fprintf(out, "%-26s %s%s\n", "ATRIUM_PAYMENT_PROVIDER", provider,
             pay_provider(provider) ? "" : " (NOT available: unknown or not configured)");
+    fprintf(out, "%-26s %s\n", "ATRIUM_SANDBOX_ENABLED",
+            pay_provider("sandbox") ? "sandbox available" : "sandbox off (a real provider is the default)");
     fprintf(out, "%-26s %s\n", "ATRIUM_SANDBOX_WEBHOOK_SECRET", sbx && *sbx ? mask : "(unset: sandbox webhooks are refused)");
     fprintf(out, "%-26s %s\n", "ATRIUM_FLUTTERWAVE_SECRET_KEY", key && *key ? mask : "(unset: flutterwave disabled)");
     fprintf(out, "%-26s %s\n", "ATRIUM_FLUTTERWAVE_WEBHOOK_HASH", hash && *hash ? mask : "(unset: flutterwave webhooks are refused)");

@@ -262,6 +262,7 @@ out:
 
 const struct pay_provider pay_flutterwave = {
     .name = "flutterwave",
+    .refund_dedup = false,
     .charge = flw_charge,
     .verify = flw_verify,
     .refund = flw_refund,

@@ -205,6 +205,7 @@ out:
 
 const struct pay_provider pay_sandbox = {
     .name = "sandbox",
+    .refund_dedup = true,
     .charge = sbx_charge,
     .verify = NULL,
     .refund = sbx_refund,

@@ -2,8 +2,11 @@
  *
  * Configuration is read from the environment at every call (no caching) so an
  * operator's change shows on the next request and tests can setenv freely.
- * "sandbox" is always available; "flutterwave" only once its secret key is
- * set. Amounts cross provider APIs as major units with two decimals. */
+ * "flutterwave" is available once its secret key is set. "sandbox" approves
+ * whatever it is asked to, so it is available only while it is the default
+ * provider (ATRIUM_PAYMENT_PROVIDER unset or "sandbox") or when
+ * ATRIUM_SANDBOX_ENABLED=1: a deployment that takes real money never lets a
+ * client pick the sandbox to "pay". Amounts cross provider APIs as major units with two decimals. */
 #include "atrium.h"
 #include <math.h>
 #include <stdio.h>
@@ -19,25 +22,36 @@ static bool env_set(const char *name)
     return v && *v;
 }
 
-const struct pay_provider *pay_provider(const char *name)
-{
-    if (!name) return NULL;
-    if (strcmp(name, "sandbox") == 0) return &pay_sandbox;
-    if (strcmp(name, "flutterwave") == 0 && env_set("ATRIUM_FLUTTERWAVE_SECRET_KEY")) return &pay_flutterwave;
-    return NULL;
-}
-
 const char *pay_default(void)
 {
     const char *v = getenv("ATRIUM_PAYMENT_PROVIDER");
     return v && *v ? v : "sandbox";
 }
 
+static bool sandbox_enabled(void)
+{
+    const char *v = getenv("ATRIUM_SANDBOX_ENABLED");
+    return strcmp(pay_default(), "sandbox") == 0 || (v && strcmp(v, "1") == 0);
+}
+
+const struct pay_provider *pay_provider(const char *name)
+{
+    if (!name) return NULL;
+    if (strcmp(name, "sandbox") == 0) return sandbox_enabled() ? &pay_sandbox : NULL;
+    if (strcmp(name, "flutterwave") == 0 && env_set("ATRIUM_FLUTTERWAVE_SECRET_KEY")) return &pay_flutterwave;
+    return NULL;
+}
+
+
 const char *const *pay_providers(void)
 {
+    static const char *const none[] = {NULL};
     static const char *const only_sandbox[] = {"sandbox", NULL};
+    static const char *const only_flutterwave[] = {"flutterwave", NULL};
     static const char *const both[] = {"sandbox", "flutterwave", NULL};
-    return env_set("ATRIUM_FLUTTERWAVE_SECRET_KEY") ? both : only_sandbox;
+    bool flw = env_set("ATRIUM_FLUTTERWAVE_SECRET_KEY");
+    if (sandbox_enabled()) return flw ? both : only_sandbox;
+    return flw ? only_flutterwave : none;
 }
 
 void pay_major(int64_t cents, char out[32])

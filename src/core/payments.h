@@ -53,6 +53,9 @@ struct pay_webhook {
 
 struct pay_provider {
     const char *name;
+    /* Does the provider deduplicate refunds on our reference? If not, a
+     * refund whose answer was lost must not be sent again blindly. */
+    bool refund_dedup;
     /* Charge c. Returns 0 when the provider answered (out->status says how),
      * -1 on transport failure (out->status = PAY_ERROR). */
     int (*charge)(const struct pay_charge *c, struct pay_result *out);
@@ -69,7 +72,9 @@ struct pay_provider {
 };
 
 /* The provider called `name` when it is compiled in and configured; NULL
- * otherwise. pay_default() is ATRIUM_PAYMENT_PROVIDER (default "sandbox"). */
+ * otherwise. pay_default() is ATRIUM_PAYMENT_PROVIDER (default "sandbox").
+ * The sandbox counts as configured only while it is the default or
+ * ATRIUM_SANDBOX_ENABLED=1 (it approves anything). */
 const struct pay_provider *pay_provider(const char *name);
 const char *pay_default(void);
 /* Names of the configured providers, NULL-terminated (health, docs). */

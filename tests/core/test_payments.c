@@ -46,11 +46,23 @@ Test(payments, registry_follows_the_environment)
     setenv("ATRIUM_PAYMENT_PROVIDER", "flutterwave", 1);
     cr_assert_str_eq(pay_provider("flutterwave")->name, "flutterwave");
     cr_assert_str_eq(pay_default(), "flutterwave");
+    /* a deployment taking real money never lets a client pick the sandbox */
+    cr_assert_null(pay_provider("sandbox"));
     names = pay_providers();
+    cr_assert_str_eq(names[0], "flutterwave");
+    cr_assert_null(names[1]);
+    setenv("ATRIUM_SANDBOX_ENABLED", "1", 1);                /* staging: both */
+    cr_assert_str_eq(pay_provider("sandbox")->name, "sandbox");
+    names = pay_providers();
+    cr_assert_str_eq(names[0], "sandbox");
     cr_assert_str_eq(names[1], "flutterwave");
     cr_assert_null(names[2]);
+    unsetenv("ATRIUM_SANDBOX_ENABLED");
     cr_assert_not_null(pay_provider("flutterwave")->verify);
+    cr_assert(!pay_provider("flutterwave")->refund_dedup, "Flutterwave does not deduplicate refunds");
+    unsetenv("ATRIUM_PAYMENT_PROVIDER");
     cr_assert_null(sandbox()->verify, "sandbox webhooks are authoritative");
+    cr_assert(sandbox()->refund_dedup);
 }
 
 /* -------------------------------------------------------------- amounts */

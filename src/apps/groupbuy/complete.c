@@ -17,6 +17,10 @@
  *   - the job skips groups before their deadline without opening a
  *     transaction, fails a group only when MOQ is the reason it could not
  *     complete, and runs the failed group's refunds right after its commit;
+ *   - past the deadline the job first settles pending payments
+ *     (groupbuy_payments_settle_pending): the provider is asked when it can
+ *     be; otherwise a payment still pending an hour after the deadline cancels
+ *     its contribution, so one unanswered payment cannot hold a group open;
  *   - the admin's 409 moq_not_met carries details {committed, moq}. */
 #include "groupbuy.h"
 #include <stdlib.h>
@@ -29,7 +33,7 @@ enum skip { SKIP_NONE, SKIP_MISSING, SKIP_STATE, SKIP_DEADLINE, SKIP_PENDING, SK
 struct group_state {
     int64_t id, supplier_id, moq, committed, pending, total_cents;
     bool before_deadline;
-    char status[16], currency[8], product[128];
+    char status[16], currency[8], product[512];
 };
 
 /* The group as the transaction sees it; 1, 0 none, -1. */
@@ -277,8 +281,12 @@ int groupbuy_auto_complete_job(struct db *db, char **result)
     struct open_group *list = open_groups(db, &n, &lg.errors);
     lg.f = open_memstream(&text, &len);
     for (size_t i = 0; i < n; i++) {
-        if (list[i].before_deadline) log_skip(&lg, list[i].id, "deadline not reached");
-        else close_one(db, &lg, list[i].id);
+        if (list[i].before_deadline) {
+            log_skip(&lg, list[i].id, "deadline not reached");
+            continue;
+        }
+        if (groupbuy_payments_settle_pending(db, list[i].id, GROUPBUY_PENDING_GRACE_S) < 0) lg.errors++;
+        close_one(db, &lg, list[i].id);
     }
     if (lg.skipped > MAX_SKIP_LINES) fprintf(lg.f, "... and %d more skipped\n", lg.skipped - MAX_SKIP_LINES);
     fprintf(lg.f, "completed %d, failed %d, skipped %d", lg.completed, lg.failed, lg.skipped);

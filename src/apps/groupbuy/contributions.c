@@ -259,6 +259,69 @@ void groupbuy_contributions_pay(struct req *r)
     }
 }
 
+/* ------------------------------------------- pending payments at the close */
+
+static int cancel_stale(struct db *db, int64_t id, const char *reference, int grace_s)
+{
+    if (db_begin(db) < 0) return -1;
+    int n = db_exec(db, "UPDATE groupbuy_contributions SET status = 'cancelled', updated_at = " GB_NOW_SQL
+                        " WHERE id = $1 AND payment_reference = $2 AND payment_status = 'pending' AND status = 'active'",
+                    DB_I(id), DB_S(reference));
+    if (n < 0 || (n == 1 && audit_write_as(db, 0, "groupbuy", "groupbuy.contribution.cancelled", "contribution", id,
+                                           json_pack("{s:s, s:s, s:i}", "reference", reference, "reason",
+                                                     "payment still pending after the deadline", "grace_s",
+                                                     grace_s)) < 0) ||
+        db_commit(db) < 0) {
+        db_rollback(db);
+        return -1;
+    }
+    return n;
+}
+
+int groupbuy_payments_settle_pending(struct db *db, int64_t group_id, int grace_s)
+{
+    json_t *rows = db_json_all(db, "SELECT c.id, c.payment_provider, c.payment_reference, c.amount_cents, c.currency, "
+                                   "strftime('%s', 'now') - strftime('%s', g.deadline) AS late_s "
+                                   "FROM groupbuy_contributions c JOIN groupbuy_groups g ON g.id = c.group_id "
+                                   "WHERE c.group_id = $1 AND c.status = 'active' AND c.payment_status = 'pending' "
+                                   "AND g.deadline <= " GB_NOW_SQL " ORDER BY c.id", DB_I(group_id)), *row;
+    size_t i;
+    int done = 0, rc;
+    if (!rows) return -1;
+    json_array_foreach (rows, i, row) {
+        struct attempt a = {.id = json_integer_value(json_object_get(row, "id"))};
+        struct pay_result v = {0};
+        snprintf(a.reference, sizeof a.reference, "%s", json_string_value(json_object_get(row, "payment_reference")));
+        snprintf(a.currency, sizeof a.currency, "%s", json_string_value(json_object_get(row, "currency")));
+        a.amount = json_integer_value(json_object_get(row, "amount_cents"));
+        a.provider = pay_provider(json_string_value(json_object_get(row, "payment_provider")));
+        if (a.provider && a.provider->verify) {
+            if (a.provider->verify(NULL, a.reference, &v) < 0) continue;         /* ask again next run */
+            if (v.status == PAY_SUCCEEDED) {
+                struct groupbuy_payment p = {a.provider->name, v.provider_ref[0] ? v.provider_ref : a.reference,
+                                             a.reference, v.amount_cents ? v.amount_cents : a.amount,
+                                             v.currency[0] ? v.currency : a.currency, "job"};
+                rc = groupbuy_payment_apply(db, a.id, &p, 0);
+            } else if (v.status == PAY_DECLINED) {
+                rc = mark_failed(db, NULL, a.id, a.reference, v.message[0] ? v.message : "the provider has no such charge");
+            } else {
+                continue;
+            }
+        } else if (json_integer_value(json_object_get(row, "late_s")) >= grace_s) {
+            rc = cancel_stale(db, a.id, a.reference, grace_s);
+        } else {
+            continue;
+        }
+        if (rc == -1) {
+            json_decref(rows);
+            return -1;
+        }
+        done++;
+    }
+    json_decref(rows);
+    return done;
+}
+
 /* --------------------------------------------------------------- webhook */
 
 /* The contribution a reference belongs to: the current attempt's, else the

@@ -70,7 +70,7 @@ struct groupbuy_payment {
     const char *reference;      /* ours ("GB-C12-1") */
     int64_t amount_cents;
     const char *currency;
-    const char *source;         /* "client", "webhook" or "seed" */
+    const char *source;         /* "client", "webhook", "job" or "seed" */
 };
 /* Record the payment of a contribution exactly once, whoever reports it
  * first: marks it paid, inserts the payment row, the escrow ledger row, the
@@ -188,6 +188,15 @@ void groupbuy_contributions_list(struct req *r);
 void groupbuy_contributions_get(struct req *r);
 void groupbuy_contributions_pay(struct req *r);
 void groupbuy_webhook(struct req *r);
+
+/* contributions.c. Outside any transaction (it may ask providers): settle
+ * the payments of group_id still pending past its deadline. A provider that
+ * can be asked (verify) decides: paid, or failed. Without one, a payment
+ * still pending grace_s after the deadline cancels its contribution (a late
+ * success is then refunded by groupbuy_payment_apply). Returns how many
+ * were settled or cancelled, -1 on a database error. */
+#define GROUPBUY_PENDING_GRACE_S 3600
+int groupbuy_payments_settle_pending(struct db *db, int64_t group_id, int grace_s);
 
 /* complete.c */
 void groupbuy_admin_complete(struct req *r);

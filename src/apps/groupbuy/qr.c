@@ -99,7 +99,7 @@ static int notify_ready(struct db *db, int64_t group_id)
     size_t i;
     int rc = rows ? 0 : -1;
     json_array_foreach (rows, i, row) {
-        char title[300];
+        char title[800];
         snprintf(title, sizeof title, "Ready for collection: %s at %s", jstr(row, "product_name"),
                  jstr(row, "pickup_location"));
         json_t *data = json_deep_copy(row);

@@ -12,6 +12,11 @@
  * Choices where the spec is silent:
  *   - the refund reference is "GB-R<contribution id>", stable across attempts,
  *     so providers that deduplicate on it never pay twice;
+ *   - a provider error from a provider that does not deduplicate refunds
+ *     (Flutterwave) leaves the outcome unknown: the refund is failed with its
+ *     attempts used up, so the job never resends it; an admin checks with the
+ *     provider and retries with process-refunds (a full refund sent twice is
+ *     refused by the provider as exceeding the charge);
  *   - PAY_PENDING from a provider counts as accepted: the refund is recorded as
  *     refunded with last_error "provider reports pending";
  *   - backoff after a failure: min(60 s * 2^(attempts-1), 6 h); after
@@ -169,6 +174,11 @@ static int call_provider(const struct refund *f, struct pay_result *res, char *e
     }
     int rc = p->refund(f->charge_ref, f->amount_cents, f->currency, f->reference, res);
     if (rc == 0 && res->status == PAY_SUCCEEDED) return 1;
+    if ((rc < 0 || res->status == PAY_ERROR) && !p->refund_dedup) {
+        snprintf(err, errlen, "outcome unknown (%s): check with %s before an admin run retries it",
+                 res->message[0] ? res->message : "no answer", p->name);
+        return 2;
+    }
     if (rc == 0 && res->status == PAY_PENDING) {
         snprintf(err, errlen, "provider reports pending");
         return 1;
@@ -249,13 +259,16 @@ static int64_t backoff_s(int64_t attempts)
     return s < BACKOFF_MAX_S ? s : BACKOFF_MAX_S;
 }
 
-static int record_failed(struct db *db, const struct refund *f, const char *err)
+/* unknown: the provider may have paid it and would not recognise a resend,
+ * so the job never retries it (attempts used up); an admin run still can. */
+static int record_failed(struct db *db, struct refund *f, const char *err, bool unknown)
 {
+    if (unknown) f->attempts = GROUPBUY_REFUND_MAX_ATTEMPTS;
     int64_t next = (int64_t)time(NULL) + backoff_s(f->attempts);
     if (db_begin(db) < 0) return -1;
     if (db_exec(db, "UPDATE groupbuy_refunds SET status = 'failed', last_error = $2, next_attempt_at = $3, "
-                    "updated_at = " GB_NOW_SQL " WHERE id = $1 AND status = 'processing'",
-                DB_I(f->id), DB_S(err), DB_I(next)) != 1 ||
+                    "attempts = $4, updated_at = " GB_NOW_SQL " WHERE id = $1 AND status = 'processing'",
+                DB_I(f->id), DB_S(err), DB_I(next), DB_I(f->attempts)) != 1 ||
         db_exec(db, "UPDATE groupbuy_contributions SET refund_status = 'failed', updated_at = " GB_NOW_SQL
                     " WHERE id = $1", DB_I(f->contribution_id)) != 1 ||
         audit_write_as(db, 0, "groupbuy", "groupbuy.refund.failed", "refund", f->id,
@@ -279,7 +292,8 @@ static int run_one(struct db *db, int64_t id, enum groupbuy_refund_mode mode, st
         if (c == 0) out->skipped++;
         return c;
     }
-    if (call_provider(&f, &res, err, sizeof err)) {
+    int outcome = call_provider(&f, &res, err, sizeof err);
+    if (outcome == 1) {
         if (record_refunded(db, &f, &res, err) < 0) {
             log_error("refund %lld: refunded by %s (%s) but not recorded; left processing", (long long)id,
                       f.provider, res.provider_ref);
@@ -288,7 +302,7 @@ static int run_one(struct db *db, int64_t id, enum groupbuy_refund_mode mode, st
         out->refunded++;
         return 0;
     }
-    if (record_failed(db, &f, err) < 0) return -1;
+    if (record_failed(db, &f, err, outcome == 2) < 0) return -1;
     out->failed++;
     return 0;
 }

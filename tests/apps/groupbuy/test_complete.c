@@ -6,6 +6,7 @@
  * admin's early completion: happy path, every 409, 404, roles, body. */
 #include "support/fixture.h"
 #include "apps/groupbuy/groupbuy.h"
+#include "support/fakeflw.h"
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,4 +319,75 @@ Test(groupbuy_complete, skips_leave_the_callers_transaction_usable)
     cr_assert_eq(db_commit(test_db()), 0);
     cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_groups WHERE id = $1 AND pickup_location = 'Gate 2'", g), 1);
     cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_supplier_orders WHERE group_id = $1", met), 1);
+}
+
+/* ------------------------------------------------ pending payments at the close */
+
+static void pay_pending(int64_t c, const char *trader, const char *body)
+{
+    struct resp *r = gb_post(gb_path(GB "/contributions/%lld/pay", c), trader, NULL, "%s", body);
+    cr_assert_eq(r->status, 202, "%s", r->body);
+    resp_free(r);
+}
+
+/* A sandbox payment that never settles cannot hold the group open: an hour
+ * after the deadline its contribution is cancelled and the group closes on
+ * what was paid; when the payment does arrive later it is refunded. */
+Test(groupbuy_complete, a_payment_pending_past_the_grace_is_cancelled_then_refunded_if_it_lands)
+{
+    int64_t g = gb_group(1, 5, 60);
+    gb_paid(g, "gb_trader1", 5);
+    int64_t c = gb_contribution(g, "gb_trader2", 1);
+    pay_pending(c, "gb_trader2", "{\"payment_token\":\"tok_pending\"}");
+    gb_set_deadline(g, -30);
+    char *result = run_job();
+    cr_assert(matches(result, gb_path("^group %lld: skipped: unpaid contributions: 1 payment\\(s\\) pending$", g)), "%s",
+              result);
+    free(result);
+    gb_set_deadline(g, -61);
+    result = run_job();
+    cr_assert(matches(result, gb_path("^group %lld: completed, order ORD-[0-9]+-[0-9]+$", g)), "%s", result);
+    free(result);
+    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE id = $1 AND status = 'cancelled' AND "
+                           "payment_status = 'pending'", c), 1);
+    cr_assert_eq(gb_scalar("SELECT quantity FROM groupbuy_supplier_orders WHERE group_id = $1", g), 5);
+    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.contribution.cancelled' AND "
+                           "target_id = $1", c), 1);
+    /* the provider finally reports the charge: recorded, and refunded at once */
+    char body[512];
+    snprintf(body, sizeof body, "{\"id\":\"evt_late_%lld\",\"type\":\"charge.succeeded\",\"data\":{\"reference\":"
+             "\"GB-C%lld-1\",\"provider_ref\":\"sbx_ch_late%lld\",\"amount_cents\":2500,\"currency\":\"USD\"}}",
+             (long long)c, (long long)c, (long long)c);
+    struct resp *r = gb_webhook(body, false);
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    cr_assert_str_eq(gb_jstr(r->json, "status"), "applied");
+    resp_free(r);
+    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_refunds WHERE contribution_id = $1 AND status = 'pending'", c), 1);
+    char *out = NULL;
+    cr_assert_eq(jobs_run(test_db(), "groupbuy.refunds", &out), 0);
+    cr_assert_str_eq(out, "refunded 1, failed 0, skipped 0");
+    free(out);
+    cr_assert_eq(gb_scalar("SELECT quantity FROM groupbuy_supplier_orders WHERE group_id = $1", g), 5);
+}
+
+/* With a provider that can be asked, the job asks: a pending Flutterwave
+ * charge that succeeded is recorded and counts toward the MOQ. */
+Test(groupbuy_complete, a_pending_payment_is_settled_by_asking_the_provider)
+{
+    fakeflw_start();
+    int64_t g = gb_group(1, 5, 60);
+    gb_paid(g, "gb_trader1", 4);
+    int64_t c = gb_contribution(g, "gb_trader2", 1);
+    fakeflw_next_charge("pending");
+    pay_pending(c, "gb_trader2", "{\"provider\":\"flutterwave\",\"payment_token\":\"flw-tok\"}");
+    gb_set_deadline(g, -5);
+    char ref[64];
+    snprintf(ref, sizeof ref, "GB-C%lld-1", (long long)c);
+    fakeflw_set_status(ref, "successful");
+    char *result = run_job();
+    cr_assert(matches(result, gb_path("^group %lld: completed, order ORD-[0-9]+-[0-9]+$", g)), "%s", result);
+    free(result);
+    cr_assert_eq(fakeflw_count("verify"), 1);
+    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_payments WHERE contribution_id = $1 AND source = 'job'", c), 1);
+    cr_assert_eq(gb_scalar("SELECT quantity FROM groupbuy_supplier_orders WHERE group_id = $1", g), 5);
 }

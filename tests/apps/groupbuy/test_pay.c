@@ -187,7 +187,14 @@ Test(groupbuy_pay, providers_and_bodies)
     gb_expect(pay(c, "gb_trader1", NULL, "{\"card\":\"4242\"}"), 400, "validation_failed");
     gb_expect(pay(c, "gb_trader1", NULL, "{\"payment_token\":5}"), 400, "validation_failed");
     gb_expect(pay(c, "gb_trader1", NULL, "[]"), 400, "invalid_json");
+    /* once a real provider is the default, the sandbox cannot be picked */
+    setenv("ATRIUM_FLUTTERWAVE_SECRET_KEY", "FLWSECK_TEST-x", 1);
+    setenv("ATRIUM_PAYMENT_PROVIDER", "flutterwave", 1);
+    gb_expect(pay(c, "gb_trader1", NULL, "{\"provider\":\"sandbox\"}"), 400, "validation_failed");
+    unsetenv("ATRIUM_PAYMENT_PROVIDER");
+    unsetenv("ATRIUM_FLUTTERWAVE_SECRET_KEY");
     cr_assert_str_eq(STATE(c), "unpaid - 0");
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM groupbuy_payments"), 0);
 }
 
 Test(groupbuy_pay, idempotent_replay_pays_once)

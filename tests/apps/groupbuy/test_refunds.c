@@ -7,6 +7,7 @@
  * states and list filters. */
 #include "support/fixture.h"
 #include "apps/groupbuy/groupbuy.h"
+#include "support/fakeflw.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -426,4 +427,37 @@ Test(groupbuy_refunds, refunds_list_filters)
     cr_assert_eq(db_exec(test_db(), "UPDATE groupbuy_refunds SET charge_ref = 'sbx_ch_fixed1' WHERE contribution_id = $1",
                          DB_I(bad)), 1);
     cr_assert_eq(run_refunds(g2, GB_REFUNDS_ALL).refunded, 1);
+}
+
+/* Flutterwave does not deduplicate refunds: when its answer is lost the
+ * refund is failed with its attempts used up, the job never resends it, and
+ * only an admin's run (after checking with the provider) tries again. */
+Test(groupbuy_refunds, unknown_outcome_without_provider_dedup_is_not_resent_by_the_job)
+{
+    fakeflw_start();
+    int64_t g = gb_group(1, 10, -5);
+    int64_t c = gb_paid(g, "gb_trader1", 2);                  /* 5000 cents */
+    const struct pay_provider *flw = pay_provider("flutterwave");
+    cr_assert(flw);
+    struct pay_charge ch = {5000, "USD", "GB-C-flw-refund", "flw-tok", NULL};
+    struct pay_result res;
+    cr_assert_eq(flw->charge(&ch, &res), 0);
+    cr_assert_eq(res.status, PAY_SUCCEEDED);
+    fail_group(g);
+    cr_assert_eq(db_exec(test_db(), "UPDATE groupbuy_refunds SET provider = 'flutterwave', charge_ref = $2 "
+                                    "WHERE contribution_id = $1", DB_I(c), DB_S(res.provider_ref)), 1);
+    fakeflw_next_refund("error500");
+    cr_assert_eq(run_refunds(g, GB_REFUNDS_PENDING).failed, 1);
+    char *state = db_text(test_db(), "SELECT status || ' ' || attempts || ' ' || last_error FROM groupbuy_refunds "
+                                     "WHERE contribution_id = $1", DB_I(c));
+    cr_assert(state && !strncmp(state, "failed 8 outcome unknown", 24), "%s", state);
+    free(state);
+    make_due(c);
+    expect_job("refunded 0, failed 0, skipped 0");
+    cr_assert_eq(fakeflw_count("refund"), 1, "the job never resends an unknown outcome");
+    struct groupbuy_refund_run run = run_refunds(g, GB_REFUNDS_ALL);
+    cr_assert_eq(run.refunded, 1);
+    cr_assert_eq(fakeflw_count("refund"), 2);
+    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_ledger WHERE contribution_id = $1 AND entry_type = 'refund'", c),
+                 1);
 }

@@ -98,7 +98,7 @@ CREATE TABLE groupbuy_payments (
     reference TEXT NOT NULL,
     amount_cents INTEGER NOT NULL CHECK (amount_cents > 0),
     currency TEXT NOT NULL,
-    source TEXT NOT NULL CHECK (source IN ('client', 'webhook', 'seed')),
+    source TEXT NOT NULL CHECK (source IN ('client', 'webhook', 'job', 'seed')),
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),
     UNIQUE (provider, provider_ref)
 );
