@@ -100,6 +100,7 @@ run: setup $(BUILD)/atrium
 bench: $(BUILD)/atrium
 	@bench/run
 	@[ ! -d src/apps/codepop ] || bench/codepop
+	@[ ! -d src/apps/groupbuy ] || bench/groupbuy
 
 clean:
 	rm -rf build build-asan build-fuzz

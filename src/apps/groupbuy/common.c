@@ -1,7 +1,17 @@
 /* common.c -- groupbuy helpers shared by its resources: the caller's supplier
  * scope, small body checks, realtime events and supplier notifications, and
  * the two money movements everything else builds on: a ledger row and a
- * recorded payment (called by the pay route, the webhook and the seeder). */
+ * recorded payment (called by the pay route, the webhook and the seeder).
+ *
+ * A success for a contribution that another charge already paid is an extra
+ * charge: recorded once per (provider, provider_ref) in escrow and refunded
+ * by the refund runner (refunds.c). Choices: "another charge" is another
+ * provider, or another charge id for another attempt: each attempt's
+ * reference is charged once (it is the provider's tx_ref), so two successes
+ * of one attempt are two reports of one charge even when their ids differ (a
+ * report without an id of its own carries the reference instead), and
+ * refunding one would refund the real payment; the amount need not match the
+ * contribution (whatever was charged is returned). */
 #include "groupbuy.h"
 #include <stdlib.h>
 #include <string.h>
@@ -197,6 +207,47 @@ static int record_payment(struct db *db, int64_t id, const struct contribution_r
     return 1;
 }
 
+/* Is p the charge the contribution's payment was recorded with: the same
+ * provider, and the same charge id or the same attempt? 1 yes (or no payment
+ * row to compare with), 0 no, -1. */
+static int same_charge(struct db *db, int64_t id, const struct groupbuy_payment *p)
+{
+    int64_t same = 1;
+    if (db_int(db, &same, "SELECT provider = $2 AND (provider_ref = $3 OR reference = $4) FROM groupbuy_payments "
+                          "WHERE contribution_id = $1",
+               DB_I(id), DB_S(p->provider), DB_S(p->provider_ref), DB_S(p->reference)) < 0)
+        return -1;
+    return same ? 1 : 0;
+}
+
+/* A success for a contribution already paid by another charge: held in
+ * escrow and left pending for the refund runner ("GB-X<id>"). 2 recorded,
+ * 0 the same charge or already recorded, -2 nothing was charged, -1. */
+static int record_extra(struct db *db, int64_t id, const struct contribution_row *c, const struct groupbuy_payment *p,
+                        int64_t actor_id)
+{
+    int same = same_charge(db, id, p), n;
+    if (same != 0) return same < 0 ? -1 : 0;
+    if (p->amount_cents <= 0) return -2;
+    n = db_exec(db, "INSERT INTO groupbuy_extra_charges (contribution_id, group_id, supplier_id, provider, provider_ref, "
+                    "reference, amount_cents, currency) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+                    "ON CONFLICT (provider, provider_ref) DO NOTHING",
+                DB_I(id), DB_I(c->group_id), DB_I(c->supplier_id), DB_S(p->provider), DB_S(p->provider_ref),
+                DB_S(p->reference), DB_I(p->amount_cents), DB_S(p->currency));
+    if (n <= 0) return n;
+    int64_t xid = db_last_id(db);
+    if (db_exec(db, "UPDATE groupbuy_extra_charges SET refund_reference = 'GB-X' || id WHERE id = $1", DB_I(xid)) != 1 ||
+        groupbuy_ledger_add(db, "escrow", c->supplier_id, c->group_id, id, 0, "payment", p->amount_cents, p->currency,
+                            p->provider_ref) < 0 ||
+        audit_write_as(db, actor_id, "groupbuy", "groupbuy.contribution.extra_charge", "contribution", id,
+                       json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:I, s:s}", "extra_charge_id", (json_int_t)xid,
+                                 "group_id", (json_int_t)c->group_id, "provider", p->provider, "provider_ref",
+                                 p->provider_ref, "reference", p->reference, "source", p->source, "amount_cents",
+                                 (json_int_t)p->amount_cents, "currency", p->currency)) < 0)
+        return -1;
+    return 2;
+}
+
 int groupbuy_payment_apply(struct db *db, int64_t contribution_id, const struct groupbuy_payment *p, int64_t actor_id)
 {
     struct contribution_row c;
@@ -207,7 +258,7 @@ int groupbuy_payment_apply(struct db *db, int64_t contribution_id, const struct 
         goto out;
     }
     if (!strcmp(c.payment_status, "paid")) {
-        rc = 0;
+        rc = record_extra(db, contribution_id, &c, p, actor_id);
         goto out;
     }
     if (p->amount_cents != c.amount_cents || strcmp(p->currency, c.currency)) {
@@ -231,5 +282,6 @@ out:
     }
     if (db_commit(db) < 0) return -1;
     if (rc == 1) metrics_count("payments", p->provider, 1);
+    if (rc == 2) metrics_count("extra_charges", p->provider, 1);
     return rc;
 }

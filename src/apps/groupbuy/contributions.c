@@ -22,7 +22,12 @@
  * (502, logged) for an operator; a webhook whose verify call cannot reach the
  * provider answers 503 and writes nothing, so the provider retries; an event
  * recorded as "unverified" is processed again when the provider re-sends it;
- * the contribution lists are newest first. */
+ * the contribution lists are newest first. A success for a contribution that
+ * another charge already paid is an extra charge (groupbuy_payment_apply): the
+ * pay route answers 200 with the paid contribution and leaves its refund to
+ * the refunds job; the webhook answers "extra_charge" and runs the group's
+ * pending refunds right after its transaction. A contribution's JSON lists its
+ * extra charges ("extra_charges", oldest first). */
 #include "groupbuy.h"
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +36,10 @@
     "SELECT c.id, c.group_id, c.trader_id, c.quantity, c.amount_cents, c.currency, c.status, c.payment_status, "    \
     "c.paid_amount_cents, c.payment_provider, c.payment_reference, c.paid_at, c.is_collected AS is_collected__bool, " \
     "c.collected_at, c.refund_status, c.refunded_at, (c.qr_token_hash IS NOT NULL) AS qr_issued__bool, "            \
-    "c.created_at, c.updated_at FROM groupbuy_contributions c "
+    "c.created_at, c.updated_at, (SELECT json_group_array(json_object('id', x.id, 'provider', x.provider, "          \
+    "'provider_ref', x.provider_ref, 'amount_cents', x.amount_cents, 'currency', x.currency, 'status', x.status, "   \
+    "'refund_reference', x.refund_reference)) FROM (SELECT * FROM groupbuy_extra_charges WHERE contribution_id = "   \
+    "c.id ORDER BY id) x) AS extra_charges__json FROM groupbuy_contributions c "
 
 static const char *const pay_statuses[] = {"unpaid", "pending", "paid", "failed", NULL};
 
@@ -173,7 +181,7 @@ static void settle(struct req *r, const struct attempt *a, const struct pay_resu
                                  a->reference, res->amount_cents ? res->amount_cents : a->amount,
                                  res->currency[0] ? res->currency : a->currency, "client"};
     int rc = groupbuy_payment_apply(r->db, a->id, &p, r->user.id);
-    if (rc == 1 || rc == 0) {
+    if (rc == 1 || rc == 0 || rc == 2) {
         reply_contribution(r, 200, a->id);
     } else if (rc == -2) {
         log_error("groupbuy: %s charged %lld %s for %s, contribution %lld owes %lld %s", a->provider->name,
@@ -368,8 +376,8 @@ static const char *apply_event(struct db *db, const struct pay_provider *pv, con
         struct groupbuy_payment p = {pv->name, ev->provider_ref[0] ? ev->provider_ref : ev->reference,
                                      ev->reference, ev->amount_cents, ev->currency, "webhook"};
         int rc = groupbuy_payment_apply(db, id, &p, 0);
-        return rc == 1 ? "applied" : rc == 0 ? "already_paid" : rc == -2 ? "amount_mismatch"
-             : rc == -3 ? "unknown_reference" : NULL;
+        return rc == 1 ? "applied" : rc == 0 ? "already_paid" : rc == 2 ? "extra_charge"
+             : rc == -2 ? "amount_mismatch" : rc == -3 ? "unknown_reference" : NULL;
     }
     if (!strcmp(ev->type, "charge.failed")) {
         int n = mark_failed(db, NULL, id, ev->reference, "the provider reported the charge failed");
@@ -400,6 +408,18 @@ static const char *record_event(struct db *db, const struct pay_provider *pv, co
     return outcome;
 }
 
+/* After the commit: refund the extra charge the event recorded now rather
+ * than at the refunds job's next run. A failure here is the job's to retry. */
+static void refund_extra(struct db *db, const struct pay_provider *pv, const struct pay_webhook *ev)
+{
+    struct groupbuy_refund_run run;
+    int64_t group_id = 0;
+    if (db_int(db, &group_id, "SELECT group_id FROM groupbuy_extra_charges WHERE provider = $1 AND provider_ref = $2",
+               DB_S(pv->name), DB_S(ev->provider_ref[0] ? ev->provider_ref : ev->reference)) != 1 ||
+        groupbuy_refunds_process(db, group_id, GB_REFUNDS_PENDING, &run) < 0)
+        log_warn("groupbuy: extra charge %s %s not refunded now; the refunds job retries", pv->name, ev->reference);
+}
+
 void groupbuy_webhook(struct req *r)
 {
     const struct pay_provider *pv = pay_provider(r->param[0]);
@@ -422,5 +442,6 @@ void groupbuy_webhook(struct req *r)
         reply_db_error(r);
         return;
     }
+    if (!strcmp(outcome, "extra_charge")) refund_extra(r->db, pv, &ev);
     reply_json(r, 200, json_pack("{s:s}", "status", outcome));
 }

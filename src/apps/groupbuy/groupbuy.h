@@ -76,9 +76,14 @@ struct groupbuy_payment {
  * first: marks it paid, inserts the payment row, the escrow ledger row, the
  * audit row and a realtime event. A payment for a contribution that no longer
  * counts (cancelled, or its group no longer open) is recorded and a refund is
- * requested for it at once. Returns 1 applied, 0 already paid (nothing
- * changed), -2 amount or currency differ from the contribution (nothing
- * changed), -3 no such contribution, -1 database error. */
+ * requested for it at once. A success of another charge (another provider,
+ * or another provider_ref and another attempt reference) for a contribution
+ * already paid is an extra charge: recorded once in groupbuy_extra_charges
+ * (pending, refund reference "GB-X<id>") with an escrow ledger row and an
+ * audit row, whatever its amount; the refund runner returns it. Returns 1 applied, 2 an extra charge recorded for refund,
+ * 0 already paid by this charge or already recorded (nothing changed), -2
+ * amount or currency differ from the contribution, or an extra charge of no
+ * amount (nothing changed), -3 no such contribution, -1 database error. */
 int groupbuy_payment_apply(struct db *db, int64_t contribution_id, const struct groupbuy_payment *p,
                            int64_t actor_id);
 
@@ -98,12 +103,13 @@ struct groupbuy_refund_run {
  * requested), also failed ones whose next attempt is due and that have
  * attempts left (the retry job), or every failed one now (an admin's run). */
 enum groupbuy_refund_mode { GB_REFUNDS_PENDING, GB_REFUNDS_DUE, GB_REFUNDS_ALL };
-/* Outside any transaction: run the refunds of group_id (0 = every group)
- * that `mode` takes through their provider. Each refund is claimed with a guarded update
- * (pending|failed -> processing) so overlapping runs refund it once. On success
- * in one transaction: refund row refunded, contribution refund_status, ledger
- * (refund_debit + escrow_return first when the supplier was already credited),
- * audit. On failure: failed with last_error and the next attempt (backoff),
+/* Outside any transaction: run the refunds and the extra charges (see
+ * groupbuy_payment_apply) of group_id (0 = every group) that `mode` takes
+ * through their provider, counted together in *out. Each is claimed with a
+ * guarded update (pending|failed -> processing) so overlapping runs refund it
+ * once. On success in one transaction: row refunded, the contribution's
+ * refund_status (refunds only), ledger (refund_debit + escrow_return first
+ * when the supplier was already credited), audit. On failure: failed with last_error and the next attempt (backoff),
  * until GROUPBUY_REFUND_MAX_ATTEMPTS. Returns 0, or -1 on a database error. */
 #define GROUPBUY_REFUND_MAX_ATTEMPTS 8
 int groupbuy_refunds_process(struct db *db, int64_t group_id, enum groupbuy_refund_mode mode,

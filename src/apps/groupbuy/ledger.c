@@ -2,9 +2,10 @@
  * against payments, contributions, refunds and orders.
  *
  * The report is one SELECT (one consistent snapshot). What must hold:
- *   payments == paid contributions == ledger payments;
- *   refunds refunded == ledger refunds;
- *   escrow + supplier == paid - refunded;
+ *   payments == paid contributions == ledger payments - extra charges;
+ *   refunds refunded == ledger refunds - extra charges refunded;
+ *   escrow + supplier == paid - refunded + extra charges - those refunded
+ *     (an extra charge stays in escrow until it is refunded);
  *   supplier == expected: the paid amounts of the active contributions of
  *     groups whose order is accepted, less those refunded;
  *   each accepted order is credited exactly its total, and no other order is
@@ -27,6 +28,9 @@ static const char *report_sql =
     "AS paid_contributions_cents, " SUM_LEDGER("entry_type = 'payment'") " AS ledger_payment_cents, "
     "(SELECT COALESCE(SUM(amount_cents), 0) FROM groupbuy_refunds WHERE status = 'refunded') AS refunded_cents, "
     "-" SUM_LEDGER("entry_type = 'refund'") " AS ledger_refund_cents, "
+    "(SELECT COALESCE(SUM(amount_cents), 0) FROM groupbuy_extra_charges) AS extra_charges_cents, "
+    "(SELECT COALESCE(SUM(amount_cents), 0) FROM groupbuy_extra_charges WHERE status = 'refunded') "
+    "AS extra_refunded_cents, "
     SUM_LEDGER("account = 'escrow'") " AS escrow_cents, " SUM_LEDGER("account = 'supplier'") " AS supplier_cents, "
     "(SELECT COALESCE(SUM(c.paid_amount_cents), 0) FROM groupbuy_contributions c "
     "JOIN groupbuy_supplier_orders o ON o.group_id = c.group_id WHERE o.status = 'accepted' AND c.status = 'active' "
@@ -47,6 +51,14 @@ static void expect_equal(json_t *problems, json_t *rep, const char *a, const cha
     if (total(rep, a) != total(rep, b))
         json_array_append_new(problems, json_sprintf("%s %lld != %s %lld", a, (long long)total(rep, a), b,
                                                      (long long)total(rep, b)));
+}
+
+/* a == b - less: the ledger's rows of a kind, less those of extra charges. */
+static void expect_net(json_t *problems, json_t *rep, const char *a, const char *b, const char *less)
+{
+    if (total(rep, a) != total(rep, b) - total(rep, less))
+        json_array_append_new(problems, json_sprintf("%s %lld != %s %lld - %s %lld", a, (long long)total(rep, a), b,
+                                                     (long long)total(rep, b), less, (long long)total(rep, less)));
 }
 
 static void check_orders(json_t *problems, json_t *orders)
@@ -70,14 +82,16 @@ json_t *groupbuy_ledger_report(struct db *db)
     if (!rep) return NULL;
     json_t *problems = json_array();
     expect_equal(problems, rep, "payments_cents", "paid_contributions_cents");
-    expect_equal(problems, rep, "payments_cents", "ledger_payment_cents");
-    expect_equal(problems, rep, "refunded_cents", "ledger_refund_cents");
+    expect_net(problems, rep, "payments_cents", "ledger_payment_cents", "extra_charges_cents");
+    expect_net(problems, rep, "refunded_cents", "ledger_refund_cents", "extra_refunded_cents");
     expect_equal(problems, rep, "supplier_cents", "expected_supplier_cents");
     int64_t held = total(rep, "escrow_cents") + total(rep, "supplier_cents");
-    int64_t net = total(rep, "paid_contributions_cents") - total(rep, "refunded_cents");
+    int64_t net = total(rep, "paid_contributions_cents") - total(rep, "refunded_cents") +
+                  total(rep, "extra_charges_cents") - total(rep, "extra_refunded_cents");
     if (held != net)
         json_array_append_new(problems, json_sprintf("escrow_cents + supplier_cents %lld != paid_contributions_cents "
-                                                     "- refunded_cents %lld", (long long)held, (long long)net));
+                                                     "- refunded_cents + extra_charges_cents - extra_refunded_cents "
+                                                     "%lld", (long long)held, (long long)net));
     check_orders(problems, json_object_get(rep, "orders"));
     json_object_set_new(rep, "balanced", json_boolean(json_array_size(problems) == 0));
     if (json_array_size(problems)) json_object_set_new(rep, "problems", problems);

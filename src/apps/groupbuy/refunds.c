@@ -9,6 +9,17 @@
  * whose process died during the provider call stays 'processing': it is never
  * retried automatically (the money may have moved); the job reports it.
  *
+ * The runner also returns extra charges (groupbuy_extra_charges, recorded by
+ * groupbuy_payment_apply when a second charge succeeds for a paid
+ * contribution) the same way: same modes, claim, provider call, backoff and
+ * unknown-outcome rule, counted in the same run totals; the two differ only
+ * in their statements (struct kind). An extra charge's refund reference is
+ * "GB-X<extra charge id>"; its refund never touches the contribution's
+ * refund_status nor the supplier (the money never left escrow): one escrow
+ * 'refund' row, audit groupbuy.extra_charge.refunded|failed, and an in-app
+ * notice to the trader. The admin lists of refunds do not show them (the
+ * contribution's JSON does); process-refunds runs those of its group too.
+ *
  * Choices where the spec is silent:
  *   - the refund reference is "GB-R<contribution id>", stable across attempts,
  *     so providers that deduplicate on it never pay twice;
@@ -39,7 +50,7 @@
 #define BACKOFF_MAX_S (6 * 3600)
 #define STUCK_AFTER_S (15 * 60)
 
-/* Which refunds a run takes ($2 mode, $3 max attempts, $4 now). */
+/* Which rows a run takes ($2 mode, $3 max attempts, $4 now). */
 #define TAKES_SQL                                                                                          \
     "(status = 'pending' OR (status = 'failed' AND ($2 = 2 OR ($2 = 1 AND attempts < $3 AND "             \
     "next_attempt_at <= $4))))"
@@ -54,7 +65,47 @@
 _Static_assert(GROUPBUY_REFUND_MAX_ATTEMPTS == 8, "REFUND_SELECT spells the attempt limit");
 _Static_assert(GB_REFUNDS_PENDING == 0 && GB_REFUNDS_DUE == 1 && GB_REFUNDS_ALL == 2, "TAKES_SQL spells the modes");
 
+/* What the runner returns money for: a contribution's refund, or an extra
+ * charge. The statements differ by table and column names only. */
+struct kind {
+    const char *what;           /* audit target type and action: groupbuy.<what>.refunded|failed */
+    const char *candidates, *claim, *load, *refunded, *failed;
+    bool contribution;          /* the contribution's refund_status follows it; it may debit the supplier */
+    const char *notice;
+};
+
+/* T the table, REFUND_REF the column for the provider's refund id. */
+#define RUNNER_SQL(T, REFUND_REF)                                                                          \
+    .candidates = "SELECT id FROM " T " WHERE ($1 = 0 OR group_id = $1) AND " TAKES_SQL " ORDER BY id",   \
+    .claim = "UPDATE " T " SET status = 'processing', attempts = attempts + 1, claimed_at = $4, "         \
+             "updated_at = " GB_NOW_SQL " WHERE id = $1 AND " TAKES_SQL,                                   \
+    .refunded = "UPDATE " T " SET status = 'refunded', " REFUND_REF " = $2, last_error = $3, "             \
+                "next_attempt_at = 0, refunded_at = " GB_NOW_SQL ", updated_at = " GB_NOW_SQL              \
+                " WHERE id = $1 AND status = 'processing'",                                                \
+    .failed = "UPDATE " T " SET status = 'failed', last_error = $2, next_attempt_at = $3, attempts = $4, " \
+              "updated_at = " GB_NOW_SQL " WHERE id = $1 AND status = 'processing'"
+
+static const struct kind refund_kind = {
+    .what = "refund",
+    RUNNER_SQL("groupbuy_refunds", "provider_ref"),
+    .load = "SELECT id, contribution_id, group_id, trader_id, amount_cents, attempts, currency, provider, charge_ref, "
+            "reference FROM groupbuy_refunds WHERE id = $1",
+    .contribution = true,
+    .notice = "Your contribution was refunded",
+};
+
+static const struct kind extra_kind = {
+    .what = "extra_charge",
+    RUNNER_SQL("groupbuy_extra_charges", "refund_provider_ref"),
+    .load = "SELECT x.id, x.contribution_id, x.group_id, c.trader_id, x.amount_cents, x.attempts, x.currency, "
+            "x.provider, x.provider_ref, x.refund_reference FROM groupbuy_extra_charges x "
+            "JOIN groupbuy_contributions c ON c.id = x.contribution_id WHERE x.id = $1",
+    .contribution = false,
+    .notice = "A second charge for your contribution was refunded",
+};
+
 struct refund {
+    const struct kind *k;
     int64_t id, contribution_id, group_id, trader_id, amount_cents, attempts;
     char currency[8], provider[32], charge_ref[128], reference[64];
 };
@@ -93,15 +144,15 @@ fail:
 
 /* ----------------------------------------------------------------- runner */
 
-/* Ids of the refunds `mode` takes now (malloc'd), or NULL with *n = 0. */
-static int64_t *candidates(struct db *db, int64_t group_id, enum groupbuy_refund_mode mode, size_t *n, int *err)
+/* Ids of the rows of kind k that `mode` takes now (malloc'd), or NULL with *n = 0. */
+static int64_t *candidates(struct db *db, const struct kind *k, int64_t group_id, enum groupbuy_refund_mode mode,
+                           size_t *n, int *err)
 {
     struct db_rows rows;
     int64_t *ids = NULL;
     size_t cap = 0;
     *n = 0;
-    if (db_query(db, &rows, "SELECT id FROM groupbuy_refunds WHERE ($1 = 0 OR group_id = $1) AND " TAKES_SQL
-                            " ORDER BY id", DB_I(group_id), DB_I(mode), DB_I(GROUPBUY_REFUND_MAX_ATTEMPTS),
+    if (db_query(db, &rows, k->candidates, DB_I(group_id), DB_I(mode), DB_I(GROUPBUY_REFUND_MAX_ATTEMPTS),
                  DB_I((int64_t)time(NULL))) < 0) {
         *err = 1;
         return NULL;
@@ -118,9 +169,7 @@ static int load_refund(struct db *db, int64_t id, struct refund *f)
 {
     struct db_rows rows;
     int found = 0;
-    if (db_query(db, &rows, "SELECT id, contribution_id, group_id, trader_id, amount_cents, attempts, currency, "
-                            "provider, charge_ref, reference FROM groupbuy_refunds WHERE id = $1", DB_I(id)) < 0)
-        return -1;
+    if (db_query(db, &rows, f->k->load, DB_I(id)) < 0) return -1;
     if (db_step(&rows)) {
         found = 1;
         f->id = db_col_int(&rows, 0);
@@ -138,23 +187,27 @@ static int load_refund(struct db *db, int64_t id, struct refund *f)
     return found;
 }
 
+/* A contribution's refund_status follows its refund (not its extra charges). */
+static int follow(struct db *db, const struct refund *f, const char *status)
+{
+    if (!f->k->contribution) return 0;
+    return db_exec(db, "UPDATE groupbuy_contributions SET refund_status = $2, refunded_at = CASE WHEN $2 = 'refunded' "
+                       "THEN " GB_NOW_SQL " ELSE refunded_at END, updated_at = " GB_NOW_SQL " WHERE id = $1",
+                   DB_I(f->contribution_id), DB_S(status)) == 1 ? 0 : -1;
+}
+
 /* pending|failed -> processing, guarded by what `mode` takes. 1 claimed (f
  * filled), 0 someone else has it or it is no longer due, -1. */
 static int claim(struct db *db, int64_t id, enum groupbuy_refund_mode mode, struct refund *f)
 {
     int64_t now = (int64_t)time(NULL);
     if (db_begin(db) < 0) return -1;
-    int changed = db_exec(db, "UPDATE groupbuy_refunds SET status = 'processing', attempts = attempts + 1, "
-                              "claimed_at = $4, updated_at = " GB_NOW_SQL " WHERE id = $1 AND " TAKES_SQL,
-                          DB_I(id), DB_I(mode), DB_I(GROUPBUY_REFUND_MAX_ATTEMPTS), DB_I(now));
+    int changed = db_exec(db, f->k->claim, DB_I(id), DB_I(mode), DB_I(GROUPBUY_REFUND_MAX_ATTEMPTS), DB_I(now));
     if (changed == 0) {
         db_rollback(db);
         return 0;
     }
-    if (changed < 0 || load_refund(db, id, f) != 1 ||
-        db_exec(db, "UPDATE groupbuy_contributions SET refund_status = 'processing', updated_at = " GB_NOW_SQL
-                    " WHERE id = $1", DB_I(f->contribution_id)) != 1)
-        goto fail;
+    if (changed < 0 || load_refund(db, id, f) != 1 || follow(db, f, "processing") < 0) goto fail;
     return db_commit(db) < 0 ? -1 : 1;
 fail:
     db_rollback(db);
@@ -210,7 +263,7 @@ static int credited_order(struct db *db, int64_t contribution_id, int64_t *order
 static int ledger_refund(struct db *db, const struct refund *f)
 {
     int64_t order_id = 0, supplier_id = 0;
-    if (credited_order(db, f->contribution_id, &order_id, &supplier_id) < 0) return -1;
+    if (f->k->contribution && credited_order(db, f->contribution_id, &order_id, &supplier_id) < 0) return -1;
     if (!order_id &&
         db_int(db, &supplier_id, "SELECT supplier_id FROM groupbuy_groups WHERE id = $1", DB_I(f->group_id)) != 1)
         return -1;
@@ -224,21 +277,26 @@ static int ledger_refund(struct db *db, const struct refund *f)
                                -f->amount_cents, f->currency, f->reference);
 }
 
+/* groupbuy.<what>.<verb>, for audit actions and notice kinds. */
+static const char *action(const struct refund *f, const char *verb, char *buf, size_t len)
+{
+    snprintf(buf, len, "groupbuy.%s.%s", f->k->what, verb);
+    return buf;
+}
+
 static int record_refunded(struct db *db, const struct refund *f, const struct pay_result *res, const char *note)
 {
+    char act[64];
+    action(f, "refunded", act, sizeof act);
     if (db_begin(db) < 0) return -1;
-    if (db_exec(db, "UPDATE groupbuy_refunds SET status = 'refunded', provider_ref = $2, last_error = $3, "
-                    "next_attempt_at = 0, refunded_at = " GB_NOW_SQL ", updated_at = " GB_NOW_SQL
-                    " WHERE id = $1 AND status = 'processing'",
-                DB_I(f->id), DB_S(res->provider_ref[0] ? res->provider_ref : NULL), DB_S(*note ? note : NULL)) != 1 ||
-        db_exec(db, "UPDATE groupbuy_contributions SET refund_status = 'refunded', refunded_at = " GB_NOW_SQL
-                    ", updated_at = " GB_NOW_SQL " WHERE id = $1", DB_I(f->contribution_id)) != 1 ||
-        ledger_refund(db, f) < 0 ||
-        notify_user(db, f->trader_id, "groupbuy.refund.refunded", "Your contribution was refunded",
+    if (db_exec(db, f->k->refunded, DB_I(f->id), DB_S(res->provider_ref[0] ? res->provider_ref : NULL),
+                DB_S(*note ? note : NULL)) != 1 ||
+        follow(db, f, "refunded") < 0 || ledger_refund(db, f) < 0 ||
+        notify_user(db, f->trader_id, act, f->k->notice,
                     json_pack("{s:I, s:I, s:I, s:s}", "group_id", (json_int_t)f->group_id, "contribution_id",
                               (json_int_t)f->contribution_id, "amount_cents", (json_int_t)f->amount_cents,
                               "currency", f->currency)) < 0 ||
-        audit_write_as(db, 0, "groupbuy", "groupbuy.refund.refunded", "refund", f->id,
+        audit_write_as(db, 0, "groupbuy", act, f->k->what, f->id,
                        json_pack("{s:I, s:I, s:I, s:s, s:s, s:s, s:I}", "contribution_id",
                                  (json_int_t)f->contribution_id, "group_id", (json_int_t)f->group_id, "amount_cents",
                                  (json_int_t)f->amount_cents, "currency", f->currency, "provider", f->provider,
@@ -263,15 +321,13 @@ static int64_t backoff_s(int64_t attempts)
  * so the job never retries it (attempts used up); an admin run still can. */
 static int record_failed(struct db *db, struct refund *f, const char *err, bool unknown)
 {
+    char act[64];
     if (unknown) f->attempts = GROUPBUY_REFUND_MAX_ATTEMPTS;
     int64_t next = (int64_t)time(NULL) + backoff_s(f->attempts);
     if (db_begin(db) < 0) return -1;
-    if (db_exec(db, "UPDATE groupbuy_refunds SET status = 'failed', last_error = $2, next_attempt_at = $3, "
-                    "attempts = $4, updated_at = " GB_NOW_SQL " WHERE id = $1 AND status = 'processing'",
-                DB_I(f->id), DB_S(err), DB_I(next), DB_I(f->attempts)) != 1 ||
-        db_exec(db, "UPDATE groupbuy_contributions SET refund_status = 'failed', updated_at = " GB_NOW_SQL
-                    " WHERE id = $1", DB_I(f->contribution_id)) != 1 ||
-        audit_write_as(db, 0, "groupbuy", "groupbuy.refund.failed", "refund", f->id,
+    if (db_exec(db, f->k->failed, DB_I(f->id), DB_S(err), DB_I(next), DB_I(f->attempts)) != 1 ||
+        follow(db, f, "failed") < 0 ||
+        audit_write_as(db, 0, "groupbuy", action(f, "failed", act, sizeof act), f->k->what, f->id,
                        json_pack("{s:I, s:I, s:s, s:I, s:b}", "contribution_id", (json_int_t)f->contribution_id,
                                  "group_id", (json_int_t)f->group_id, "error", err, "attempts",
                                  (json_int_t)f->attempts, "final", f->attempts >= GROUPBUY_REFUND_MAX_ATTEMPTS)) < 0) {
@@ -281,10 +337,11 @@ static int record_failed(struct db *db, struct refund *f, const char *err, bool 
     return db_commit(db);
 }
 
-/* One refund: claim, provider, outcome. */
-static int run_one(struct db *db, int64_t id, enum groupbuy_refund_mode mode, struct groupbuy_refund_run *out)
+/* One refund or extra charge: claim, provider, outcome. */
+static int run_one(struct db *db, const struct kind *k, int64_t id, enum groupbuy_refund_mode mode,
+                   struct groupbuy_refund_run *out)
 {
-    struct refund f;
+    struct refund f = {.k = k};
     struct pay_result res;
     char err[400];
     int c = claim(db, id, mode, &f);
@@ -295,7 +352,7 @@ static int run_one(struct db *db, int64_t id, enum groupbuy_refund_mode mode, st
     int outcome = call_provider(&f, &res, err, sizeof err);
     if (outcome == 1) {
         if (record_refunded(db, &f, &res, err) < 0) {
-            log_error("refund %lld: refunded by %s (%s) but not recorded; left processing", (long long)id,
+            log_error("%s %lld: refunded by %s (%s) but not recorded; left processing", k->what, (long long)id,
                       f.provider, res.provider_ref);
             return -1;
         }
@@ -310,6 +367,7 @@ static int run_one(struct db *db, int64_t id, enum groupbuy_refund_mode mode, st
 int groupbuy_refunds_process(struct db *db, int64_t group_id, enum groupbuy_refund_mode mode,
                              struct groupbuy_refund_run *out)
 {
+    static const struct kind *const kinds[] = {&refund_kind, &extra_kind};
     size_t n;
     int err = 0;
     memset(out, 0, sizeof *out);
@@ -317,10 +375,12 @@ int groupbuy_refunds_process(struct db *db, int64_t group_id, enum groupbuy_refu
         log_error("groupbuy_refunds_process inside a transaction");
         return -1;
     }
-    int64_t *ids = candidates(db, group_id, mode, &n, &err);
-    for (size_t i = 0; i < n; i++)
-        if (run_one(db, ids[i], mode, out) < 0) err = 1;
-    free(ids);
+    for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
+        int64_t *ids = candidates(db, kinds[k], group_id, mode, &n, &err);
+        for (size_t i = 0; i < n; i++)
+            if (run_one(db, kinds[k], ids[i], mode, out) < 0) err = 1;
+        free(ids);
+    }
     return err ? -1 : 0;
 }
 
@@ -329,7 +389,9 @@ int groupbuy_refunds_job(struct db *db, char **result)
     struct groupbuy_refund_run run;
     int64_t stuck = 0;
     int rc = groupbuy_refunds_process(db, 0, GB_REFUNDS_DUE, &run);
-    if (db_int(db, &stuck, "SELECT COUNT(*) FROM groupbuy_refunds WHERE status = 'processing' AND claimed_at < $1",
+    if (db_int(db, &stuck, "SELECT (SELECT COUNT(*) FROM groupbuy_refunds WHERE status = 'processing' AND "
+                           "claimed_at < $1) + (SELECT COUNT(*) FROM groupbuy_extra_charges WHERE status = "
+                           "'processing' AND claimed_at < $1)",
                DB_I((int64_t)time(NULL) - STUCK_AFTER_S)) != 1)
         rc = -1;
     char extra[64] = "";

@@ -101,7 +101,7 @@ static const struct plan {
 
 /* Deleted by --clear, children first. */
 static const char *const clear_tables[] = {
-    "groupbuy_ledger", "groupbuy_refunds", "groupbuy_payments", "groupbuy_webhook_events",
+    "groupbuy_ledger", "groupbuy_extra_charges", "groupbuy_refunds", "groupbuy_payments", "groupbuy_webhook_events",
     "groupbuy_supplier_orders", "groupbuy_contributions", "groupbuy_groups", "groupbuy_products",
     "groupbuy_suppliers", NULL};
 

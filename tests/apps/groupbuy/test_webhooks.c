@@ -9,7 +9,6 @@
 #include "apps/groupbuy/groupbuy.h"
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 TestSuite(groupbuy_webhooks, .init = gb_start, .fini = gb_stop);
 
@@ -99,28 +98,6 @@ Test(groupbuy_webhooks, same_event_twice_applies_once)
     free(again);
 }
 
-struct race {
-    const char *pay_path, *token, *webhook;
-    int delay_us;                       /* the webhook's head start for the client, varied per round */
-    int pay_status;
-    char outcome[32];
-};
-
-static void racer(int i, void *arg)
-{
-    struct race *rc = arg;
-    if (i == 0) {
-        struct resp *r = api("POST", rc->pay_path, rc->token, "{\"payment_token\":\"tok_success\"}");
-        rc->pay_status = r->status;
-        resp_free(r);
-    } else {
-        usleep((useconds_t)rc->delay_us);
-        struct resp *r = gb_webhook(rc->webhook, false);
-        snprintf(rc->outcome, sizeof rc->outcome, "%s", r->status == 200 ? gb_jstr(r->json, "status") : "http error");
-        resp_free(r);
-    }
-}
-
 Test(groupbuy_webhooks, webhook_racing_the_client_records_one_payment)
 {
     int64_t g = gb_group(2, 20, 60);
@@ -132,8 +109,8 @@ Test(groupbuy_webhooks, webhook_racing_the_client_records_one_payment)
         snprintf(path, sizeof path, GB "/contributions/%lld/pay", (long long)c);
         snprintf(id, sizeof id, "evt_race_%d", round);
         char *body = event(id, "charge.succeeded", c, 1, 3000);
-        struct race rc = {.pay_path = path, .token = token, .webhook = body, .delay_us = round * 700};
-        run_concurrently(2, racer, &rc);
+        struct gb_race rc = {.pay_path = path, .token = token, .webhook = body, .delay_us = round * 700};
+        gb_race_pay_webhook(&rc);
         cr_assert(rc.pay_status == 200 || rc.pay_status == 409, "round %d: pay %d", round, rc.pay_status);
         cr_assert(!strcmp(rc.outcome, "applied") || !strcmp(rc.outcome, "already_paid"), "round %d: %s", round,
                   rc.outcome);

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *sql =
     "INSERT INTO groupbuy_suppliers (id, name, contact_email) VALUES (1, 'Acme Grains', 'sales@acme.test'),"
@@ -142,6 +143,26 @@ struct resp *gb_webhook(const char *body, bool bad_signature)
     snprintf(header, sizeof header, "X-Sandbox-Signature: %s", sig);
     const char *headers[] = {header, NULL};
     return api_h("POST", GB "/payments/webhook/sandbox", NULL, body, headers);
+}
+
+static void racer(int i, void *arg)
+{
+    struct gb_race *rc = arg;
+    if (i == 0) {
+        struct resp *r = api("POST", rc->pay_path, rc->token, "{\"payment_token\":\"tok_success\"}");
+        rc->pay_status = r->status;
+        resp_free(r);
+    } else {
+        usleep((useconds_t)rc->delay_us);
+        struct resp *r = gb_webhook(rc->webhook, false);
+        snprintf(rc->outcome, sizeof rc->outcome, "%s", r->status == 200 ? gb_jstr(r->json, "status") : "http error");
+        resp_free(r);
+    }
+}
+
+void gb_race_pay_webhook(struct gb_race *rc)
+{
+    run_concurrently(2, racer, rc);
 }
 
 void gb_expect(struct resp *r, int status, const char *code)

@@ -40,6 +40,16 @@ struct resp *gb_post(const char *path, const char *as_user, const char *key, con
 struct resp *gb_get(const char *path, const char *as_user);
 /* A sandbox webhook, signed with GB_WEBHOOK_SECRET unless bad_signature. */
 struct resp *gb_webhook(const char *body, bool bad_signature);
+/* The client paying (POST pay_path as `token`, payment_token tok_success) and
+ * a signed sandbox webhook at once, the webhook delay_us later: the pay
+ * status and the webhook's outcome ("http error" unless 200). */
+struct gb_race {
+    const char *pay_path, *token, *webhook;
+    int delay_us;
+    int pay_status;
+    char outcome[32];
+};
+void gb_race_pay_webhook(struct gb_race *rc);
 /* Status and error code check, then resp_free. code may be NULL. */
 void gb_expect(struct resp *r, int status, const char *code);
 
