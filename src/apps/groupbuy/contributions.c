@@ -247,6 +247,7 @@ void groupbuy_contributions_pay(struct req *r)
     struct pay_charge ch = {a.amount, a.currency, a.reference, token, email};
     if (a.provider->charge(&ch, &res) < 0) res.status = PAY_ERROR;
     free(email);
+    if (res.status == PAY_DECLINED || res.status == PAY_ERROR) metrics_count("payment_failures", a.provider->name, 1);
     if (res.status == PAY_SUCCEEDED) {
         settle(r, &a, &res);
     } else if (res.status == PAY_PENDING) {

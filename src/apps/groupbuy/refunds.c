@@ -305,7 +305,7 @@ static int record_refunded(struct db *db, const struct refund *f, const struct p
         return -1;
     }
     if (db_commit(db) < 0) return -1;
-    metrics_count("refunds", f->provider, 1);
+    metrics_count("refunds", "groupbuy", 1);
     return 0;
 }
 

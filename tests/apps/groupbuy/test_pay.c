@@ -109,6 +109,12 @@ Test(groupbuy_pay, declined_then_paid_with_a_new_reference)
     cr_assert_str_eq(STATE(c), want);
     cr_assert_eq(PAYMENTS(c), 1);
     cr_assert_eq(AUDITS("groupbuy.contribution.payment_started", c), 2);
+    /* the business counters the payment alerts watch */
+    r = api("GET", "/metrics", NULL, NULL);
+    cr_assert_eq(r->status, 200);
+    cr_assert(strstr(r->body, "atrium_payment_failures_total{provider=\"sandbox\"} 1\n"), "%s", r->body);
+    cr_assert(strstr(r->body, "atrium_payments_total{provider=\"sandbox\"} 1\n"), "%s", r->body);
+    resp_free(r);
 }
 
 Test(groupbuy_pay, pending_then_the_webhook_settles)
