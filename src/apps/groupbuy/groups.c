@@ -28,12 +28,11 @@
     "'bulk_price_cents', p.bulk_price_cents, 'image_url', p.image_url) AS product__json, g.supplier_id, "            \
     "g.creator_id, g.moq, g.target_quantity, p.min_per_trader, g.max_per_trader, g.unit_price_cents, g.currency, "  \
     "g.deadline, g.pickup_location, g.status, g.status_reason, g.supplier_status, g.supplier_response_at, "          \
-    "g.ready_for_collection_at, g.supplier_notes, g.completed_at, g.closed_at, " GB_COMMITTED_SQL("g.id")            \
-    " AS quantity_committed, " GB_COMMITTED_SQL("g.id") " * 100 / g.moq AS percent_to_moq, " SECS_LEFT              \
+    "g.ready_for_collection_at, g.supplier_notes, g.completed_at, g.closed_at, g.quantity_committed, "             \
+    "g.quantity_committed * 100 / g.moq AS percent_to_moq, " SECS_LEFT                                                \
     " AS seconds_left, CASE WHEN " SECS_LEFT " = 0 THEN 'closed' ELSE printf('%dd %02dh %02dm', " SECS_LEFT          \
     " / 86400, " SECS_LEFT " % 86400 / 3600, " SECS_LEFT " % 3600 / 60) END AS time_left, "                          \
-    "(SELECT COUNT(DISTINCT c.trader_id) FROM groupbuy_contributions c WHERE c.group_id = g.id AND c.status = "     \
-    "'active' AND c.payment_status = 'paid' AND c.refund_status IS NULL) AS contributors, "                          \
+    "g.contributors, "                                                                                               \
     "(SELECT json_object('id', o.id, 'order_number', o.order_number, 'status', o.status) FROM "                     \
     "groupbuy_supplier_orders o WHERE o.group_id = g.id) AS order__json, g.created_at, g.updated_at "                \
     "FROM groupbuy_groups g JOIN groupbuy_products p ON p.id = g.product_id "

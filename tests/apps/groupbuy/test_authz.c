@@ -90,7 +90,7 @@ static const struct authz_case catalog_cases[] = {
     {0},
 };
 
-Test(groupbuy_authz, suppliers_and_products)
+GbTest(groupbuy_authz, suppliers_and_products)
 {
     authz_run(catalog_cases);
 }
@@ -141,7 +141,7 @@ static const struct authz_case groups_cases[] = {
     {0},
 };
 
-Test(groupbuy_authz, groups_contributions_payments)
+GbTest(groupbuy_authz, groups_contributions_payments)
 {
     authz_run(groups_cases);
     char body[300];
@@ -193,7 +193,7 @@ static const struct authz_case orders_cases[] = {
     {0},
 };
 
-Test(groupbuy_authz, completion_and_orders)
+GbTest(groupbuy_authz, completion_and_orders)
 {
     authz_run(orders_cases);
 }
@@ -222,7 +222,7 @@ static const struct authz_case pickup_cases[] = {
     {0},
 };
 
-Test(groupbuy_authz, pickup)
+GbTest(groupbuy_authz, pickup)
 {
     authz_run(pickup_cases);
     struct resp *r = gb_get(GB "/groups/3/qr-code?format=json", "gb_trader1");
@@ -269,7 +269,7 @@ static const struct authz_case money_cases[] = {
     {0},
 };
 
-Test(groupbuy_authz, refunds_balance_ledger)
+GbTest(groupbuy_authz, refunds_balance_ledger)
 {
     authz_run(money_cases);
 }
@@ -290,7 +290,7 @@ static bool fits(const char *pattern, const char *path)
     return !*pattern && (!*path || *path == '?');
 }
 
-Test(groupbuy_authz, every_route_is_in_the_matrix)
+GbTest(groupbuy_authz, every_route_is_in_the_matrix)
 {
     static const struct authz_case *const tables[] = {catalog_cases, groups_cases, orders_cases, pickup_cases, money_cases, NULL};
     size_t n, missing = 0, checked = 0;

@@ -58,7 +58,7 @@ static char *snapshot(void)
     return s;
 }
 
-Test(groupbuy_complete, job_completes_fails_and_skips)
+GbTest(groupbuy_complete, job_completes_fails_and_skips)
 {
     /* ready: MOQ 5 met by trader1 (3) + trader2 (2); trader3 never paid */
     int64_t ready = gb_group(1, 5, -10);
@@ -155,7 +155,7 @@ Test(groupbuy_complete, job_completes_fails_and_skips)
     free(after);
 }
 
-Test(groupbuy_complete, job_lists_at_most_50_skipped_groups)
+GbTest(groupbuy_complete, job_lists_at_most_50_skipped_groups)
 {
     for (int i = 0; i < 53; i++) gb_group(1, 1, 60);
     char *result = run_job();
@@ -167,7 +167,7 @@ Test(groupbuy_complete, job_lists_at_most_50_skipped_groups)
     free(result);
 }
 
-Test(groupbuy_complete, job_leaves_a_group_short_of_moq_with_pending_payments)
+GbTest(groupbuy_complete, job_leaves_a_group_short_of_moq_with_pending_payments)
 {
     int64_t g = gb_group(1, 10, -5);
     gb_paid(g, "gb_trader1", 2);
@@ -210,7 +210,7 @@ static void expect_completed_once(int64_t g)
     cr_assert_eq(notified("gb_sup1", "groupbuy.order.created"), 1);
 }
 
-Test(groupbuy_complete, concurrent_job_runs_complete_once)
+GbTest(groupbuy_complete, concurrent_job_runs_complete_once)
 {
     int64_t g = gb_group(1, 2, -5);
     gb_paid(g, "gb_trader1", 2);
@@ -218,7 +218,7 @@ Test(groupbuy_complete, concurrent_job_runs_complete_once)
     expect_completed_once(g);
 }
 
-Test(groupbuy_complete, concurrent_runs_past_the_job_lease_complete_once)
+GbTest(groupbuy_complete, concurrent_runs_past_the_job_lease_complete_once)
 {
     int64_t g = gb_group(1, 2, -5);
     int64_t f = gb_group(3, 5, -5);
@@ -238,7 +238,7 @@ Test(groupbuy_complete, concurrent_runs_past_the_job_lease_complete_once)
 
 /* ----------------------------------------------------------- admin route */
 
-Test(groupbuy_complete, admin_completes_early)
+GbTest(groupbuy_complete, admin_completes_early)
 {
     int64_t g = gb_group(1, 4, 120);
     gb_paid(g, "gb_trader1", 3);
@@ -261,7 +261,7 @@ Test(groupbuy_complete, admin_completes_early)
     cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_supplier_orders WHERE group_id = $1", g), 1);
 }
 
-Test(groupbuy_complete, admin_complete_refusals)
+GbTest(groupbuy_complete, admin_complete_refusals)
 {
     int64_t g = gb_group(1, 10, 120);
     gb_paid(g, "gb_trader1", 3);
@@ -300,7 +300,7 @@ Test(groupbuy_complete, admin_complete_refusals)
 }
 
 /* The seeder closes groups inside its own transaction: a skip must not spoil it. */
-Test(groupbuy_complete, skips_leave_the_callers_transaction_usable)
+GbTest(groupbuy_complete, skips_leave_the_callers_transaction_usable)
 {
     char why[128];
     int64_t g = gb_group(1, 2, 60), met = gb_group(1, 1, -5);
@@ -333,7 +333,7 @@ static void pay_pending(int64_t c, const char *trader, const char *body)
 /* A sandbox payment that never settles cannot hold the group open: an hour
  * after the deadline its contribution is cancelled and the group closes on
  * what was paid; when the payment does arrive later it is refunded. */
-Test(groupbuy_complete, a_payment_pending_past_the_grace_is_cancelled_then_refunded_if_it_lands)
+GbTest(groupbuy_complete, a_payment_pending_past_the_grace_is_cancelled_then_refunded_if_it_lands)
 {
     int64_t g = gb_group(1, 5, 60);
     gb_paid(g, "gb_trader1", 5);
@@ -372,7 +372,7 @@ Test(groupbuy_complete, a_payment_pending_past_the_grace_is_cancelled_then_refun
 
 /* With a provider that can be asked, the job asks: a pending Flutterwave
  * charge that succeeded is recorded and counts toward the MOQ. */
-Test(groupbuy_complete, a_pending_payment_is_settled_by_asking_the_provider)
+GbTest(groupbuy_complete, a_pending_payment_is_settled_by_asking_the_provider)
 {
     fakeflw_start();
     int64_t g = gb_group(1, 5, 60);

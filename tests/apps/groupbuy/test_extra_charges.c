@@ -106,7 +106,7 @@ static void expect_job(const char *want)
     free(result);
 }
 
-Test(groupbuy_extra_charges, late_success_of_an_earlier_attempt_is_refunded_at_once)
+GbTest(groupbuy_extra_charges, late_success_of_an_earlier_attempt_is_refunded_at_once)
 {
     int64_t g = gb_group(1, 10, 60), c = paid_on_second_attempt(g, 2);      /* 5000 */
     expect_ledger(5000, 0, 0);
@@ -173,7 +173,7 @@ Test(groupbuy_extra_charges, late_success_of_an_earlier_attempt_is_refunded_at_o
     expect_ledger(5000, 5000, 5000);
 }
 
-Test(groupbuy_extra_charges, the_same_charge_twice_stays_already_paid)
+GbTest(groupbuy_extra_charges, the_same_charge_twice_stays_already_paid)
 {
     int64_t g = gb_group(1, 10, 60), c = gb_contribution(g, "gb_trader1", 1);
     struct resp *r = pay(c, "tok_success");
@@ -197,7 +197,7 @@ Test(groupbuy_extra_charges, the_same_charge_twice_stays_already_paid)
     free(charge);
 }
 
-Test(groupbuy_extra_charges, any_amount_is_recorded_and_returned_by_the_job)
+GbTest(groupbuy_extra_charges, any_amount_is_recorded_and_returned_by_the_job)
 {
     int64_t g = gb_group(1, 10, 60), c = gb_paid(g, "gb_trader1", 1);      /* 2500 */
     struct groupbuy_payment odd = {"sandbox", "sbx_ch_odd", gb_path("GB-C%lld-2", c), 1234, "EUR", "client"};
@@ -235,7 +235,7 @@ Test(groupbuy_extra_charges, any_amount_is_recorded_and_returned_by_the_job)
     expect_job("refunded 0, failed 0, skipped 0");
 }
 
-Test(groupbuy_extra_charges, declined_refund_is_retried_only_when_due)
+GbTest(groupbuy_extra_charges, declined_refund_is_retried_only_when_due)
 {
     int64_t g = gb_group(1, 10, 60), c = gb_paid(g, "gb_trader1", 1);      /* 2500 */
     int calls = pay_sandbox_refund_calls();
@@ -276,7 +276,7 @@ static void process_direct(int i, void *arg)
     if (groupbuy_refunds_process(db_thread(), 0, GB_REFUNDS_ALL, &out[i]) < 0) out[i].failed = 100;
 }
 
-Test(groupbuy_extra_charges, overlapping_runs_refund_each_extra_charge_once)
+GbTest(groupbuy_extra_charges, overlapping_runs_refund_each_extra_charge_once)
 {
     int64_t g = gb_group(1, 10, 60);
     for (int i = 0; i < 4; i++) {
@@ -301,7 +301,7 @@ Test(groupbuy_extra_charges, overlapping_runs_refund_each_extra_charge_once)
 
 /* Flutterwave does not deduplicate refunds: a lost answer leaves the extra
  * charge failed with its attempts used up; only an admin's run resends it. */
-Test(groupbuy_extra_charges, unknown_outcome_without_provider_dedup_is_not_resent_by_the_job)
+GbTest(groupbuy_extra_charges, unknown_outcome_without_provider_dedup_is_not_resent_by_the_job)
 {
     fakeflw_start();
     int64_t g = gb_group(1, 10, 60), c = gb_paid(g, "gb_trader1", 2);      /* 5000 by the sandbox */
@@ -335,7 +335,7 @@ Test(groupbuy_extra_charges, unknown_outcome_without_provider_dedup_is_not_resen
 /* The client pays a second attempt while the first one's late success
  * arrives: whoever is first is the payment; the other charge, if there was
  * one, is an extra charge, refunded at once (webhook) or by the job (client). */
-Test(groupbuy_extra_charges, client_racing_a_late_success_keeps_one_payment)
+GbTest(groupbuy_extra_charges, client_racing_a_late_success_keeps_one_payment)
 {
     int64_t g = gb_group(2, 20, 60);
     char *token = test_token("gb_trader1");

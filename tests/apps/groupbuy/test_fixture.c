@@ -4,7 +4,7 @@
 
 TestSuite(groupbuy_fixture, .init = gb_start, .fini = gb_stop);
 
-Test(groupbuy_fixture, world_loads_and_paid_counts)
+GbTest(groupbuy_fixture, world_loads_and_paid_counts)
 {
     cr_assert_eq(test_count("SELECT COUNT(*) FROM groupbuy_products"), 3);
     int64_t g = gb_group(1, 10, 60);

@@ -100,7 +100,7 @@ static void ledger_balanced(void)
 
 /* ------------------------------------------------------------ happy path */
 
-Test(groupbuy_flow, join_pay_complete_accept_collect)
+GbTest(groupbuy_flow, join_pay_complete_accept_collect)
 {
     /* create: wrong role, other supplier's product, invalid bodies */
     char body[300];
@@ -232,7 +232,7 @@ Test(groupbuy_flow, join_pay_complete_accept_collect)
 
 /* ------------------------------------------------------ reject -> refund */
 
-Test(groupbuy_flow, job_completes_supplier_rejects_everyone_refunded)
+GbTest(groupbuy_flow, job_completes_supplier_rejects_everyone_refunded)
 {
     int64_t g = create_group(2, 20);
     int64_t c1 = join(g, "gb_trader1", 10, NULL), c2 = join(g, "gb_trader2", 10, NULL);

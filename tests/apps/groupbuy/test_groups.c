@@ -51,7 +51,7 @@ static const char *ids_of(const char *path)
     return out;
 }
 
-Test(groupbuy_groups, supplier_creates_a_group)
+GbTest(groupbuy_groups, supplier_creates_a_group)
 {
     const char *deadline = gb_time_in(3 * 24 * 60);
     struct resp *r = create("gb_sup1", 1, 10, deadline, "");
@@ -106,7 +106,7 @@ Test(groupbuy_groups, supplier_creates_a_group)
     json_decref(g);
 }
 
-Test(groupbuy_groups, admin_creates_with_limits)
+GbTest(groupbuy_groups, admin_creates_with_limits)
 {
     struct resp *r = create("gb_admin", 3, 6, gb_time_in(90), ",\"max_per_trader\":2,\"target_quantity\":9");
     cr_assert_eq(r->status, 201, "%s", r->body);
@@ -127,7 +127,7 @@ Test(groupbuy_groups, admin_creates_with_limits)
     resp_free(r);
 }
 
-Test(groupbuy_groups, roles_and_scope)
+GbTest(groupbuy_groups, roles_and_scope)
 {
     const char *deadline = gb_time_in(120);
     gb_expect(create("gb_sup2", 1, 10, deadline, ""), 403, "forbidden");
@@ -146,7 +146,7 @@ Test(groupbuy_groups, roles_and_scope)
     gb_expect(gb_get(GB "/groups/999", "gb_trader1"), 404, "not_found");
 }
 
-Test(groupbuy_groups, invalid_bodies_change_nothing)
+GbTest(groupbuy_groups, invalid_bodies_change_nothing)
 {
     expect_invalid(create("gb_sup1", 1, 10, gb_time_in(-5), ""), "deadline");
     expect_invalid(create("gb_sup1", 1, 10, "2030-01-01 10:00:00", ""), "deadline");
@@ -175,7 +175,7 @@ Test(groupbuy_groups, invalid_bodies_change_nothing)
     cr_assert_eq(test_count("SELECT COUNT(*) FROM outbox WHERE type = 'group.created'"), 0);
 }
 
-Test(groupbuy_groups, progress_counts_only_paid_unrefunded)
+GbTest(groupbuy_groups, progress_counts_only_paid_unrefunded)
 {
     int64_t g = gb_group(1, 10, 60);
     int64_t paid1 = gb_paid(g, "gb_trader1", 3);
@@ -216,7 +216,7 @@ Test(groupbuy_groups, progress_counts_only_paid_unrefunded)
                          DB_I(cancelled)), 1);
 }
 
-Test(groupbuy_groups, list_filters_and_closed_time)
+GbTest(groupbuy_groups, list_filters_and_closed_time)
 {
     int64_t g1 = gb_group(1, 10, 60), g2 = gb_group(3, 5, 120), g3 = gb_group(1, 4, 30), g4 = gb_group(2, 20, 90);
     cr_assert_eq(db_exec(test_db(), "UPDATE groupbuy_groups SET status = 'failed', status_reason = 'MOQ not met' "

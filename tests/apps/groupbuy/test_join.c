@@ -39,7 +39,7 @@ static int64_t contributions(int64_t group)
     return gb_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE group_id = $1", group);
 }
 
-Test(groupbuy_join, join_prices_at_bulk)
+GbTest(groupbuy_join, join_prices_at_bulk)
 {
     int64_t g = gb_group(1, 10, 60);
     struct resp *r = join_qty(g, "gb_trader1", 3);
@@ -82,7 +82,7 @@ Test(groupbuy_join, join_prices_at_bulk)
     gb_expect(gb_get(path, "gb_admin"), 200, NULL);
 }
 
-Test(groupbuy_join, min_and_max_per_trader)
+GbTest(groupbuy_join, min_and_max_per_trader)
 {
     int64_t beans = gb_group(2, 20, 60);                     /* min 2, no max */
     expect_invalid(join_qty(beans, "gb_trader1", 1), "quantity", "must be at least 2");
@@ -118,7 +118,7 @@ Test(groupbuy_join, min_and_max_per_trader)
     cr_assert_eq(contributions(rice), 4);
 }
 
-Test(groupbuy_join, closed_groups)
+GbTest(groupbuy_join, closed_groups)
 {
     int64_t past = gb_group(1, 10, 60);
     gb_set_deadline(past, -1);
@@ -135,7 +135,7 @@ Test(groupbuy_join, closed_groups)
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.contribution.created'"), 0);
 }
 
-Test(groupbuy_join, only_traders_join)
+GbTest(groupbuy_join, only_traders_join)
 {
     int64_t g = gb_group(1, 10, 60);
     gb_expect(join_qty(g, "gb_admin", 1), 403, "forbidden");
@@ -146,7 +146,7 @@ Test(groupbuy_join, only_traders_join)
     cr_assert_eq(contributions(g), 0);
 }
 
-Test(groupbuy_join, invalid_bodies)
+GbTest(groupbuy_join, invalid_bodies)
 {
     int64_t g = gb_group(2, 20, 60);
     expect_invalid(join(g, "gb_trader1", NULL, "{}"), "quantity", "is required");
@@ -161,7 +161,7 @@ Test(groupbuy_join, invalid_bodies)
     cr_assert_eq(contributions(g), 0);
 }
 
-Test(groupbuy_join, idempotency_key_replays)
+GbTest(groupbuy_join, idempotency_key_replays)
 {
     int64_t g = gb_group(1, 10, 60);
     struct resp *a = join(g, "gb_trader1", "join-key-1", "{\"quantity\":2}");
@@ -193,7 +193,7 @@ static void racer(int i, void *arg)
     resp_free(r);
 }
 
-Test(groupbuy_join, concurrent_joins_never_pass_the_max)
+GbTest(groupbuy_join, concurrent_joins_never_pass_the_max)
 {
     int64_t g = gb_group(1, 10, 60);                         /* max 5 per trader */
     char path[96];

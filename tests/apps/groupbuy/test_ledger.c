@@ -48,7 +48,7 @@ static void expect_totals(int64_t paid, int64_t refunded, int64_t escrow, int64_
     json_decref(rep);
 }
 
-Test(groupbuy_ledger, balance_endpoint_scope)
+GbTest(groupbuy_ledger, balance_endpoint_scope)
 {
     accepted_group(1, 2, 3);
     struct resp *r = gb_get(GB "/supplier/balance", "gb_sup1");
@@ -93,7 +93,7 @@ Test(groupbuy_ledger, balance_endpoint_scope)
     gb_expect(gb_get(GB "/supplier/balance?supplier_id=2", "gb_multi"), 200, NULL);
 }
 
-Test(groupbuy_ledger, whole_money_story_reconciles)
+GbTest(groupbuy_ledger, whole_money_story_reconciles)
 {
     expect_totals(0, 0, 0, 0);
     /* A: paid 2 + 3 rice (2500), completed, accepted: the supplier holds 12500 */
@@ -161,7 +161,7 @@ static char *tampered(const char *sql, const char *undo)
     return text;
 }
 
-Test(groupbuy_ledger, tampering_is_detected)
+GbTest(groupbuy_ledger, tampering_is_detected)
 {
     int64_t g = accepted_group(1, 2, 3);
     gb_ledger_ok();

@@ -49,7 +49,7 @@ static const char *ref(int64_t c, int attempt)
                             "entry_type = 'payment' AND account = 'escrow'", c)
 #define AUDITS(action, c) gb_scalar("SELECT COUNT(*) FROM audit_log WHERE action = '" action "' AND target_id = $1", c)
 
-Test(groupbuy_pay, pay_succeeds)
+GbTest(groupbuy_pay, pay_succeeds)
 {
     int64_t g = gb_group(1, 10, 60), c = gb_contribution(g, "gb_trader1", 2);
     char path[96], want[128];
@@ -85,7 +85,7 @@ Test(groupbuy_pay, pay_succeeds)
     cr_assert_eq(gb_scalar("SELECT payment_attempts FROM groupbuy_contributions WHERE id = $1", c), 1);
 }
 
-Test(groupbuy_pay, declined_then_paid_with_a_new_reference)
+GbTest(groupbuy_pay, declined_then_paid_with_a_new_reference)
 {
     int64_t g = gb_group(1, 10, 60), c = gb_contribution(g, "gb_trader1", 1);
     struct resp *r = pay_token(c, "tok_declined");
@@ -117,7 +117,7 @@ Test(groupbuy_pay, declined_then_paid_with_a_new_reference)
     resp_free(r);
 }
 
-Test(groupbuy_pay, pending_then_the_webhook_settles)
+GbTest(groupbuy_pay, pending_then_the_webhook_settles)
 {
     int64_t g = gb_group(1, 10, 60), c = gb_contribution(g, "gb_trader1", 3);
     struct resp *r = pay_token(c, "tok_pending");
@@ -145,7 +145,7 @@ Test(groupbuy_pay, pending_then_the_webhook_settles)
     cr_assert_eq(gb_scalar("SELECT " GB_COMMITTED_SQL("$1"), g), 3);
 }
 
-Test(groupbuy_pay, provider_outage_is_502_and_retryable)
+GbTest(groupbuy_pay, provider_outage_is_502_and_retryable)
 {
     int64_t g = gb_group(1, 10, 60), c = gb_contribution(g, "gb_trader1", 1);
     gb_expect(pay_token(c, "tok_error"), 502, "provider_unavailable");
@@ -156,7 +156,7 @@ Test(groupbuy_pay, provider_outage_is_502_and_retryable)
     cr_assert_eq(PAYMENTS(c), 1);
 }
 
-Test(groupbuy_pay, whose_and_which_state)
+GbTest(groupbuy_pay, whose_and_which_state)
 {
     int64_t g = gb_group(1, 10, 60), mine = gb_contribution(g, "gb_trader1", 1);
     int64_t theirs = gb_contribution(g, "gb_trader2", 1);
@@ -180,7 +180,7 @@ Test(groupbuy_pay, whose_and_which_state)
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'groupbuy.contribution.%'"), 0);
 }
 
-Test(groupbuy_pay, providers_and_bodies)
+GbTest(groupbuy_pay, providers_and_bodies)
 {
     int64_t g = gb_group(1, 10, 60), c = gb_contribution(g, "gb_trader1", 1);
     struct resp *r = pay(c, "gb_trader1", NULL, "{\"provider\":\"paypal\"}");
@@ -203,7 +203,7 @@ Test(groupbuy_pay, providers_and_bodies)
     cr_assert_eq(test_count("SELECT COUNT(*) FROM groupbuy_payments"), 0);
 }
 
-Test(groupbuy_pay, idempotent_replay_pays_once)
+GbTest(groupbuy_pay, idempotent_replay_pays_once)
 {
     int64_t g = gb_group(1, 10, 60), c = gb_contribution(g, "gb_trader1", 2);
     struct resp *a = pay(c, "gb_trader1", "pay-key-1", "{\"payment_token\":\"tok_success\"}");

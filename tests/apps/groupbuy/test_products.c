@@ -37,7 +37,7 @@ static int64_t audits(const char *action, int64_t target)
     return test_count(sql);
 }
 
-Test(groupbuy_products, supplier_creates_with_inferred_supplier_and_defaults)
+GbTest(groupbuy_products, supplier_creates_with_inferred_supplier_and_defaults)
 {
     struct resp *r = gb_post(GB "/products", "gb_sup1", NULL, "{" RICE "}");
     cr_assert_eq(r->status, 201, "%s", r->body);
@@ -76,7 +76,7 @@ Test(groupbuy_products, supplier_creates_with_inferred_supplier_and_defaults)
     resp_free(r);
 }
 
-Test(groupbuy_products, admin_names_the_supplier)
+GbTest(groupbuy_products, admin_names_the_supplier)
 {
     expect_invalid(gb_post(GB "/products", "gb_admin", NULL, "{" RICE "}"), "supplier_id");
     gb_expect(gb_post(GB "/products", "gb_admin", NULL, "{\"supplier_id\":99," RICE "}"), 404, "not_found");
@@ -88,7 +88,7 @@ Test(groupbuy_products, admin_names_the_supplier)
     cr_assert_eq(test_count("SELECT COUNT(*) FROM groupbuy_products"), 4);
 }
 
-Test(groupbuy_products, roles_and_scope)
+GbTest(groupbuy_products, roles_and_scope)
 {
     gb_expect(gb_post(GB "/products", "gb_sup2", NULL, "{\"supplier_id\":1," RICE "}"), 403, "forbidden");
     gb_expect(gb_post(GB "/products", "gb_staff1", NULL, "{" RICE "}"), 403, "forbidden");
@@ -110,7 +110,7 @@ Test(groupbuy_products, roles_and_scope)
     gb_expect(gb_get(GB "/products", "gb_nobody"), 403, "forbidden");
 }
 
-Test(groupbuy_products, invalid_bodies_change_nothing)
+GbTest(groupbuy_products, invalid_bodies_change_nothing)
 {
 #define BAD(field, body) expect_invalid(gb_post(GB "/products", "gb_sup1", NULL, "%s", body), field)
     BAD("bulk_price_cents", "{\"name\":\"A\",\"unit\":\"bag\",\"unit_price_cents\":100,\"bulk_price_cents\":101,\"moq\":1}");
@@ -138,7 +138,7 @@ Test(groupbuy_products, invalid_bodies_change_nothing)
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'groupbuy.product.%'"), 0);
 }
 
-Test(groupbuy_products, patch_validates_the_merged_product)
+GbTest(groupbuy_products, patch_validates_the_merged_product)
 {
     struct resp *r = patch(1, "gb_sup1", "{\"bulk_price_cents\":2800,\"description\":\"Long grain\"}");
     cr_assert_eq(r->status, 200, "%s", r->body);
@@ -189,7 +189,7 @@ Test(groupbuy_products, patch_validates_the_merged_product)
     gb_expect(patch(999, "gb_admin", "{\"name\":\"x\"}"), 404, "not_found");
 }
 
-Test(groupbuy_products, list_and_get)
+GbTest(groupbuy_products, list_and_get)
 {
     struct resp *r = gb_get(GB "/products", "gb_trader1");
     cr_assert_eq(r->status, 200, "%s", r->body);
@@ -228,7 +228,7 @@ Test(groupbuy_products, list_and_get)
     gb_expect(gb_get(GB "/products/999", "gb_trader2"), 404, "not_found");
 }
 
-Test(groupbuy_products, suppliers)
+GbTest(groupbuy_products, suppliers)
 {
     struct resp *r = gb_get(GB "/suppliers", "gb_trader1");
     cr_assert_eq(r->status, 200, "%s", r->body);

@@ -109,7 +109,7 @@ static bool is_hex64(const char *s)
 
 /* ------------------------------------------------------------ mark ready */
 
-Test(groupbuy_qr, mark_ready_issues_tokens_for_counted_contributions)
+GbTest(groupbuy_qr, mark_ready_issues_tokens_for_counted_contributions)
 {
     struct world w = accepted_world();
     struct resp *r = mark_ready(w.group, "gb_admin");
@@ -176,7 +176,7 @@ Test(groupbuy_qr, mark_ready_issues_tokens_for_counted_contributions)
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.group.ready_for_collection'"), 1);
 }
 
-Test(groupbuy_qr, mark_ready_refusals)
+GbTest(groupbuy_qr, mark_ready_refusals)
 {
     struct world w = accepted_world();
     int64_t open = gb_group(3, 5, 60);
@@ -210,7 +210,7 @@ Test(groupbuy_qr, mark_ready_refusals)
 
 /* --------------------------------------------------------------- qr-code */
 
-Test(groupbuy_qr, qr_code_formats)
+GbTest(groupbuy_qr, qr_code_formats)
 {
     struct world w;
     ready_world(&w);
@@ -283,7 +283,7 @@ Test(groupbuy_qr, qr_code_formats)
     resp_free(r);
 }
 
-Test(groupbuy_qr, qr_code_refusals)
+GbTest(groupbuy_qr, qr_code_refusals)
 {
     struct world w = accepted_world();
     /* accepted but not ready yet */
@@ -319,7 +319,7 @@ Test(groupbuy_qr, qr_code_refusals)
 
 /* ---------------------------------------------------------------- verify */
 
-Test(groupbuy_qr, verify_by_staff_once)
+GbTest(groupbuy_qr, verify_by_staff_once)
 {
     struct world w;
     char t1[65], t2[65];
@@ -371,7 +371,7 @@ Test(groupbuy_qr, verify_by_staff_once)
     cr_assert_eq(test_count("SELECT COUNT(*) FROM groupbuy_contributions WHERE is_collected = 1"), 2);
 }
 
-Test(groupbuy_qr, verify_refusals_are_audited)
+GbTest(groupbuy_qr, verify_refusals_are_audited)
 {
     struct world w;
     char t1[65];
@@ -428,7 +428,7 @@ Test(groupbuy_qr, verify_refusals_are_audited)
     gb_expect(verify("gb_staff1", t1), 200, NULL);
 }
 
-Test(groupbuy_qr, verify_wrong_states)
+GbTest(groupbuy_qr, verify_wrong_states)
 {
     struct world w;
     char t1[65];
@@ -476,7 +476,7 @@ static void scan_one(int i, void *arg)
     resp_free(r);
 }
 
-Test(groupbuy_qr, two_scans_at_once_collect_once)
+GbTest(groupbuy_qr, two_scans_at_once_collect_once)
 {
     static const char *traders[] = {"gb_trader1", "gb_trader2", "gb_trader3"};
     int64_t g = gb_group(2, 20, 60), ids[RACE];

@@ -53,7 +53,7 @@ static void make_due(int64_t contribution)
                          DB_I(contribution)), 1);
 }
 
-Test(groupbuy_refunds, request_then_run)
+GbTest(groupbuy_refunds, request_then_run)
 {
     int64_t g = gb_group(1, 10, -5);
     int64_t a = gb_paid(g, "gb_trader1", 2), b = gb_paid(g, "gb_trader2", 3);
@@ -94,7 +94,7 @@ Test(groupbuy_refunds, request_then_run)
     cr_assert_eq(pay_sandbox_refund_calls() - calls, 2);
 }
 
-Test(groupbuy_refunds, declined_refunds_back_off_until_attempts_run_out)
+GbTest(groupbuy_refunds, declined_refunds_back_off_until_attempts_run_out)
 {
     int64_t g = gb_group(1, 10, -5);
     int64_t bad = gb_paid_ref(g, "gb_trader1", 1, "sbx_chrf_decl1");
@@ -160,7 +160,7 @@ Test(groupbuy_refunds, declined_refunds_back_off_until_attempts_run_out)
                            "= 'MOQ not met: 2 of 10'", g), 1);
 }
 
-Test(groupbuy_refunds, flaky_provider_succeeds_on_retry)
+GbTest(groupbuy_refunds, flaky_provider_succeeds_on_retry)
 {
     int64_t g = gb_group(1, 10, -5);
     int64_t c = gb_paid_ref(g, "gb_trader1", 2, "sbx_chfl_flaky1");
@@ -179,7 +179,7 @@ Test(groupbuy_refunds, flaky_provider_succeeds_on_retry)
                  1);
 }
 
-Test(groupbuy_refunds, unconfigured_provider_fails_without_a_call)
+GbTest(groupbuy_refunds, unconfigured_provider_fails_without_a_call)
 {
     int64_t g = gb_group(1, 10, -5);
     int64_t c = gb_paid(g, "gb_trader1", 1);
@@ -197,7 +197,7 @@ Test(groupbuy_refunds, unconfigured_provider_fails_without_a_call)
     expect_job("refunded 1, failed 0, skipped 0");
 }
 
-Test(groupbuy_refunds, stuck_refunds_are_reported_not_retried)
+GbTest(groupbuy_refunds, stuck_refunds_are_reported_not_retried)
 {
     int64_t g = gb_group(1, 10, -5);
     int64_t c = gb_paid(g, "gb_trader1", 1);
@@ -253,7 +253,7 @@ static void expect_each_refunded_once(int64_t g, int n, int calls)
                            "json_extract(summary, '$.group_id') = $1", g), n);
 }
 
-Test(groupbuy_refunds, overlapping_runs_refund_each_contribution_once)
+GbTest(groupbuy_refunds, overlapping_runs_refund_each_contribution_once)
 {
     static const char *traders[] = {"gb_trader1", "gb_trader2", "gb_trader3"};
     char why[128];
@@ -290,7 +290,7 @@ Test(groupbuy_refunds, overlapping_runs_refund_each_contribution_once)
 
 /* -------------------------------------------------- after the supplier */
 
-Test(groupbuy_refunds, refund_after_acceptance_debits_the_supplier)
+GbTest(groupbuy_refunds, refund_after_acceptance_debits_the_supplier)
 {
     char why[128];
     int64_t g = gb_group(1, 3, -5);
@@ -329,7 +329,7 @@ Test(groupbuy_refunds, refund_after_acceptance_debits_the_supplier)
                            "AND json_extract(summary, '$.previous_status') = 'completed'", g), 1);
 }
 
-Test(groupbuy_refunds, late_payment_refund_never_touches_the_supplier)
+GbTest(groupbuy_refunds, late_payment_refund_never_touches_the_supplier)
 {
     char why[128];
     int64_t g = gb_group(1, 2, -5);
@@ -349,7 +349,7 @@ Test(groupbuy_refunds, late_payment_refund_never_touches_the_supplier)
 
 /* ---------------------------------------------------------------- admin */
 
-Test(groupbuy_refunds, admin_process_refunds_guards)
+GbTest(groupbuy_refunds, admin_process_refunds_guards)
 {
     int64_t open = gb_group(1, 10, 60);
     gb_paid(open, "gb_trader1", 1);
@@ -369,7 +369,7 @@ Test(groupbuy_refunds, admin_process_refunds_guards)
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.refunds.processed'"), 0);
 }
 
-Test(groupbuy_refunds, refunds_list_filters)
+GbTest(groupbuy_refunds, refunds_list_filters)
 {
     int64_t g1 = gb_group(1, 10, -5), g2 = gb_group(3, 10, -5);
     gb_paid(g1, "gb_trader1", 1);
@@ -432,7 +432,7 @@ Test(groupbuy_refunds, refunds_list_filters)
 /* Flutterwave does not deduplicate refunds: when its answer is lost the
  * refund is failed with its attempts used up, the job never resends it, and
  * only an admin's run (after checking with the provider) tries again. */
-Test(groupbuy_refunds, unknown_outcome_without_provider_dedup_is_not_resent_by_the_job)
+GbTest(groupbuy_refunds, unknown_outcome_without_provider_dedup_is_not_resent_by_the_job)
 {
     fakeflw_start();
     int64_t g = gb_group(1, 10, -5);

@@ -32,7 +32,7 @@ static int64_t list_total(const char *url, const char *as)
     return n;
 }
 
-Test(groupbuy_supplier_orders, lists_and_reads_in_scope)
+GbTest(groupbuy_supplier_orders, lists_and_reads_in_scope)
 {
     int64_t g1, g2;
     int64_t o1 = order_for(1, &g1), o2 = order_for(3, &g2);
@@ -75,7 +75,7 @@ Test(groupbuy_supplier_orders, lists_and_reads_in_scope)
     gb_expect(gb_get(GB "/supplier/orders/9999", "gb_admin"), 404, "not_found");
 }
 
-Test(groupbuy_supplier_orders, accept_credits_the_supplier)
+GbTest(groupbuy_supplier_orders, accept_credits_the_supplier)
 {
     int64_t g, o = order_for(1, &g);
     const char *url = gb_path(GB "/supplier/orders/%lld/accept", o);
@@ -118,7 +118,7 @@ Test(groupbuy_supplier_orders, accept_credits_the_supplier)
     cr_assert_eq(test_count("SELECT COUNT(*) FROM groupbuy_refunds"), 0);
 }
 
-Test(groupbuy_supplier_orders, reject_needs_a_reason)
+GbTest(groupbuy_supplier_orders, reject_needs_a_reason)
 {
     int64_t g, o = order_for(1, &g);
     const char *url = gb_path(GB "/supplier/orders/%lld/reject", o);
@@ -136,7 +136,7 @@ Test(groupbuy_supplier_orders, reject_needs_a_reason)
     cr_assert_eq(test_count("SELECT COUNT(*) FROM groupbuy_refunds"), 0);
 }
 
-Test(groupbuy_supplier_orders, reject_cancels_and_refunds)
+GbTest(groupbuy_supplier_orders, reject_cancels_and_refunds)
 {
     int64_t g, o = order_for(1, &g);
     int calls = pay_sandbox_refund_calls();
@@ -173,7 +173,7 @@ Test(groupbuy_supplier_orders, reject_cancels_and_refunds)
     gb_expect(gb_post(gb_path(GB "/supplier/orders/%lld/accept", o), "gb_sup1", NULL, "%s", ""), 409, "invalid_state");
 }
 
-Test(groupbuy_supplier_orders, idempotent_replays)
+GbTest(groupbuy_supplier_orders, idempotent_replays)
 {
     int64_t g1, g2, o1 = order_for(1, &g1), o2 = order_for(2, &g2);
     struct resp *a = gb_post(gb_path(GB "/supplier/orders/%lld/accept", o1), "gb_sup1", "acc-1", "{\"notes\":\"ok\"}");
@@ -204,7 +204,7 @@ Test(groupbuy_supplier_orders, idempotent_replays)
     gb_expect(gb_post(url, "gb_sup1", "rej-2", "{\"reason\":\"no beans\"}"), 409, "invalid_state");
 }
 
-Test(groupbuy_supplier_orders, answer_functions_report_state)
+GbTest(groupbuy_supplier_orders, answer_functions_report_state)
 {
     int64_t o = order_for(1, NULL);
     cr_assert_eq(groupbuy_order_accept(test_db(), 9999, 0, NULL), -3);

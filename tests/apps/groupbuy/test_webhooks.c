@@ -58,7 +58,7 @@ static const char *pay_state(int64_t c)
 #define LEDGER(c) gb_scalar("SELECT COUNT(*) FROM groupbuy_ledger WHERE contribution_id = $1 AND " \
                             "entry_type = 'payment'", c)
 
-Test(groupbuy_webhooks, bad_signature_writes_nothing)
+GbTest(groupbuy_webhooks, bad_signature_writes_nothing)
 {
     int64_t g = gb_group(1, 10, 60), c = pending(g, 2);
     char *body = event("evt_bad", "charge.succeeded", c, 1, 5000);
@@ -76,7 +76,7 @@ Test(groupbuy_webhooks, bad_signature_writes_nothing)
     free(body);
 }
 
-Test(groupbuy_webhooks, same_event_twice_applies_once)
+GbTest(groupbuy_webhooks, same_event_twice_applies_once)
 {
     int64_t g = gb_group(1, 10, 60), c = pending(g, 2);
     char *body = event("evt_once", "charge.succeeded", c, 1, 5000);
@@ -98,7 +98,7 @@ Test(groupbuy_webhooks, same_event_twice_applies_once)
     free(again);
 }
 
-Test(groupbuy_webhooks, webhook_racing_the_client_records_one_payment)
+GbTest(groupbuy_webhooks, webhook_racing_the_client_records_one_payment)
 {
     int64_t g = gb_group(2, 20, 60);
     char *token = test_token("gb_trader1");
@@ -129,7 +129,7 @@ Test(groupbuy_webhooks, webhook_racing_the_client_records_one_payment)
     free(token);
 }
 
-Test(groupbuy_webhooks, unknown_reference_and_mismatch)
+GbTest(groupbuy_webhooks, unknown_reference_and_mismatch)
 {
     int64_t g = gb_group(1, 10, 60), c = pending(g, 3);
     char *unknown = event("evt_unknown", "charge.succeeded", 9999, 1, 5000);
@@ -160,7 +160,7 @@ Test(groupbuy_webhooks, unknown_reference_and_mismatch)
     free(refund);
 }
 
-Test(groupbuy_webhooks, charge_failed_marks_the_attempt_failed)
+GbTest(groupbuy_webhooks, charge_failed_marks_the_attempt_failed)
 {
     int64_t g = gb_group(1, 10, 60), c = pending(g, 1);
     char *failed = event("evt_fail", "charge.failed", c, 1, 2500);
@@ -194,7 +194,7 @@ static struct resp *flw_webhook(const char *body, const char *hash)
     return api_h("POST", GB "/payments/webhook/flutterwave", NULL, body, headers);
 }
 
-Test(groupbuy_webhooks, flutterwave_pending_settled_by_verified_webhook)
+GbTest(groupbuy_webhooks, flutterwave_pending_settled_by_verified_webhook)
 {
     fakeflw_start();
     int64_t g = gb_group(1, 10, 60), c = gb_contribution(g, "gb_trader1", 2);
@@ -241,7 +241,7 @@ Test(groupbuy_webhooks, flutterwave_pending_settled_by_verified_webhook)
     free(body);
 }
 
-Test(groupbuy_webhooks, flutterwave_unconfirmed_success_is_not_applied)
+GbTest(groupbuy_webhooks, flutterwave_unconfirmed_success_is_not_applied)
 {
     fakeflw_start();
     int64_t g = gb_group(1, 10, 60), c = gb_contribution(g, "gb_trader1", 1);
@@ -274,7 +274,7 @@ Test(groupbuy_webhooks, flutterwave_unconfirmed_success_is_not_applied)
 /* A charge whose answer was lost (the provider failed with a 500) stays
  * pending: the retry asks the provider first, finds no charge, and starts
  * attempt 2 — the trader is never charged twice nor stuck. */
-Test(groupbuy_webhooks, flutterwave_lost_answer_is_checked_before_charging_again)
+GbTest(groupbuy_webhooks, flutterwave_lost_answer_is_checked_before_charging_again)
 {
     fakeflw_start();
     int64_t g = gb_group(1, 10, 60), c = gb_contribution(g, "gb_trader1", 1);
@@ -297,7 +297,7 @@ Test(groupbuy_webhooks, flutterwave_lost_answer_is_checked_before_charging_again
 
 /* A pending charge that settled without its webhook reaching us: paying
  * again records it from the provider's own answer and charges nothing. */
-Test(groupbuy_webhooks, flutterwave_pending_settled_by_asking_on_retry)
+GbTest(groupbuy_webhooks, flutterwave_pending_settled_by_asking_on_retry)
 {
     fakeflw_start();
     int64_t g = gb_group(1, 10, 60), c = gb_contribution(g, "gb_trader1", 2);

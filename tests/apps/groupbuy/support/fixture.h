@@ -8,9 +8,11 @@
  *             gb_staff1 (supplier_staff of 1), gb_trader1..gb_trader3 (trader),
  *             gb_nobody (no groupbuy role)
  *
- * The sandbox provider's webhook secret is GB_WEBHOOK_SECRET. gb_stop()
- * asserts that the ledger reconciles before it stops the server, so every
- * test that uses the suite fixture checks the ledger at its end. */
+ * The sandbox provider's webhook secret is GB_WEBHOOK_SECRET. Tests are
+ * written with GbTest(), which runs gb_ledger_ok() at the end of every test
+ * body: the ledger must reconcile (and kept progress equal a recount) after
+ * each test. (Criterion reports an assertion in .fini only as a warning, so
+ * the check lives inside the test.) */
 #ifndef GROUPBUY_FIXTURE_H
 #define GROUPBUY_FIXTURE_H
 #include "support/harness.h"
@@ -20,8 +22,17 @@
 
 void gb_fixture(void);               /* after srv_start() */
 void gb_start(void);                 /* env + srv_start() + gb_fixture(): a TestSuite .init */
-void gb_stop(void);                  /* gb_ledger_ok() + srv_stop(): a TestSuite .fini */
-void gb_ledger_ok(void);             /* groupbuy_ledger_report() says balanced */
+void gb_stop(void);                  /* srv_stop(): a TestSuite .fini */
+/* Test(suite, name) whose body is followed by gb_ledger_ok(). */
+#define GbTest(suite, name)                                                                                   \
+    static void gb_body_##suite##_##name(void);                                                               \
+    Test(suite, name)                                                                                         \
+    {                                                                                                         \
+        gb_body_##suite##_##name();                                                                           \
+        gb_ledger_ok();                                                                                       \
+    }                                                                                                         \
+    static void gb_body_##suite##_##name(void)
+void gb_ledger_ok(void);             /* ledger balanced, kept group progress = a recount */
 
 /* Straight into the database (bypassing the API, e.g. deadlines in the past). */
 int64_t gb_group(int64_t product_id, int moq, int deadline_minutes);
