@@ -26,11 +26,16 @@ LIB_SRC  := $(wildcard src/core/*.c) src/apps/registry.c $(foreach a,$(APPS),$(w
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/embedded.o
 EMBED    := $(sort $(wildcard src/core/migrations/*.sql) $(foreach a,$(APPS),$(wildcard src/apps/$(a)/migrations/*.sql)) \
             $(wildcard src/core/data/*.txt) $(shell find web -type f 2>/dev/null))
+# Message catalogs: po/<lang>.po -> <build>/gen/locale/<lang>/LC_MESSAGES/atrium.mo,
+# embedded like the migrations (i18n.c finds them by the gen/locale/ part).
+LANGS    := $(basename $(notdir $(wildcard po/*.po)))
+MO       := $(LANGS:%=$(BUILD)/gen/locale/%/LC_MESSAGES/atrium.mo)
+EMBED    += $(MO)
 TEST_SRC := $(shell find tests -name 'test_*.c' 2>/dev/null | sort)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 SUPPORT  := $(wildcard tests/support/*.c)
 
-.PHONY: all run test test-asan bench fuzz fuzz-build clean setup
+.PHONY: all run test test-asan bench fuzz fuzz-build clean setup po pot
 all: $(BUILD)/atrium
 
 $(BUILD)/tools/embed: tools/embed.c
@@ -40,6 +45,13 @@ $(BUILD)/tools/embed: tools/embed.c
 $(BUILD)/gen/embedded.c: $(BUILD)/tools/embed $(EMBED) Makefile
 	@mkdir -p $(dir $@)
 	$(BUILD)/tools/embed $(EMBED) > $@.tmp && mv $@.tmp $@
+
+# --check: a translation whose printf conversions differ from its msgid's
+# fails the build instead of crashing a reply.
+$(BUILD)/gen/locale/%/LC_MESSAGES/atrium.mo: po/%.po
+	@mkdir -p $(dir $@)
+	@echo "  MSGFMT  $<"
+	@msgfmt --check -o $@.tmp $< && mv $@.tmp $@
 
 $(BUILD)/obj/%.o: %.c $(wildcard src/core/*.h src/apps/*.h src/apps/*/*.h)
 	@mkdir -p $(dir $@)
@@ -93,6 +105,31 @@ fuzz:
 
 setup:
 	@scripts/setup
+
+# Translations (developer commands, not part of the build): `make po` extracts
+# every message the API can answer into po/atrium.pot and merges it into each
+# po/<lang>.po; translate the new or fuzzy entries, then build.
+# The keywords are the reply helpers that translate their argument (atrium.h);
+# the flags let msgfmt --check compare printf conversions. A bare "%s" is text
+# already translated (or a provider's words), not a message: it is dropped.
+POT      ?= po/atrium.pot
+POT_SRC   = $(sort $(shell find src -name '*.[ch]'))
+XGETTEXT := xgettext --language=C --from-code=UTF-8 --add-comments=TRANSLATORS: --add-location=file \
+            --package-name=atrium --package-version=$$(sed -n 's/^\#define ATRIUM_VERSION "\(.*\)"/\1/p' src/core/atrium.h) \
+            --msgid-bugs-address='the atrium maintainers' --keyword=N_ \
+            --keyword=reply_error:4 --flag=reply_error:4:c-format \
+            --keyword=reply_invalid:3 \
+            --keyword=reply_invalidf:3 --flag=reply_invalidf:3:c-format \
+            --keyword=i18n_text:2 --flag=i18n_text:2:pass-c-format \
+            --keyword=tr:2 --flag=tr:2:pass-c-format
+pot:
+	@mkdir -p $(dir $(POT))
+	@$(XGETTEXT) -o - $(POT_SRC) | sed 's/charset=CHARSET/charset=UTF-8/' > $(POT).tmp
+	@msggrep --invert-match --msgid -E -e '^%s$$' -o $(POT) $(POT).tmp && rm -f $(POT).tmp
+
+po: pot
+	@for f in $(wildcard po/*.po); do msgmerge --quiet --update --backup=none --previous $$f $(POT) && \
+	    msgfmt --check --statistics -o /dev/null $$f; done
 
 run: setup $(BUILD)/atrium
 	@scripts/run

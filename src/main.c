@@ -213,7 +213,10 @@ static int cmd_jobs(int argc, char **argv)
         fprintf(stderr, "usage: atrium jobs list | atrium jobs run NAME\n");
         return 2;
     }
-    if (atrium_init() < 0) return 1;
+    if (atrium_init() < 0) {
+        atrium_shutdown();      /* removes what init made (the catalogs' temp dir) */
+        return 1;
+    }
     struct db *db = db_thread();
     int rc = 0;
     if (!strcmp(sub, "list")) {

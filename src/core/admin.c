@@ -21,9 +21,11 @@ static bool user_exists(struct req *r, int64_t id)
     return false;
 }
 
-static void lockout(struct req *r, const char *what)
+/* message: a N_()-marked English text, translated here; whole sentences, not
+ * a verb spliced into one, so each language can order its own words. */
+static void lockout(struct req *r, const char *message)
 {
-    reply_error(r, 409, "cannot_lock_out_self", "you cannot %s yourself", what);
+    reply_error(r, 409, "cannot_lock_out_self", "%s", tr(r, message));
 }
 
 /* Commit after the audit row, or roll back and answer 500; steals summary. */
@@ -87,7 +89,7 @@ static int patch_check(struct req *r, int64_t id, struct patch *p)
         return -1;
     }
     if (p->status && !strcmp(p->status, "disabled") && id == r->user.id) {
-        lockout(r, "disable");
+        lockout(r, N_("you cannot disable yourself"));
         return -1;
     }
     if ((problem = auth_user_problem(NULL, NULL, p->email && *p->email ? p->email : NULL, p->display_name))) {
@@ -182,7 +184,7 @@ static int role_scope(struct req *r, const struct role *role, json_t *type, json
         return -1;
     }
     if (!has_type || strcmp(json_string_value(type), role->scope_type)) {
-        reply_invalid(r, "scope_type", pool_printf(r->pool, "must be \"%s\" for this role", role->scope_type));
+        reply_invalidf(r, "scope_type", "must be \"%s\" for this role", role->scope_type);
         return -1;
     }
     if (!has_id || json_integer_value(id) <= 0) {
@@ -255,7 +257,7 @@ void admin_roles_remove(struct req *r)
                                "AND role = 'admin'", DB_I(user_id)) == 1 && admins <= 1) {
         db_rollback(r->db);
         json_decref(row);
-        lockout(r, "remove the last core admin role from");
+        lockout(r, N_("you cannot remove the last core admin role from yourself"));
         return;
     }
     if (db_exec(r->db, "DELETE FROM user_roles WHERE id = $1", DB_I(role_id)) != 1) {
@@ -313,7 +315,7 @@ void admin_permissions_set(struct req *r)
     }
     if (!user_exists(r, user_id)) return;
     if (user_id == r->user.id && !strcmp(effect, "revoke") && revokes_admin(perm)) {
-        lockout(r, "revoke user or role management from");
+        lockout(r, N_("you cannot revoke user or role management from yourself"));
         return;
     }
     if (db_begin(r->db) < 0) {

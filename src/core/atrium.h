@@ -1,9 +1,10 @@
 /* atrium.h -- the hub header every core file and every app includes.
  *
  * It declares the core's public API, grouped by module, in the order a request
- * meets them: memory, config, log, db, http (request/response), auth/rbac,
- * audit, events, notifications, jobs. Modules with a larger surface keep their
- * own header (ratelimit.h, metrics.h, backup.h, embed.h) included from here.
+ * meets them: memory, config, log, i18n, db, http (request/response),
+ * auth/rbac, audit, events, notifications, jobs. Modules with a larger surface
+ * keep their own header (ratelimit.h, metrics.h, backup.h, embed.h) included
+ * from here.
  *
  * Conventions:
  *   - functions that can fail return 0 on success and -1 on failure;
@@ -107,6 +108,23 @@ void log_json(int level, json_t *extra, const char *fmt, ...) __attribute__((for
 #define log_info(...)  log_json(LOG_INFO, NULL, __VA_ARGS__)
 #define log_warn(...)  log_json(LOG_WARN, NULL, __VA_ARGS__)
 #define log_error(...) log_json(LOG_ERROR, NULL, __VA_ARGS__)
+
+/* -------------------------------------------------------------------- i18n */
+
+/* The API's human messages in the caller's language (i18n.c): GNU gettext
+ * catalogs compiled from po/<lang>.po and embedded in the binary. msgids are
+ * the English texts (for reply_error(), the format string). The replies
+ * translate by themselves: reply_error() its format, reply_invalid() its
+ * problem, reply_invalidf() its format; tr() is for a message built otherwise. */
+int i18n_init(void);            /* atrium_init(); warns once and falls back to English */
+void i18n_cleanup(void);        /* atrium_shutdown(): removes the catalogs' temp dir */
+/* The translation of msgid into lang ("es"), or msgid itself (English, no
+ * translation, catalogs unavailable). Any thread; the result lives forever. */
+const char *i18n_text(const char *lang, const char *msgid) __attribute__((format_arg(2)));
+#define tr(r, msgid) i18n_text((r)->lang, msgid)
+/* Marks a message for extraction (make po) that is translated later, where
+ * the caller's language is known (a table of messages, a wrapper's argument). */
+#define N_(msgid) msgid
 
 /* ---------------------------------------------------------------- database */
 
@@ -318,6 +336,8 @@ void reply_error(struct req *r, int status, const char *code, const char *fmt, .
     __attribute__((format(printf, 4, 5)));
 /* 400 validation_failed with one {field, problem} detail. */
 void reply_invalid(struct req *r, const char *field, const char *problem);
+/* Same, with the problem formatted ("must be at least %lld"). */
+void reply_invalidf(struct req *r, const char *field, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void reply_raw(struct req *r, int status, const char *content_type, const void *data, size_t len);
 void reply_header(struct req *r, const char *name, const char *value);
 void reply_list(struct req *r, json_t *items, const struct page *pg, int64_t total); /* steals items */

@@ -234,16 +234,18 @@ json_t *auth_user_json(struct db *db, int64_t user_id, bool with_access)
     return user;
 }
 
+/* problem: the stable code clients read in details (docs/API.md), never
+ * translated; message: the human text, in the caller's language. */
 static const struct {
     const char *problem, *field, *message;
 } problems[] = {
-    {"password_too_short", "password", "password must be at least 8 characters"},
-    {"password_all_digits", "password", "password must not be only digits"},
-    {"password_common", "password", "password is too common"},
-    {"password_similar", "password", "password is too similar to the username or email"},
-    {"username_invalid", "username", "username must be 3-32 letters, digits, '.', '_' or '-'"},
-    {"email_invalid", "email", "email is not a valid address"},
-    {"display_name_invalid", "display_name", "display_name must be at most 100 printable characters"},
+    {"password_too_short", "password", N_("password must be at least 8 characters")},
+    {"password_all_digits", "password", N_("password must not be only digits")},
+    {"password_common", "password", N_("password is too common")},
+    {"password_similar", "password", N_("password is too similar to the username or email")},
+    {"username_invalid", "username", N_("username must be 3-32 letters, digits, '.', '_' or '-'")},
+    {"email_invalid", "email", N_("email is not a valid address")},
+    {"display_name_invalid", "display_name", N_("display_name must be at most 100 printable characters")},
     {NULL, NULL, NULL},
 };
 
@@ -260,7 +262,7 @@ void auth_reply_user_problem(struct req *r, const char *problem)
         while (problems[i].problem && strcmp(problems[i].problem, problem)) i++;
         const char *field = problems[i].field ? problems[i].field : "body";
         reply_json(r, 400, json_pack("{s:{s:s, s:s, s:[{s:s, s:s}]}}", "error", "code", "validation_failed", "message",
-                                     problems[i].message ? problems[i].message : problem, "details", "field",
+                                     problems[i].message ? tr(r, problems[i].message) : problem, "details", "field",
                                      field, "problem", problem));
     }
 }

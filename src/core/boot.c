@@ -1,8 +1,8 @@
 /* boot.c -- bringing the house up and down, shared by `atrium serve` and the
- * in-process API tests: migrate, register every enabled app's routes, roles,
- * jobs and event sinks, start the server and background threads; and the
- * reverse on shutdown (SIGTERM): stop accepting, finish in-flight requests,
- * stop jobs at a safe point, close the database. */
+ * in-process API tests: load the message catalogs, migrate, register every
+ * enabled app's routes, roles, jobs and event sinks, start the server and
+ * background threads; and the reverse on shutdown (SIGTERM): stop accepting,
+ * finish in-flight requests, stop jobs at a safe point, close the database. */
 #include "atrium.h"
 #include "internal.h"
 #include <sodium.h>
@@ -16,6 +16,7 @@ int atrium_init(void)
         return -1;
     }
     ratelimit_init();
+    i18n_init();
     struct db *db = db_thread();
     if (!db) return -1;
     if (migrate_all(db) < 0) return -1;
@@ -54,4 +55,5 @@ void atrium_shutdown(void)
     db_close_all();
     ratelimit_cleanup();
     metrics_cleanup();
+    i18n_cleanup();
 }

@@ -174,6 +174,14 @@ static const char *request_id(struct req *r)
     return hex;
 }
 
+/* The caller's language before we know who they are, so even a 404 for an
+ * unknown path speaks it; a signed-in user's stored language wins later. */
+static const char *header_lang(struct req *r)
+{
+    const char *accept = req_header(r, "Accept-Language");
+    return accept && !strncasecmp(accept, "es", 2) ? "es" : "en";
+}
+
 static int method_of(const char *m)
 {
     static const struct { const char *name; int bit; } map[] = {
@@ -286,8 +294,6 @@ static int check_auth(struct conn_state *s)
 {
     struct req *r = &s->r;
     const char *authz = req_header(r, "Authorization");
-    const char *accept = req_header(r, "Accept-Language");
-    r->lang = accept && !strncasecmp(accept, "es", 2) ? "es" : "en";
     const char *token = authz && !strncasecmp(authz, "Bearer ", 7) ? authz + 7 : NULL;
     /* Browsers' EventSource cannot set headers: streams also take ?access_token=. */
     if (!authz && (r->route->flags & ROUTE_STREAM)) token = req_query(r, "access_token");
@@ -389,7 +395,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         s->r.route_index = -1;
         s->r.request_id = request_id(&s->r);
         s->r.client_ip = client_ip(&s->r, conn);
-        s->r.lang = "en";
+        s->r.lang = header_lang(&s->r);
         *con_cls = s;
         atomic_fetch_add(&in_flight, 1);
         const char *len = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");

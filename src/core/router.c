@@ -220,22 +220,41 @@ static void error_with_details(struct req *r, int status, const char *code, cons
     reply_json(r, status, json_pack("{s:o}", "error", err));
 }
 
+/* The format is the msgid: translated first, then formatted (make po keeps
+ * the translations' conversions identical, msgfmt --check enforces it). */
 void reply_error(struct req *r, int status, const char *code, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(msg, sizeof msg, tr(r, fmt), ap);
     va_end(ap);
     error_with_details(r, status, code, msg, NULL);
 }
 
-void reply_invalid(struct req *r, const char *field, const char *problem)
+/* problem is already in the caller's language (or not ours to translate). */
+static void invalid_as_is(struct req *r, const char *field, const char *problem)
 {
     char msg[512];
-    snprintf(msg, sizeof msg, "%s %s", field, problem);
+    /* TRANSLATORS: a field's name as the API spells it, then its problem: "quantity must be positive" */
+    snprintf(msg, sizeof msg, tr(r, "%s %s"), field, problem);
     error_with_details(r, 400, "validation_failed", msg,
                        json_pack("[{s:s, s:s}]", "field", field, "problem", problem));
+}
+
+void reply_invalid(struct req *r, const char *field, const char *problem)
+{
+    invalid_as_is(r, field, tr(r, problem));
+}
+
+void reply_invalidf(struct req *r, const char *field, const char *fmt, ...)
+{
+    char problem[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(problem, sizeof problem, tr(r, fmt), ap);
+    va_end(ap);
+    invalid_as_is(r, field, problem);
 }
 
 void reply_list(struct req *r, json_t *items, const struct page *pg, int64_t total)
@@ -273,19 +292,19 @@ void reply_page_(struct req *r, const struct page *pg, const char *count_sql, co
 static void reply_unpack_error(struct req *r, const json_error_t *err)
 {
     const char *text = err->text, *p;
-    char field[128] = "body", problem[160];
-    snprintf(problem, sizeof problem, "%s", text);
+    char field[128] = "body";
     if ((p = strstr(text, "item not found: "))) {
         snprintf(field, sizeof field, "%s", p + 16);
-        snprintf(problem, sizeof problem, "is required");
+        reply_invalid(r, field, "is required");
     } else if ((p = strstr(text, "left unpacked: "))) {
         snprintf(field, sizeof field, "%s", p + 15);
         field[strcspn(field, ",")] = 0;
-        snprintf(problem, sizeof problem, "is not a known field");
+        reply_invalid(r, field, "is not a known field");
     } else if (!strncmp(text, "Expected ", 9)) {
-        snprintf(problem, sizeof problem, "has the wrong type (%s)", text);
+        reply_invalidf(r, field, "has the wrong type (%s)", text);   /* jansson's words stay English */
+    } else {
+        invalid_as_is(r, field, text);
     }
-    reply_invalid(r, field, problem);
 }
 
 static int unpack(struct req *r, int flags, const char *fmt, va_list ap)
@@ -349,9 +368,7 @@ int req_query_real(struct req *r, const char *name, double min, double max, bool
         return -1;
     }
     if (*out < min || *out > max || (open_min && *out == min)) {
-        char problem[96];
-        snprintf(problem, sizeof problem, "must be %s %g and <= %g", open_min ? ">" : ">=", min, max);
-        reply_invalid(r, name, problem);
+        reply_invalidf(r, name, "must be %s %g and <= %g", open_min ? ">" : ">=", min, max);
         return -1;
     }
     return 0;

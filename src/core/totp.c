@@ -247,10 +247,11 @@ static void finish_change(struct req *r, bool enabled)
     reply_json(r, 200, json_pack("{s:b}", "totp_enabled", enabled));
 }
 
+/* message: a N_()-marked English text, translated here. */
 static void refuse(struct req *r, int status, const char *code, const char *message)
 {
     db_rollback(r->db);
-    reply_error(r, status, code, "%s", message);
+    reply_error(r, status, code, "%s", tr(r, message));
 }
 
 void auth_totp_enable(struct req *r)
@@ -260,15 +261,15 @@ void auth_totp_enable(struct req *r)
     int64_t step;
     if (begin_change(r, &code, &st) < 0) return;
     if (st.enabled)
-        refuse(r, 409, "totp_already_enabled", "two-factor authentication is already on");
+        refuse(r, 409, "totp_already_enabled", N_("two-factor authentication is already on"));
     else if (!st.secret)
-        refuse(r, 409, "totp_not_set_up", "call /api/v1/auth/totp/setup first");
+        refuse(r, 409, "totp_not_set_up", N_("call /api/v1/auth/totp/setup first"));
     else if ((step = code_step(st.secret, code, st.last_step)) < 0)
-        refuse(r, 400, "invalid_totp", "the code is not valid; check the authenticator's clock");
+        refuse(r, 400, "invalid_totp", N_("the code is not valid; check the authenticator's clock"));
     else if (db_exec(r->db, "UPDATE users SET totp_enabled = 1, totp_last_step = $2, "
                             "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE id = $1",
                      DB_I(r->user.id), DB_I(step)) != 1)
-        refuse(r, 500, "internal", "internal error");
+        refuse(r, 500, "internal", N_("internal error"));
     else
         finish_change(r, true);
     state_free(&st);
@@ -280,14 +281,14 @@ void auth_totp_disable(struct req *r)
     struct totp_state st;
     if (begin_change(r, &code, &st) < 0) return;
     if (!st.enabled)
-        refuse(r, 409, "totp_not_enabled", "two-factor authentication is not on");
+        refuse(r, 409, "totp_not_enabled", N_("two-factor authentication is not on"));
     else if (spend_code(r->db, r->user.id, &st, code) < 0)
-        refuse(r, 400, "invalid_totp", "the TOTP or recovery code is not valid");
+        refuse(r, 400, "invalid_totp", N_("the TOTP or recovery code is not valid"));
     else if (db_exec(r->db, "UPDATE users SET totp_secret = NULL, totp_enabled = 0, totp_last_step = 0, "
                             "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE id = $1",
                      DB_I(r->user.id)) != 1 ||
              db_exec(r->db, "DELETE FROM totp_recovery_codes WHERE user_id = $1", DB_I(r->user.id)) < 0)
-        refuse(r, 500, "internal", "internal error");
+        refuse(r, 500, "internal", N_("internal error"));
     else
         finish_change(r, false);
     state_free(&st);

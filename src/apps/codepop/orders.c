@@ -87,10 +87,11 @@ static json_t *order_json(struct db *db, int64_t id)
                            "FROM codepop_orders o WHERE o.id = $1", DB_I(id));
 }
 
+/* msg: a N_()-marked English text, translated here. */
 static void rollback_reply(struct req *r, int status, const char *code, const char *msg)
 {
     db_rollback(r->db);
-    reply_error(r, status, code, "%s", msg);
+    reply_error(r, status, code, "%s", tr(r, msg));
 }
 
 /* Audit, read the order back, commit and answer it; or roll back and 500.
@@ -131,11 +132,11 @@ static int items_check(struct req *r, json_t *items)
     json_array_foreach(items, i, v) {
         json_t *d = json_object_get(v, "drink_id"), *q = json_object_get(v, "quantity");
         const char *sub = NULL, *problem = NULL;
-        if (!json_is_object(v)) problem = "must be an object {drink_id, quantity}";
-        else if (!json_is_integer(d) || json_integer_value(d) <= 0) sub = "drink_id", problem = "must be a drink id";
+        if (!json_is_object(v)) problem = N_("must be an object {drink_id, quantity}");
+        else if (!json_is_integer(d) || json_integer_value(d) <= 0) sub = "drink_id", problem = N_("must be a drink id");
         else if (!json_is_integer(q) || json_integer_value(q) < 1 || json_integer_value(q) > MAX_QTY)
-            sub = "quantity", problem = "must be an integer from 1 to 50";
-        else if (json_object_size(v) != 2) problem = "has unknown fields (allowed: drink_id, quantity)";
+            sub = "quantity", problem = N_("must be an integer from 1 to 50");
+        else if (json_object_size(v) != 2) problem = N_("has unknown fields (allowed: drink_id, quantity)");
         if (!problem) continue;
         snprintf(field, sizeof field, "items[%zu]%s%s", i, sub ? "." : "", sub ? sub : "");
         reply_invalid(r, field, problem);
@@ -187,9 +188,9 @@ static int cart_price(struct req *r, json_t *items, const char *items_text, stru
 static void reply_out_of_stock(struct req *r, const char *item, int64_t needed)
 {
     char msg[256];
-    snprintf(msg, sizeof msg, "out of stock: %s", item);
+    snprintf(msg, sizeof msg, tr(r, "out of stock: %s"), item);
     reply_json(r, 409, json_pack("{s:{s:s, s:s, s:[{s:s, s:s, s:s, s:I}]}}", "error", "code", "out_of_stock",
-                                 "message", msg, "details", "field", "items", "problem", "not enough in stock",
+                                 "message", msg, "details", "field", "items", "problem", tr(r, "not enough in stock"),
                                  "item_name", item, "needed", (json_int_t)needed));
 }
 
@@ -317,7 +318,7 @@ static int begin_with_order(struct req *r, struct order *o, const char *perm)
     }
     if (order_load(r->db, r->param_int[0], o) != 1 ||
         (o->user_id != r->user.id && !(perm && codepop_can_store(r, perm, o->store_id)))) {
-        rollback_reply(r, 404, "not_found", "no such order");
+        rollback_reply(r, 404, "not_found", N_("no such order"));
         return -1;
     }
     return 0;
@@ -328,11 +329,11 @@ void codepop_orders_pay(struct req *r)
     struct order o;
     if ((r->body && req_unpack(r, "{}") < 0) || begin_with_order(r, &o, NULL) < 0) return;
     if (!strcmp(o.status, "cancelled")) {
-        rollback_reply(r, 409, "invalid_state", "the order is cancelled");
+        rollback_reply(r, 409, "invalid_state", N_("the order is cancelled"));
         return;
     }
     if (strcmp(o.payment, "unpaid")) {
-        rollback_reply(r, 409, "already_paid", "the order is already paid");
+        rollback_reply(r, 409, "already_paid", N_("the order is already paid"));
         return;
     }
     if (db_exec(r->db, "UPDATE codepop_orders SET payment_status = 'paid', updated_at = " NOW_SQL " "
@@ -380,7 +381,7 @@ void codepop_orders_cancel(struct req *r)
     }
     if (begin_with_order(r, &o, "codepop.orders.manage") < 0) return;
     if (strcmp(o.status, "pending")) {
-        rollback_reply(r, 409, "invalid_state", "only a pending order can be cancelled");
+        rollback_reply(r, 409, "invalid_state", N_("only a pending order can be cancelled"));
         return;
     }
     bool refund = !strcmp(o.payment, "paid");
@@ -416,7 +417,7 @@ void codepop_orders_status(struct req *r)
     const char *to = NULL;
     if (begin_with_order(r, &o, "codepop.orders.read") < 0) return;
     if (!codepop_can_store(r, "codepop.orders.manage", o.store_id)) {
-        rollback_reply(r, 403, "forbidden", "missing permission codepop.orders.manage for this store");
+        rollback_reply(r, 403, "forbidden", N_("missing permission codepop.orders.manage for this store"));
         return;
     }
     if (req_unpack(r, "{s:s}", "status", &to) < 0) {

@@ -285,7 +285,7 @@ static int take_hub_stock(struct req *r, int64_t id, int64_t hub_id)
         db_int(r->db, &have, "SELECT quantity FROM codepop_hub_inventory WHERE hub_id = $1 AND item_name = $2",
                DB_I(hub_id), DB_S(name));
         char msg[256];
-        snprintf(msg, sizeof msg, "the hub has %lld of %s, %lld needed", (long long)have, name, (long long)need);
+        snprintf(msg, sizeof msg, tr(r, "the hub has %lld of %s, %lld needed"), (long long)have, name, (long long)need);
         reply_json(r, 409, json_pack("{s:{s:s, s:s, s:[{s:s, s:s, s:I, s:I}]}}", "error", "code",
                                      "insufficient_hub_stock", "message", msg, "details", "item_name", name, "field",
                                      pool_printf(r->pool, "items[%zu].quantity", i), "needed", need,

@@ -77,7 +77,7 @@ int groupbuy_check_text(struct req *r, const char *field, const char *value, siz
         return -1;
     }
     if (chars > max) {
-        reply_invalid(r, field, pool_printf(r->pool, "must be at most %zu characters", max));
+        reply_invalidf(r, field, "must be at most %zu characters", max);
         return -1;
     }
     return 0;

@@ -68,8 +68,10 @@ static int load_state(struct db *db, int64_t id, struct group_state *g)
 }
 
 /* Why the group cannot close now (completing: MOQ must be met; failing: it
- * must not be), with the text in why. */
-static enum skip check(const struct group_state *g, bool completing, bool early, char *why, size_t whylen)
+ * must not be), with the text in why, in lang (jobs log English, the admin
+ * route answers in the caller's language). */
+static enum skip check(const struct group_state *g, bool completing, bool early, const char *lang, char *why,
+                       size_t whylen)
 {
     enum skip s = SKIP_NONE;
     if (strcmp(g->status, "open")) s = SKIP_STATE;
@@ -79,11 +81,13 @@ static enum skip check(const struct group_state *g, bool completing, bool early,
     else if (!completing && g->committed >= g->moq) s = SKIP_MOQ_MET;
     long long c = g->committed, m = g->moq, p = g->pending;
     switch (s) {
-    case SKIP_STATE: snprintf(why, whylen, "status is %s", g->status); break;
-    case SKIP_DEADLINE: snprintf(why, whylen, "deadline not reached"); break;
-    case SKIP_PENDING: snprintf(why, whylen, "unpaid contributions: %lld payment(s) pending", p); break;
-    case SKIP_MOQ: snprintf(why, whylen, "MOQ not met: %lld of %lld", c, m); break;
-    case SKIP_MOQ_MET: snprintf(why, whylen, "MOQ met: %lld of %lld", c, m); break;
+    case SKIP_STATE: snprintf(why, whylen, i18n_text(lang, "status is %s"), g->status); break;
+    case SKIP_DEADLINE: snprintf(why, whylen, "%s", i18n_text(lang, "deadline not reached")); break;
+    case SKIP_PENDING:
+        snprintf(why, whylen, i18n_text(lang, "unpaid contributions: %lld payment(s) pending"), p);
+        break;
+    case SKIP_MOQ: snprintf(why, whylen, i18n_text(lang, "MOQ not met: %lld of %lld"), c, m); break;
+    case SKIP_MOQ_MET: snprintf(why, whylen, i18n_text(lang, "MOQ met: %lld of %lld"), c, m); break;
     default: *why = 0;
     }
     return s;
@@ -143,7 +147,7 @@ static int complete_group(struct db *db, struct req *r, int64_t group_id, int64_
     if (!found) {
         *skip = SKIP_MISSING;
         snprintf(why, whylen, "no such group");
-    } else if ((*skip = check(g, true, early, why, whylen)) == SKIP_NONE) {
+    } else if ((*skip = check(g, true, early, r ? r->lang : "en", why, whylen)) == SKIP_NONE) {
         if (write_completion(db, r, actor_id, g, early) < 0) goto fail;
         return db_commit(db) < 0 ? -1 : 1;
     }
@@ -169,7 +173,7 @@ int groupbuy_group_fail(struct db *db, int64_t group_id, int64_t actor_id, char 
     int found, refunds;
     if (db_begin(db) < 0) return -1;
     if ((found = load_state(db, group_id, &g)) < 0) goto fail;
-    if (!found || check(&g, false, false, why, whylen) != SKIP_NONE) {
+    if (!found || check(&g, false, false, "en", why, whylen) != SKIP_NONE) {
         if (!found) snprintf(why, whylen, "no such group");
         return db_commit(db) < 0 ? -1 : 0;
     }

@@ -261,7 +261,9 @@ void groupbuy_contributions_pay(struct req *r)
     } else if (mark_failed(r->db, r, a.id, a.reference, res.message) < 0) {
         reply_db_error(r);
     } else if (res.status == PAY_DECLINED) {
-        reply_error(r, 402, "payment_declined", "%s", res.message[0] ? res.message : "the payment was declined");
+        /* the provider's own words when it gave any (not ours to translate) */
+        reply_error(r, 402, "payment_declined", "%s",
+                    res.message[0] ? res.message : tr(r, "the payment was declined"));
     } else {
         log_warn("groupbuy: %s unavailable for %s: %s", a.provider->name, a.reference, res.message);
         reply_error(r, 502, "provider_unavailable", "the payment provider could not be reached; try again");

@@ -131,8 +131,7 @@ static int check_deadline(struct req *r, const char *text)
 static int check_range(struct req *r, const char *field, int64_t v, int64_t min, int64_t max)
 {
     if (v >= min && v <= max) return 0;
-    reply_invalid(r, field, pool_printf(r->pool, "must be an integer from %lld to %lld", (long long)min,
-                                        (long long)max));
+    reply_invalidf(r, field, "must be an integer from %lld to %lld", (long long)min, (long long)max);
     return -1;
 }
 
@@ -152,8 +151,7 @@ static int pick_max(struct req *r, json_t *v, const struct product_row *p, int64
         *out = json_integer_value(v);
     }
     if (p->max_pt && !*out) {
-        reply_invalid(r, "max_per_trader", pool_printf(r->pool, "must be at most %lld, the product's maximum",
-                                                       (long long)p->max_pt));
+        reply_invalidf(r, "max_per_trader", "must be at most %lld, the product's maximum", (long long)p->max_pt);
         return -1;
     }
     return *out ? check_range(r, "max_per_trader", *out, p->min_pt, p->max_pt ? p->max_pt : MAX_JOIN) : 0;
@@ -252,10 +250,10 @@ static int join_refused(struct req *r, const struct join_target *t, int64_t quan
     if (!t->open) {
         reply_error(r, 409, "group_closed", "the group is not open for joining");
     } else if (quantity < t->min_pt) {
-        reply_invalid(r, "quantity", pool_printf(r->pool, "must be at least %lld", (long long)t->min_pt));
+        reply_invalidf(r, "quantity", "must be at least %lld", (long long)t->min_pt);
     } else if (t->max_pt && t->already + quantity > t->max_pt) {
         char msg[160];
-        snprintf(msg, sizeof msg, "at most %lld per trader; you already have %lld", (long long)t->max_pt,
+        snprintf(msg, sizeof msg, tr(r, "at most %lld per trader; you already have %lld"), (long long)t->max_pt,
                  (long long)t->already);
         reply_json(r, 409, json_pack("{s:{s:s, s:s, s:{s:I, s:I}}}", "error", "code", "max_per_trader_exceeded",
                                      "message", msg, "details", "max", (json_int_t)t->max_pt, "already",

@@ -151,8 +151,7 @@ static size_t utf8_len(const char *s)
 static int range(struct req *r, const char *field, int64_t v, int64_t min, int64_t max)
 {
     if (v >= min && v <= max) return 0;
-    reply_invalid(r, field, pool_printf(r->pool, "must be an integer from %lld to %lld", (long long)min,
-                                        (long long)max));
+    reply_invalidf(r, field, "must be an integer from %lld to %lld", (long long)min, (long long)max);
     return -1;
 }
 

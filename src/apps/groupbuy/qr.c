@@ -472,8 +472,9 @@ static int require_collectable(struct req *r, int64_t contribution_id)
         reply_error(r, 409, "refunded", "this contribution is being refunded (%s)", jstr(s, "refund_status"));
     else if (jint(s, "is_collected"))
         reply_json(r, 409, json_pack("{s:{s:s, s:s, s:[{s:s, s:s, s:s}]}}", "error", "code", "already_collected",
-                                     "message", "this QR code was already collected", "details", "field", "token",
-                                     "problem", "already collected", "collected_at", jstr(s, "collected_at")));
+                                     "message", tr(r, "this QR code was already collected"), "details", "field",
+                                     "token", "problem", tr(r, "already collected"), "collected_at",
+                                     jstr(s, "collected_at")));
     else rc = 0;
     json_decref(s);
     return rc;
