@@ -3,7 +3,8 @@
 # `atrium seed groupbuy`, `atrium jobs run groupbuy.auto_complete` printing
 # what it did and why it skipped (and nothing the second time), then a served
 # trader paying with a pending sandbox charge settled by a webhook signed with
-# openssl, the way docs/PAYMENTS.md shows it.
+# openssl, the way docs/PAYMENTS.md shows it; and who may follow a group's
+# realtime topic.
 cd "$(dirname "$0")/../../.." && . tests/ops/lib.sh
 export ATRIUM_SANDBOX_WEBHOOK_SECRET=cli-test-secret ATRIUM_JOBS=0
 
@@ -21,6 +22,7 @@ check "a second run completes and fails nothing" sh -c "echo '$out' | grep -Eq '
 after=$(sql "$ATRIUM_DB" "SELECT (SELECT COUNT(*) FROM groupbuy_ledger) || '/' || (SELECT COUNT(*) FROM audit_log) || '/' || (SELECT group_concat(status) FROM groupbuy_groups)")
 check "a second run changes nothing" [ "$before" = "$after" ]
 
+check "a user without a groupbuy role" sh -c "'$ATRIUM_BIN' user add outsider --password 'Violet-Tundra-93' >/dev/null"
 start_server || { not_ok "server starts"; finish; }
 token=$(curl -s "$(url /api/v1/auth/login)" -H 'Content-Type: application/json' \
     -d '{"username":"groupbuy.trader.1","password":"atrium-demo-pass"}' | jq -r .access_token)
@@ -46,5 +48,12 @@ check "the contribution is paid once" [ "$(sql "$ATRIUM_DB" "SELECT payment_stat
 admin=$(curl -s "$(url /api/v1/auth/login)" -H 'Content-Type: application/json' \
     -d '{"username":"groupbuy.admin.1","password":"atrium-demo-pass"}' | jq -r .access_token)
 check "the ledger reconciles" [ "$(curl -s "$(url /api/v1/groupbuy/admin/ledger)" -H "Authorization: Bearer $admin" | jq -r .balanced)" = true ]
+sse() { curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$(url "/api/v1/realtime/sse?topics=$1")" \
+    -H "Authorization: Bearer $token" -H 'Accept: text/event-stream'; }
+check "a trader may follow a group's realtime topic" [ "$(sse groupbuy.group.$group)" = 200 ]
+check "but not a topic groupbuy does not have" [ "$(sse groupbuy.ledger.1)" = 403 ]
+token=$(curl -s "$(url /api/v1/auth/login)" -H 'Content-Type: application/json' \
+    -d '{"username":"outsider","password":"Violet-Tundra-93"}' | jq -r .access_token)
+check "a user without a groupbuy role may not follow a group" [ "$(sse groupbuy.group.$group)" = 403 ]
 check "server stops cleanly" stop_server
 finish
