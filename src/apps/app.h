@@ -48,6 +48,10 @@ struct app {
     bool (*topic_allowed)(struct req *r, const char *topic);
 };
 
+/* For topic_allowed: the id of "<prefix><positive integer>" topics
+ * ("codepop.store." + "7" -> 7); 0 when the topic has another shape. */
+int64_t app_topic_id(const char *topic, const char *prefix);
+
 /* Every compiled-in app, core first, NULL-terminated (registry.c). */
 extern const struct app *const atrium_apps[];
 const struct app *app_find(const char *name);

@@ -1,6 +1,7 @@
 /* registry.c -- the apps compiled into this binary, each behind its build
  * switch (the Makefile defines ATRIUM_APP_<NAME> for every folder in src/apps/). */
 #include "atrium.h"
+#include <stdlib.h>
 #include <string.h>
 
 extern const struct app core_app;
@@ -58,6 +59,15 @@ const struct app *app_find(const char *name)
     for (size_t i = 0; i < sizeof test_apps / sizeof test_apps[0] && test_apps[i]; i++)
         if (!strcmp(test_apps[i]->name, name)) return test_apps[i];
     return NULL;
+}
+
+int64_t app_topic_id(const char *topic, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    char *end;
+    if (strncmp(topic, prefix, n) || topic[n] < '0' || topic[n] > '9') return 0;
+    long long id = strtoll(topic + n, &end, 10);
+    return *end || id <= 0 ? 0 : id;
 }
 
 const struct role *app_role(const char *app, const char *role)

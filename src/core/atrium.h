@@ -322,6 +322,13 @@ int req_unpack(struct req *r, const char *fmt, ...);
 /* Like req_unpack but unknown keys are allowed (PATCH-style partial bodies). */
 int req_unpack_loose(struct req *r, const char *fmt, ...);
 
+/* A body with no fields, or none at all (accept, complete, approve...):
+ * replies 400 naming the first field and returns -1 otherwise. */
+int req_no_fields(struct req *r);
+/* A text field of 1..max characters (UTF-8), not only blanks; NULL (absent)
+ * is allowed unless required. Replies 400 naming the field and returns -1. */
+int req_text(struct req *r, const char *field, const char *value, size_t max, bool required);
+
 struct page { int64_t page, size, offset; };
 /* Reads ?page=&page_size= (default 1/50, max 100); replies 400 on bad values. */
 int req_page(struct req *r, struct page *pg);
@@ -401,7 +408,9 @@ void stream_wake(struct stream *st);        /* any thread: data is ready */
 /* ------------------------------------------------------------------- audit */
 
 /* Append one hash-chained audit row inside the caller's open transaction.
- * r may be NULL (CLI, jobs); then actor_id is used. summary is stolen. */
+ * audit_write takes the actor, request id and client address from r (NULL:
+ * the system, actor 0); audit_write_as names the actor (CLI, jobs). summary
+ * is stolen. */
 int audit_write(struct db *db, struct req *r, const char *app, const char *action,
                 const char *target_type, int64_t target_id, json_t *summary);
 int audit_write_as(struct db *db, int64_t actor_id, const char *app, const char *action,

@@ -389,3 +389,36 @@ int req_page(struct req *r, struct page *pg)
     pg->offset = (pg->page - 1) * pg->size;
     return 0;
 }
+
+/* ------------------------------------------------------------ body checks */
+
+int req_no_fields(struct req *r)
+{
+    if (!r->body || !json_object_size(r->body)) return 0;
+    reply_invalid(r, json_object_iter_key(json_object_iter(r->body)), "is not a known field");
+    return -1;
+}
+
+int req_text(struct req *r, const char *field, const char *value, size_t max, bool required)
+{
+    if (!value) {
+        if (!required) return 0;
+        reply_invalid(r, field, "is required");
+        return -1;
+    }
+    size_t chars = 0;
+    bool blank = true;
+    for (const char *s = value; *s; s++) {
+        if (((unsigned char)*s & 0xC0) != 0x80) chars++;
+        if (!strchr(" \t\r\n", *s)) blank = false;
+    }
+    if (blank) {
+        reply_invalid(r, field, "must not be blank");
+        return -1;
+    }
+    if (chars > max) {
+        reply_invalidf(r, field, "must be at most %zu characters", max);
+        return -1;
+    }
+    return 0;
+}

@@ -122,11 +122,8 @@ static const struct job codepop_jobs[] = {
  * the region's logistics managers, admins). */
 static bool topic_allowed(struct req *r, const char *topic)
 {
-    char *end;
-    if (strncmp(topic, "codepop.store.", 14)) return false;
-    long long id = strtoll(topic + 14, &end, 10);
-    if (*end || id <= 0) return false;
-    return codepop_can_store(r, "codepop.orders.read", id) || codepop_can_store(r, "codepop.inventory.read", id);
+    int64_t id = app_topic_id(topic, "codepop.store.");
+    return id && (codepop_can_store(r, "codepop.orders.read", id) || codepop_can_store(r, "codepop.inventory.read", id));
 }
 
 /* ------------------------------------------------------------------- init */

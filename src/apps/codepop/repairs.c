@@ -257,9 +257,8 @@ void codepop_repairs_start(struct req *r)
     static const struct step st = {"IN_PROGRESS", "[\"SCHEDULED\"]", "repair.start"};
     json_t *s, *summary = json_object();
     int64_t log_id = 0;
-    if (r->body && json_object_size(r->body)) {
+    if (req_no_fields(r) < 0) {
         json_decref(summary);
-        reply_invalid(r, json_object_iter_key(json_object_iter(r->body)), "is not a known field");
         return;
     }
     if (step_begin(r, &st, NULL, &s) < 0) {

@@ -310,10 +310,7 @@ void codepop_supply_approve(struct req *r)
     json_t *req = NULL, *delivery = NULL;
     char uuid[37];
     int rc;
-    if (r->body && json_object_size(r->body)) {         /* approve takes no fields */
-        reply_invalid(r, json_object_iter_key(json_object_iter(r->body)), "is not a known field");
-        return;
-    }
+    if (req_no_fields(r) < 0) return;                  /* approve takes no fields */
     if (!(store_id = review_target(r))) return;
     if (db_begin(r->db) < 0) goto fail;
     if (leave_pending(r, id, "APPROVED", NULL) < 0) return;

@@ -50,39 +50,6 @@ int groupbuy_require_supplier(struct req *r, const char *perm, int64_t supplier_
     return -1;
 }
 
-/* ------------------------------------------------------------ body checks */
-
-int groupbuy_require_empty_body(struct req *r)
-{
-    if (!r->body || !json_object_size(r->body)) return 0;
-    reply_invalid(r, json_object_iter_key(json_object_iter(r->body)), "is not a known field");
-    return -1;
-}
-
-int groupbuy_check_text(struct req *r, const char *field, const char *value, size_t max, bool required)
-{
-    if (!value) {
-        if (!required) return 0;
-        reply_invalid(r, field, "is required");
-        return -1;
-    }
-    size_t chars = 0;
-    bool blank = true;
-    for (const char *s = value; *s; s++) {
-        if (((unsigned char)*s & 0xC0) != 0x80) chars++;
-        if (!strchr(" \t\r\n", *s)) blank = false;
-    }
-    if (blank) {
-        reply_invalid(r, field, "must not be blank");
-        return -1;
-    }
-    if (chars > max) {
-        reply_invalidf(r, field, "must be at most %zu characters", max);
-        return -1;
-    }
-    return 0;
-}
-
 /* ------------------------------------------------------------------ audit */
 
 int groupbuy_audit(struct db *db, struct req *r, int64_t actor_id, const char *action, const char *target_type,
@@ -136,8 +103,8 @@ int groupbuy_notify_traders(struct db *db, int64_t group_id, bool counted_only, 
                             json_t *data)
 {
     return notify_users_of(db, "SELECT DISTINCT trader_id FROM groupbuy_contributions c WHERE group_id = $1 AND "
-                               "($2 = 0 OR (c.status = 'active' AND c.payment_status = 'paid' AND "
-                               "c.refund_status IS NULL)) ORDER BY trader_id",
+                               "($2 = 0 OR c.id IN (SELECT id FROM " GB_COUNTED " WHERE group_id = $1)) "
+                               "ORDER BY trader_id",
                            DB_ARGS(DB_I(group_id), DB_I(counted_only)), kind, title, data);
 }
 

@@ -44,9 +44,8 @@ static int load_state(struct db *db, int64_t id, struct group_state *g)
     if (db_query(db, &rows, "SELECT g.id, g.supplier_id, g.moq, " GB_COMMITTED_SQL("g.id") ", "
                             "(SELECT COUNT(*) FROM groupbuy_contributions c WHERE c.group_id = g.id "
                             "AND c.status = 'active' AND c.payment_status = 'pending'), "
-                            "(SELECT COALESCE(SUM(c.paid_amount_cents), 0) FROM groupbuy_contributions c "
-                            "WHERE c.group_id = g.id AND c.status = 'active' AND c.payment_status = 'paid' "
-                            "AND c.refund_status IS NULL), g.deadline > " GB_NOW_SQL ", g.status, g.currency, p.name "
+                            "(SELECT COALESCE(SUM(c.paid_amount_cents), 0) FROM " GB_COUNTED " c "
+                            "WHERE c.group_id = g.id), g.deadline > " GB_NOW_SQL ", g.status, g.currency, p.name "
                             "FROM groupbuy_groups g JOIN groupbuy_products p ON p.id = g.product_id WHERE g.id = $1",
                  DB_I(id)) < 0)
         return -1;
@@ -321,7 +320,7 @@ void groupbuy_admin_complete(struct req *r)
     struct group_state g;
     enum skip skip;
     char why[128];
-    if (groupbuy_require_empty_body(r) < 0) return;
+    if (req_no_fields(r) < 0) return;
     int rc = complete_group(r->db, r, r->param_int[0], r->user.id, true, &g, &skip, why, sizeof why);
     if (rc < 0) {
         reply_db_error(r);

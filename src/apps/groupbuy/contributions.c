@@ -174,12 +174,31 @@ static void reply_contribution(struct req *r, int status, int64_t id)
     else reply_json(r, status, c);
 }
 
+/* The payment a provider's success answer for this attempt stands for. */
+static struct groupbuy_payment payment_of(const struct attempt *a, const struct pay_result *res, const char *source)
+{
+    return (struct groupbuy_payment){a->provider->name, res->provider_ref[0] ? res->provider_ref : a->reference,
+                                     a->reference, res->amount_cents ? res->amount_cents : a->amount,
+                                     res->currency[0] ? res->currency : a->currency, source};
+}
+
+/* Ask the provider about a pending attempt (it has verify). "No such
+ * charge" (PAY_DECLINED) marks the attempt failed here; a success is left in
+ * *v for the caller to record. Returns v->status, or -1 on a database error. */
+static int ask_provider(struct db *db, struct req *r, const struct attempt *a, struct pay_result *v)
+{
+    memset(v, 0, sizeof *v);
+    if (a->provider->verify(NULL, a->reference, v) < 0) v->status = PAY_ERROR;
+    if (v->status == PAY_DECLINED &&
+        mark_failed(db, r, a->id, a->reference, v->message[0] ? v->message : "the provider has no such charge") < 0)
+        return -1;
+    return (int)v->status;
+}
+
 /* Step 3 for a success: record it (or see that the webhook already did). */
 static void settle(struct req *r, const struct attempt *a, const struct pay_result *res)
 {
-    struct groupbuy_payment p = {a->provider->name, res->provider_ref[0] ? res->provider_ref : a->reference,
-                                 a->reference, res->amount_cents ? res->amount_cents : a->amount,
-                                 res->currency[0] ? res->currency : a->currency, "client"};
+    struct groupbuy_payment p = payment_of(a, res, "client");
     int rc = groupbuy_payment_apply(r->db, a->id, &p, r->user.id);
     if (rc == 1 || rc == 0 || rc == 2) {
         reply_contribution(r, 200, a->id);
@@ -202,7 +221,7 @@ static int reconcile_pending(struct req *r, int64_t id)
 {
     struct db_rows rows;
     struct attempt a = {.id = id};
-    struct pay_result v = {0};
+    struct pay_result v;
     if (db_query(r->db, &rows, "SELECT payment_provider, payment_reference, amount_cents, currency FROM "
                                "groupbuy_contributions WHERE id = $1 AND trader_id = $2 AND payment_status = 'pending'",
                  DB_I(id), DB_I(r->user.id)) < 0) {
@@ -216,19 +235,14 @@ static int reconcile_pending(struct req *r, int64_t id)
     }
     db_rows_close(&rows);
     if (!a.reference[0]) return 0;          /* not pending, or nobody to ask: start_attempt decides */
-    if (a.provider->verify(NULL, a.reference, &v) < 0) v.status = PAY_ERROR;
-    if (v.status == PAY_SUCCEEDED) {
-        settle(r, &a, &v);
-        return 1;
+    int status = ask_provider(r->db, r, &a, &v);
+    if (status < 0) {
+        reply_db_error(r);
+        return -1;
     }
-    if (v.status == PAY_DECLINED) {
-        if (mark_failed(r->db, r, id, a.reference, v.message[0] ? v.message : "the provider has no such charge") < 0) {
-            reply_db_error(r);
-            return -1;
-        }
-        return 0;
-    }
-    reply_error(r, 409, "payment_pending", "a payment is in progress; its result comes from the provider");
+    if (status == PAY_DECLINED) return 0;
+    if (status == PAY_SUCCEEDED) settle(r, &a, &v);
+    else reply_error(r, 409, "payment_pending", "a payment is in progress; its result comes from the provider");
     return 1;
 }
 
@@ -301,22 +315,20 @@ int groupbuy_payments_settle_pending(struct db *db, int64_t group_id, int grace_
     if (!rows) return -1;
     json_array_foreach (rows, i, row) {
         struct attempt a = {.id = json_integer_value(json_object_get(row, "id"))};
-        struct pay_result v = {0};
+        struct pay_result v;
         snprintf(a.reference, sizeof a.reference, "%s", json_string_value(json_object_get(row, "payment_reference")));
         snprintf(a.currency, sizeof a.currency, "%s", json_string_value(json_object_get(row, "currency")));
         a.amount = json_integer_value(json_object_get(row, "amount_cents"));
         a.provider = pay_provider(json_string_value(json_object_get(row, "payment_provider")));
         if (a.provider && a.provider->verify) {
-            if (a.provider->verify(NULL, a.reference, &v) < 0) continue;         /* ask again next run */
-            if (v.status == PAY_SUCCEEDED) {
-                struct groupbuy_payment p = {a.provider->name, v.provider_ref[0] ? v.provider_ref : a.reference,
-                                             a.reference, v.amount_cents ? v.amount_cents : a.amount,
-                                             v.currency[0] ? v.currency : a.currency, "job"};
+            int status = ask_provider(db, NULL, &a, &v);
+            if (status == PAY_SUCCEEDED) {
+                struct groupbuy_payment p = payment_of(&a, &v, "job");
                 rc = groupbuy_payment_apply(db, a.id, &p, 0);
-            } else if (v.status == PAY_DECLINED) {
-                rc = mark_failed(db, NULL, a.id, a.reference, v.message[0] ? v.message : "the provider has no such charge");
+            } else if (status < 0 || status == PAY_DECLINED) {
+                rc = status < 0 ? -1 : 0;
             } else {
-                continue;
+                continue;                   /* still pending, or unreachable: ask again next run */
             }
         } else if (json_integer_value(json_object_get(row, "late_s")) >= grace_s) {
             rc = cancel_stale(db, a.id, a.reference, grace_s);

@@ -97,10 +97,7 @@ static const struct job groupbuy_jobs[] = {
  * who may read groups. */
 static bool topic_allowed(struct req *r, const char *topic)
 {
-    char *end;
-    if (strncmp(topic, "groupbuy.group.", 15)) return false;
-    long long id = strtoll(topic + 15, &end, 10);
-    return !*end && id > 0 && rbac_can(r, "groupbuy.groups.read", NULL, 0);
+    return app_topic_id(topic, "groupbuy.group.") && rbac_can(r, "groupbuy.groups.read", NULL, 0);
 }
 
 const struct app groupbuy_app = {

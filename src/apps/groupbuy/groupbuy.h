@@ -21,10 +21,10 @@
 #define GB_NOW_SQL "strftime('%Y-%m-%dT%H:%M:%SZ','now')"
 
 /* Quantity of group `g` (an alias in the query) that counts toward its MOQ:
- * paid contributions that are not cancelled and have no refund started. */
-#define GB_COMMITTED_SQL(g)                                                                                  \
-    "(SELECT COALESCE(SUM(c.quantity), 0) FROM groupbuy_contributions c WHERE c.group_id = " g                \
-    " AND c.status = 'active' AND c.payment_status = 'paid' AND c.refund_status IS NULL)"
+ * the view groupbuy_counted_contributions (migrations/003) holds the paid
+ * contributions that are not cancelled and have no refund started. */
+#define GB_COUNTED "groupbuy_counted_contributions"
+#define GB_COMMITTED_SQL(g) "(SELECT COALESCE(SUM(c.quantity), 0) FROM " GB_COUNTED " c WHERE c.group_id = " g ")"
 
 /* ------------------------------------------------------------------ scope */
 
@@ -40,14 +40,6 @@ void groupbuy_scope(struct req *r, const char *perm, struct groupbuy_scope *out)
 bool groupbuy_can_supplier(struct req *r, const char *perm, int64_t supplier_id);
 /* 404 when there is no such supplier, 403 when the caller may not; -1 after a reply. */
 int groupbuy_require_supplier(struct req *r, const char *perm, int64_t supplier_id);
-
-/* A body with no fields or none at all (accept, complete, mark-ready...):
- * replies 400 naming the first unknown field and returns -1 otherwise. */
-int groupbuy_require_empty_body(struct req *r);
-/* Required text field of 1..max characters (UTF-8), not only blanks:
- * replies 400 naming the field and returns -1 otherwise. NULL = absent is
- * allowed when !required. */
-int groupbuy_check_text(struct req *r, const char *field, const char *value, size_t max, bool required);
 
 /* An audit row in the caller's transaction: with the request's id, user and
  * address when there is a request, else as actor_id (jobs, seed: 0 = system). */

@@ -179,7 +179,7 @@ void groupbuy_groups_create(struct req *r)
     if (req_unpack(r, "{s:I, s:I, s:s, s:s, s?o, s?I}", "product_id", &product_id, "moq", &moq, "deadline", &deadline,
                    "pickup_location", &pickup, "max_per_trader", &maxv, "target_quantity", &target) < 0 ||
         check_range(r, "moq", moq, 1, MAX_MOQ) < 0 || check_deadline(r, deadline) < 0 ||
-        groupbuy_check_text(r, "pickup_location", pickup, 200, true) < 0)
+        req_text(r, "pickup_location", pickup, 200, true) < 0)
         return;
     if (!target) target = moq;
     if (check_range(r, "target_quantity", target, moq, MAX_TARGET) < 0 ||

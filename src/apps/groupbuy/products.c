@@ -67,7 +67,7 @@ void groupbuy_suppliers_create(struct req *r)
 {
     const char *name, *email = NULL;
     if (req_unpack(r, "{s:s, s?s}", "name", &name, "contact_email", &email) < 0 ||
-        groupbuy_check_text(r, "name", name, 120, true) < 0)
+        req_text(r, "name", name, 120, true) < 0)
         return;
     if (email && !email_ok(email)) {
         reply_invalid(r, "contact_email", "must be an e-mail address");
@@ -158,7 +158,7 @@ static int range(struct req *r, const char *field, int64_t v, int64_t min, int64
 /* The whole product, as it would be stored; replies 400 and returns -1. */
 static int check_product(struct req *r, const struct product *p)
 {
-    if (groupbuy_check_text(r, "name", p->name, 120, true) < 0 || groupbuy_check_text(r, "unit", p->unit, 40, true) < 0)
+    if (req_text(r, "name", p->name, 120, true) < 0 || req_text(r, "unit", p->unit, 40, true) < 0)
         return -1;
     if (utf8_len(p->description) > 2000) {
         reply_invalid(r, "description", "must be at most 2000 characters");

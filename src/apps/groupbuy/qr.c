@@ -43,7 +43,6 @@
 
 #define QR_SCALE 8
 #define QR_QUIET 4
-#define COUNTED "c.status = 'active' AND c.payment_status = 'paid' AND c.refund_status IS NULL"
 
 static const char *jstr(json_t *o, const char *key)
 {
@@ -115,7 +114,7 @@ static int notify_ready(struct db *db, int64_t group_id)
 
 static int issue_all(struct db *db, int64_t group_id, int *issued)
 {
-    json_t *ids = db_json_all(db, "SELECT c.id FROM groupbuy_contributions c WHERE c.group_id = $1 AND " COUNTED
+    json_t *ids = db_json_all(db, "SELECT c.id FROM " GB_COUNTED " c WHERE c.group_id = $1"
                                   " AND c.qr_token_hash IS NULL ORDER BY c.id", DB_I(group_id));
     json_t *row;
     size_t i;
@@ -175,7 +174,7 @@ void groupbuy_admin_mark_ready(struct req *r)
     int issued = 0, rc;
     json_t *g = NULL;
     char *status = NULL;
-    if (groupbuy_require_empty_body(r) < 0) return;
+    if (req_no_fields(r) < 0) return;
     if (db_begin(r->db) < 0) goto fail;
     rc = mark_ready(r->db, r, id, r->user.id, &issued);
     if (rc == -3 || rc == 0) {

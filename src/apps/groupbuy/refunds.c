@@ -455,7 +455,7 @@ void groupbuy_admin_process_refunds(struct req *r)
     const char *reason;
     int64_t group_id = r->param_int[0], one;
     struct groupbuy_refund_run run;
-    if (req_unpack(r, "{s:s}", "reason", &reason) < 0 || groupbuy_check_text(r, "reason", reason, 500, true) < 0)
+    if (req_unpack(r, "{s:s}", "reason", &reason) < 0 || req_text(r, "reason", reason, 500, true) < 0)
         return;
     if (db_int(r->db, &one, "SELECT 1 FROM groupbuy_groups WHERE id = $1", DB_I(group_id)) != 1) {
         reply_not_found(r);

@@ -228,7 +228,7 @@ void groupbuy_supplier_orders_accept(struct req *r)
     const char *notes = NULL;
     int64_t id;
     if (r->body && json_object_size(r->body) && req_unpack(r, "{s?s}", "notes", &notes) < 0) return;
-    if (groupbuy_check_text(r, "notes", notes, 1000, false) < 0 || !(id = answerable(r))) return;
+    if (req_text(r, "notes", notes, 1000, false) < 0 || !(id = answerable(r))) return;
     reply_answered(r, order_accept(r->db, r, id, r->user.id, notes), id);
 }
 
@@ -240,7 +240,7 @@ void groupbuy_supplier_orders_reject(struct req *r)
     int64_t id;
     int requested;
     struct groupbuy_refund_run run = {0};
-    if (req_unpack(r, "{s:s}", "reason", &reason) < 0 || groupbuy_check_text(r, "reason", reason, 1000, true) < 0 ||
+    if (req_unpack(r, "{s:s}", "reason", &reason) < 0 || req_text(r, "reason", reason, 1000, true) < 0 ||
         !(id = answerable(r)))
         return;
     int rc = order_reject(r->db, r, id, r->user.id, reason, &requested);
