@@ -73,7 +73,6 @@ struct config {
     struct rate rate_login;     /* ATRIUM_RATE_LOGIN, default 10/minute */
     char *cors_origins;         /* ATRIUM_CORS_ORIGINS, comma list or NULL */
     char *trusted_proxies;      /* ATRIUM_TRUSTED_PROXIES: addresses whose X-Forwarded-For is believed */
-    char *node_type, *node_id, *node_url, *hub_url;  /* ATRIUM_NODE_* / ATRIUM_HUB_URL */
     size_t max_body;            /* ATRIUM_MAX_BODY, default 1 MiB */
     bool open_registration;     /* ATRIUM_OPEN_REGISTRATION, default 1 */
     char *metrics_token;        /* ATRIUM_METRICS_TOKEN or NULL (open) */
@@ -280,6 +279,11 @@ struct route {
     route_fn fn;
     const char *perm;
     unsigned flags;
+    /* The query parameters the route accepts, comma-separated
+     * ("status,store_id,sort,page,page_size"); any other is answered 400
+     * unknown_parameter naming it before the handler runs. NULL: none. Their
+     * types and meaning are documented in the app's api.json (openapi.c). */
+    const char *query;
 };
 
 #define REQ_MAX_PARAMS 4
@@ -462,6 +466,6 @@ const struct job *jobs_list(size_t *n);
 
 /* -------------------------------------------------------------------- apps */
 
-#include "apps/app.h"
+#include "app.h"
 
 #endif

@@ -122,10 +122,6 @@ int config_load(const char *file, char *err, size_t errlen)
     replace(&cfg.apps, env("ATRIUM_APPS", "all"));
     replace(&cfg.cors_origins, env("ATRIUM_CORS_ORIGINS", NULL));
     replace(&cfg.trusted_proxies, env("ATRIUM_TRUSTED_PROXIES", NULL));
-    replace(&cfg.node_type, env("ATRIUM_NODE_TYPE", NULL));
-    replace(&cfg.node_id, env("ATRIUM_NODE_ID", NULL));
-    replace(&cfg.node_url, env("ATRIUM_NODE_URL", NULL));
-    replace(&cfg.hub_url, env("ATRIUM_HUB_URL", NULL));
     replace(&cfg.metrics_token, env("ATRIUM_METRICS_TOKEN", NULL));
     replace(&cfg.backup_dir, env("ATRIUM_BACKUP_DIR", "./data/backups"));
 
@@ -181,10 +177,6 @@ int config_load(const char *file, char *err, size_t errlen)
         return -1;
     }
     cfg.db_group_commit = !strcmp(sync, "group");
-    if (cfg.node_type && strcmp(cfg.node_type, "store") && strcmp(cfg.node_type, "hub")) {
-        snprintf(err, errlen, "ATRIUM_NODE_TYPE must be store or hub, got '%s'", cfg.node_type);
-        return -1;
-    }
     if (strcmp(cfg.apps, "all")) {
         char *copy = xstrdup(cfg.apps), *save = NULL;
         for (char *a = strtok_r(copy, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
@@ -196,6 +188,8 @@ int config_load(const char *file, char *err, size_t errlen)
         }
         free(copy);
     }
+    for (const struct app *const *a = atrium_apps; *a; a++)
+        if ((*a)->configure && (*a)->configure(err, errlen) < 0) return -1;
     return 0;
 }
 
@@ -243,10 +237,6 @@ void config_print(FILE *out)
     print_rate(out, "ATRIUM_RATE_LOGIN", &cfg.rate_login);
     fprintf(out, "%-26s %s\n", "ATRIUM_CORS_ORIGINS", cfg.cors_origins ? cfg.cors_origins : "(none)");
     fprintf(out, "%-26s %s\n", "ATRIUM_TRUSTED_PROXIES", cfg.trusted_proxies ? cfg.trusted_proxies : "(none)");
-    fprintf(out, "%-26s %s\n", "ATRIUM_NODE_TYPE", cfg.node_type ? cfg.node_type : "(none)");
-    fprintf(out, "%-26s %s\n", "ATRIUM_NODE_ID", cfg.node_id ? cfg.node_id : "(none)");
-    fprintf(out, "%-26s %s\n", "ATRIUM_NODE_URL", cfg.node_url ? cfg.node_url : "(none)");
-    fprintf(out, "%-26s %s\n", "ATRIUM_HUB_URL", cfg.hub_url ? cfg.hub_url : "(none)");
     fprintf(out, "%-26s %zu\n", "ATRIUM_MAX_BODY", cfg.max_body);
     fprintf(out, "%-26s %d\n", "ATRIUM_OPEN_REGISTRATION", cfg.open_registration);
     fprintf(out, "%-26s %s\n", "ATRIUM_METRICS_TOKEN", cfg.metrics_token ? mask : "(none: /metrics is open)");
@@ -259,4 +249,9 @@ void config_print(FILE *out)
     fprintf(out, "%-26s %d\n", "ATRIUM_JOBS", cfg.jobs_enabled);
     fprintf(out, "%-26s %s\n", "ATRIUM_DB_SYNC", cfg.db_group_commit ? "group" : "full");
     print_payments(out, mask);
+    for (const struct app *const *a = atrium_apps; *a; a++) {
+        if (!(*a)->config_print) continue;
+        fprintf(out, "\n[%s]%s\n", (*a)->name, config_app_enabled((*a)->name) ? "" : " (disabled by ATRIUM_APPS)");
+        (*a)->config_print(out);
+    }
 }

@@ -78,13 +78,15 @@ void health_detailed(struct req *r)
                                "database", "ok", c.db_ok, "ms", c.db_us / 1000.0,
                                "migrations", "ok", c.migrations_ok, "ms", c.migrations_us / 1000.0,
                                "disk", "ok", c.disk_ok, "free_bytes", (json_int_t)c.disk_bytes, "free_ratio", c.disk_ratio);
+    json_t *apps = json_object();
+    for (const struct app *const *a = atrium_apps; *a; a++)
+        if ((*a)->health && config_app_enabled((*a)->name)) json_object_set_new(apps, (*a)->name, (*a)->health(r->db));
     reply_json(r, 200, json_pack("{s:s, s:s, s:o, s:{s:I, s:I}, s:{s:I}, s:o}",
                                  "status", c.db_ok && c.migrations_ok && c.disk_ok ? "ready" : "not_ready",
                                  "version", ATRIUM_VERSION, "checks", checks,
                                  "jobs", "due", (json_int_t)jobs_due, "failing", (json_int_t)job_failures,
                                  "outbox", "backlog", (json_int_t)events_backlog(r->db),
-                                 "node", json_pack("{s:s?, s:s?, s:s?}", "type", cfg.node_type, "id", cfg.node_id,
-                                                   "hub_url", cfg.hub_url)));
+                                 "apps", apps));
 }
 
 /* Newest backup's mtime, for the "backup older than 26 h" alert. */

@@ -20,6 +20,10 @@ struct MHD_Connection;
 struct conn_state;
 struct stream;
 
+/* reply.c: a validation error whose problem is already in the caller's
+ * language (or not ours to translate, e.g. jansson's words). */
+void reply_invalid_as_is(struct req *r, const char *field, const char *problem);
+
 /* router.c */
 int router_match(struct req *r);          /* sets r->route/params; replies 404/405 */
 size_t router_count(void);                /* registered routes (index n = unmatched) */

@@ -128,36 +128,93 @@ static bool topic_allowed(struct req *r, const char *topic)
 
 /* ------------------------------------------------------------------- init */
 
-static int64_t env_int(const char *name, int64_t dflt)
+static const char *env_text(const char *name)
 {
     const char *v = getenv(name);
-    return v && *v ? strtoll(v, NULL, 10) : dflt;
+    return v && *v ? v : NULL;
+}
+
+static int env_int(const char *name, int64_t dflt, int64_t min, int64_t max, int64_t *out, char *err, size_t errlen)
+{
+    const char *v = env_text(name);
+    char *end = NULL;
+    *out = v ? strtoll(v, &end, 10) : dflt;
+    if (v && (*end || *out < min || *out > max)) {
+        snprintf(err, errlen, "%s must be an integer in [%lld, %lld], got '%s'", name, (long long)min,
+                 (long long)max, v);
+        return -1;
+    }
+    return 0;
+}
+
+/* The app's `configure` step: every node setting is read and checked here,
+ * once, so `atrium config check` refuses a half-configured node before it
+ * serves. */
+static int codepop_configure(char *err, size_t errlen)
+{
+    struct codepop_node *n = &codepop_node;
+    int64_t store_id, hub_id, backoff, attempts;
+    memset(n, 0, sizeof *n);
+    n->type = env_text("ATRIUM_NODE_TYPE");
+    n->id = env_text("ATRIUM_NODE_ID");
+    n->url = env_text("ATRIUM_NODE_URL");
+    n->hub_url = env_text("ATRIUM_HUB_URL");
+    n->secret = env_text("ATRIUM_P2P_SECRET");
+    if (env_int("ATRIUM_NODE_STORE_ID", 0, 0, INT64_MAX, &store_id, err, errlen) < 0 ||
+        env_int("ATRIUM_NODE_HUB_ID", 0, 0, INT64_MAX, &hub_id, err, errlen) < 0 ||
+        env_int("ATRIUM_P2P_MAX_BACKOFF", 60, 1, 86400, &backoff, err, errlen) < 0 ||
+        env_int("ATRIUM_P2P_MAX_ATTEMPTS", 10, 1, 1000, &attempts, err, errlen) < 0)
+        return -1;
+    n->store_id = store_id;
+    n->hub_id = hub_id;
+    n->max_backoff_s = (int)backoff;
+    n->max_attempts = (int)attempts;
+    if (n->type && strcmp(n->type, "store") && strcmp(n->type, "hub")) {
+        snprintf(err, errlen, "ATRIUM_NODE_TYPE must be store or hub, got '%s'", n->type);
+        return -1;
+    }
+    n->p2p = n->type != NULL;
+    n->is_store = n->p2p && !strcmp(n->type, "store");
+    n->is_hub = n->p2p && !strcmp(n->type, "hub");
+    if (n->p2p && (!n->id || !n->url)) {
+        snprintf(err, errlen, "a codepop P2P node needs ATRIUM_NODE_ID and ATRIUM_NODE_URL");
+        return -1;
+    }
+    if (n->is_store && (!n->store_id || !n->hub_url)) {
+        snprintf(err, errlen, "a codepop store node needs ATRIUM_NODE_STORE_ID and ATRIUM_HUB_URL");
+        return -1;
+    }
+    if (n->is_hub && !n->hub_id) {
+        snprintf(err, errlen, "a codepop hub node needs ATRIUM_NODE_HUB_ID");
+        return -1;
+    }
+    return 0;
+}
+
+static void codepop_config_print(FILE *out)
+{
+    const struct codepop_node *n = &codepop_node;
+    fprintf(out, "%-26s %s\n", "ATRIUM_NODE_TYPE", n->type ? n->type : "(none: a single node)");
+    fprintf(out, "%-26s %s\n", "ATRIUM_NODE_ID", n->id ? n->id : "(none)");
+    fprintf(out, "%-26s %s\n", "ATRIUM_NODE_URL", n->url ? n->url : "(none)");
+    fprintf(out, "%-26s %s\n", "ATRIUM_HUB_URL", n->hub_url ? n->hub_url : "(none)");
+    fprintf(out, "%-26s %lld\n", "ATRIUM_NODE_STORE_ID", (long long)n->store_id);
+    fprintf(out, "%-26s %lld\n", "ATRIUM_NODE_HUB_ID", (long long)n->hub_id);
+    fprintf(out, "%-26s %s\n", "ATRIUM_P2P_SECRET", n->secret ? "********" : "(none)");
+    fprintf(out, "%-26s %d\n", "ATRIUM_P2P_MAX_BACKOFF", n->max_backoff_s);
+    fprintf(out, "%-26s %d\n", "ATRIUM_P2P_MAX_ATTEMPTS", n->max_attempts);
+}
+
+/* Node identity for /api/v1/health/detailed. */
+static json_t *codepop_health(struct db *db)
+{
+    const struct codepop_node *n = &codepop_node;
+    return json_pack("{s:{s:s?, s:s?, s:s?}}", "node", "type", n->type, "id", n->id, "hub_url", n->hub_url);
 }
 
 static int codepop_init(void)
 {
-    memset(&codepop_node, 0, sizeof codepop_node);
     setenv("TZ", "UTC", 0);      /* see common.c: TZ must exist before threads read it */
-    codepop_node.p2p = cfg.node_type != NULL;
-    codepop_node.is_store = cfg.node_type && !strcmp(cfg.node_type, "store");
-    codepop_node.is_hub = cfg.node_type && !strcmp(cfg.node_type, "hub");
-    codepop_node.store_id = env_int("ATRIUM_NODE_STORE_ID", 0);
-    codepop_node.hub_id = env_int("ATRIUM_NODE_HUB_ID", 0);
-    codepop_node.secret = getenv("ATRIUM_P2P_SECRET");
-    codepop_node.max_backoff_s = (int)env_int("ATRIUM_P2P_MAX_BACKOFF", 60);
-    codepop_node.max_attempts = (int)env_int("ATRIUM_P2P_MAX_ATTEMPTS", 10);
-    if (codepop_node.p2p && (!cfg.node_id || !cfg.node_url)) {
-        log_error("codepop: a P2P node needs ATRIUM_NODE_ID and ATRIUM_NODE_URL");
-        return -1;
-    }
-    if (codepop_node.is_store && (!codepop_node.store_id || !cfg.hub_url)) {
-        log_error("codepop: a store node needs ATRIUM_NODE_STORE_ID and ATRIUM_HUB_URL");
-        return -1;
-    }
-    if (codepop_node.is_hub && !codepop_node.hub_id) {
-        log_error("codepop: a hub node needs ATRIUM_NODE_HUB_ID");
-        return -1;
-    }
     return codepop_p2p_init();
 }
 
@@ -168,6 +225,9 @@ const struct app codepop_app = {
     .roles = codepop_roles,
     .jobs = codepop_jobs,
     .init = codepop_init,
+    .configure = codepop_configure,
+    .config_print = codepop_config_print,
+    .health = codepop_health,
     .seed = codepop_seed,
     .topic_allowed = topic_allowed,
 };

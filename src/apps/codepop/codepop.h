@@ -10,7 +10,13 @@
 /* ------------------------------------------------------------- node config */
 
 /* Read once by codepop_init() from the environment (docs/apps/codepop.md). */
+/* This node's settings, read and checked by codepop_configure() (the app's
+ * `configure` step, at config load) and read-only afterwards. */
 struct codepop_node {
+    const char *type;           /* ATRIUM_NODE_TYPE: "store", "hub" or NULL (single node) */
+    const char *id;             /* ATRIUM_NODE_ID: this node's UUID */
+    const char *url;            /* ATRIUM_NODE_URL: this node's own base URL */
+    const char *hub_url;        /* ATRIUM_HUB_URL: the hub a store node talks to */
     bool p2p;                   /* ATRIUM_NODE_TYPE is set: events go to peers */
     bool is_store, is_hub;
     int64_t store_id;           /* ATRIUM_NODE_STORE_ID (store nodes) */

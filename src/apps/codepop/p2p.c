@@ -124,7 +124,7 @@ int codepop_emit(struct db *db, int64_t store_id, const char *type, json_t *payl
         uuid_v4(event_id);
         rc = !text || db_exec(db, "INSERT INTO codepop_p2p_events (event_id, event_type, source_node_id, "
                                   "target_node_id, payload, status, next_attempt_at) VALUES ($1, $2, $3, $4, $5, "
-                                  "'PENDING', $6)", DB_S(event_id), DB_S(type), DB_S(cfg.node_id), DB_S(target),
+                                  "'PENDING', $6)", DB_S(event_id), DB_S(type), DB_S(codepop_node.id), DB_S(target),
                                   DB_S(text), DB_I((int64_t)time(NULL))) < 0 ? -1 : 0;
         free(text);
         free(target);

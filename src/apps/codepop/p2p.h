@@ -47,7 +47,7 @@ int p2p_peer(struct db *db, const char *node_id, char **url, char **key);
 int p2p_post(const char *base_url, const char *path, const char *key, const char *body, long timeout_s,
              long *status, char **answer, char *err, size_t errlen);
 
-/* A store node registers with cfg.hub_url and records the hub's id and its
+/* A store node registers with codepop_node.hub_url and records the hub's id and its
  * credential; pending hub-bound events are re-targeted to the hub's id.
  * 0 ok, -1 failed (err says why). Must not be called inside a transaction. */
 int p2p_register_with_hub(struct db *db, char *err, size_t errlen);

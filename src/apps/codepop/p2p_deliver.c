@@ -52,7 +52,7 @@ static void ensure_hub(struct db *db, bool force)
         reg_delay = reg_delay ? reg_delay * 2 : 2;
         if (reg_delay > codepop_node.max_backoff_s) reg_delay = codepop_node.max_backoff_s;
         reg_next_try = now + reg_delay;
-        log_warn("codepop: registration with hub %s failed: %s (next try in %d s)", cfg.hub_url, err, reg_delay);
+        log_warn("codepop: registration with hub %s failed: %s (next try in %d s)", codepop_node.hub_url, err, reg_delay);
     }
     pthread_mutex_unlock(&reg_lock);
 }
@@ -297,8 +297,8 @@ void codepop_p2p_health(struct req *r)
     db_rows_close(&rows);
     int64_t inbox = 0;
     db_int(r->db, &inbox, "SELECT COUNT(*) FROM codepop_p2p_inbox");
-    json_t *o = json_pack("{s:s?, s:s, s:o, s:o, s:{s:I}}", "node_id", cfg.node_id, "node_type",
-                          cfg.node_type ? cfg.node_type : "single", "peers", peers, "outbox", outbox, "inbox",
+    json_t *o = json_pack("{s:s?, s:s, s:o, s:o, s:{s:I}}", "node_id", codepop_node.id, "node_type",
+                          codepop_node.type ? codepop_node.type : "single", "peers", peers, "outbox", outbox, "inbox",
                           "received", (json_int_t)inbox);
     if (codepop_node.is_store) json_object_set_new(o, "store_id", json_integer(codepop_node.store_id));
     if (codepop_node.is_hub) json_object_set_new(o, "hub_id", json_integer(codepop_node.hub_id));

@@ -38,7 +38,7 @@ int p2p_post(const char *base_url, const char *path, const char *key, const char
     snprintf(url, sizeof url, "%.*s%s", (int)blen, base_url, path);
     snprintf(ts, sizeof ts, "%lld", (long long)time(NULL));
     p2p_sign(key, "POST", path, ts, body, strlen(body), sig);
-    snprintf(node, sizeof node, "X-Atrium-Node: %s", cfg.node_id ? cfg.node_id : "");
+    snprintf(node, sizeof node, "X-Atrium-Node: %s", codepop_node.id ? codepop_node.id : "");
     snprintf(stamp, sizeof stamp, "X-Atrium-Timestamp: %s", ts);
     snprintf(signature, sizeof signature, "X-Atrium-Signature: %s", sig);
     const char *headers[] = {"Content-Type: application/json", node, stamp, signature, NULL};
@@ -62,7 +62,7 @@ static int registration_check(struct req *r, const char *signer, struct registra
     bool store = !strcmp(g->node_type, "store");
     if (!p2p_is_uuid(g->node_id)) reply_invalid(r, "node_id", "must be a UUID");
     else if (strcmp(g->node_id, signer)) reply_invalid(r, "node_id", "must match X-Atrium-Node");
-    else if (cfg.node_id && !strcasecmp(g->node_id, cfg.node_id)) reply_invalid(r, "node_id", "is this node's own id");
+    else if (codepop_node.id && !strcasecmp(g->node_id, codepop_node.id)) reply_invalid(r, "node_id", "is this node's own id");
     else if (!store && strcmp(g->node_type, "hub")) reply_invalid(r, "node_type", "must be \"store\" or \"hub\"");
     else if ((strncmp(g->url, "http://", 7) && strncmp(g->url, "https://", 8)) || strlen(g->url) > 512)
         reply_invalid(r, "url", "must be an http(s) URL of at most 512 characters");
@@ -113,7 +113,7 @@ void codepop_p2p_register(struct req *r)
         db_commit(r->db) < 0)
         goto fail;
     free(sealed);
-    reply_json(r, 201, json_pack("{s:s, s:s, s:I, s:s}", "node_id", cfg.node_id, "node_type", "hub", "hub_id",
+    reply_json(r, 201, json_pack("{s:s, s:s, s:I, s:s}", "node_id", codepop_node.id, "node_type", "hub", "hub_id",
                                  (json_int_t)codepop_node.hub_id, "credential", credential));
     sodium_memzero(credential, sizeof credential);
     return;
@@ -167,10 +167,10 @@ static int save_hub(struct db *db, const char *hub_node, const char *credential,
                      "VALUES ($1, 'hub', $2, $3, $4, " P2P_NOW_SQL ") ON CONFLICT (node_id) DO UPDATE SET "
                      "node_type = 'hub', url = excluded.url, hub_id = excluded.hub_id, credential = excluded.credential, "
                      "status = 'active', registered_at = " P2P_NOW_SQL ", last_contact_at = " P2P_NOW_SQL,
-                 DB_S(hub_node), DB_S(cfg.hub_url), hub_id ? DB_I(hub_id) : DB_NULL, DB_S(sealed)) < 0 ||
+                 DB_S(hub_node), DB_S(codepop_node.hub_url), hub_id ? DB_I(hub_id) : DB_NULL, DB_S(sealed)) < 0 ||
          db_int(db, &id, "SELECT id FROM codepop_nodes WHERE node_id = $1", DB_S(hub_node)) != 1 ||
          audit_write_as(db, 0, "codepop", "p2p.hub.register", "node", id,
-                        json_pack("{s:s, s:s}", "node_id", hub_node, "url", cfg.hub_url)) < 0 ||
+                        json_pack("{s:s, s:s}", "node_id", hub_node, "url", codepop_node.hub_url)) < 0 ||
          db_commit(db) < 0))
         rc = -1;
     if (rc < 0) db_rollback(db);
@@ -182,7 +182,7 @@ int p2p_register_with_hub(struct db *db, char *err, size_t errlen)
 {
     long status = 0;
     char *answer = NULL;
-    if (!codepop_node.is_store || !cfg.hub_url) {
+    if (!codepop_node.is_store || !codepop_node.hub_url) {
         snprintf(err, errlen, "not a store node");
         return -1;
     }
@@ -190,12 +190,12 @@ int p2p_register_with_hub(struct db *db, char *err, size_t errlen)
         snprintf(err, errlen, "ATRIUM_P2P_SECRET is not set");
         return -1;
     }
-    json_t *req = json_pack("{s:s, s:s, s:s, s:I, s:I}", "node_id", cfg.node_id, "node_type", "store", "url",
-                            cfg.node_url, "store_id", (json_int_t)codepop_node.store_id, "timestamp",
+    json_t *req = json_pack("{s:s, s:s, s:s, s:I, s:I}", "node_id", codepop_node.id, "node_type", "store", "url",
+                            codepop_node.url, "store_id", (json_int_t)codepop_node.store_id, "timestamp",
                             (json_int_t)time(NULL));
     char *body = json_dumps(req, JSON_COMPACT);
     json_decref(req);
-    int rc = p2p_post(cfg.hub_url, P2P_REGISTER_PATH, codepop_node.secret, body, P2P_REG_TIMEOUT, &status,
+    int rc = p2p_post(codepop_node.hub_url, P2P_REGISTER_PATH, codepop_node.secret, body, P2P_REG_TIMEOUT, &status,
                       &answer, err, errlen);
     free(body);
     if (rc < 0) return -1;
@@ -209,7 +209,7 @@ int p2p_register_with_hub(struct db *db, char *err, size_t errlen)
         snprintf(err, errlen, "cannot record the hub");
         rc = -1;
     } else {
-        log_json(LOG_INFO, json_pack("{s:s, s:s}", "hub_node_id", hub_node, "hub_url", cfg.hub_url),
+        log_json(LOG_INFO, json_pack("{s:s, s:s}", "hub_node_id", hub_node, "hub_url", codepop_node.hub_url),
                  "codepop: registered with hub %s", hub_node);
     }
     if (answer) sodium_memzero(answer, strlen(answer));
@@ -226,6 +226,6 @@ int codepop_p2p_init(void)
         log_warn("codepop: ATRIUM_P2P_SECRET is not set: this node cannot register peers");
     if (!codepop_node.is_store) return 0;
     if (p2p_register_with_hub(db_thread(), err, sizeof err) < 0)
-        log_warn("codepop: cannot register with hub %s yet (%s); the delivery job retries", cfg.hub_url, err);
+        log_warn("codepop: cannot register with hub %s yet (%s); the delivery job retries", codepop_node.hub_url, err);
     return 0;
 }

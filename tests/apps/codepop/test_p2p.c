@@ -553,7 +553,7 @@ Test(p2p, lists_and_health)
 /* ------------------------------------------------------------ store side */
 
 /* A store node whose hub is unreachable at start; the test then points it at
- * a fake hub (cfg.hub_url) that registers it and takes its events. */
+ * a fake hub (codepop_node.hub_url) that registers it and takes its events. */
 static void store_start(void)
 {
     setenv("ATRIUM_NODE_TYPE", "store", 1);
@@ -576,8 +576,8 @@ Test(p2p_store, registers_late_retargets_and_registers_again_on_401)
 
     struct fake_peer f;
     fake_start(&f, 200);
-    free(cfg.hub_url);      /* jobs are off: nothing else reads it now */
-    cfg.hub_url = xasprintf("http://127.0.0.1:%d", f.port);
+    char *hub_url = xasprintf("http://127.0.0.1:%d", f.port);
+    codepop_node.hub_url = hub_url;     /* jobs are off: nothing else reads it now */
     char *res = run_job("codepop.p2p_deliver");
     cr_assert_str_eq(res, "delivered 1, retried 0, failed 0");
     free(res);

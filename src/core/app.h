@@ -1,8 +1,10 @@
 /* app.h -- the one interface an app implements.
  *
  * An app is a room of the house: it brings its migrations, routes, roles, jobs,
- * event sinks and seeder; the core knows it only through this struct, listed in
- * src/apps/registry.c behind its build switch (ATRIUM_APP_<NAME>). */
+ * event sinks, seeder, settings and API description; the core knows it only
+ * through this struct. The build lists every folder under src/apps/ (or the
+ * APPS= subset) in a generated file, build/gen/apps.c, that defines
+ * atrium_apps[]: `<name>_app` is the symbol each app folder must define. */
 #ifndef ATRIUM_APP_H
 #define ATRIUM_APP_H
 
@@ -12,6 +14,9 @@ struct route;
 struct job;
 struct event_sink;
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <jansson.h>
 
 /* A role: the permissions it grants plus those of the role it inherits.
  * scope_type names what a scoped assignment of it points at ("store",
@@ -43,6 +48,21 @@ struct app {
     int (*init)(void);                  /* after migrations, before serving; may be NULL */
     void (*cleanup)(void);
     int (*seed)(struct db *db, const struct seed_opts *opts);
+    /* The app's own settings (ATRIUM_NODE_*, ...): configure() reads and
+     * validates them from the environment (a --config file is already merged
+     * into it) during config_load(), writing a message into err on failure;
+     * config_print() prints them for `atrium config check`, secrets masked.
+     * Both may be NULL. configure() runs for every compiled-in app. */
+    int (*configure)(char *err, size_t errlen);
+    void (*config_print)(FILE *out);
+    /* Extra facts for /api/v1/health/detailed, under "apps": {"<name>": ...}
+     * (a node's identity and peers). May be NULL. */
+    json_t *(*health)(struct db *db);
+    /* The app's API description, an embedded JSON file (src/apps/<app>/api.json):
+     * summaries, query-parameter types, body and answer schemas for each route
+     * of `routes`, keyed "METHOD /pattern". openapi.c joins it with the route
+     * table into /api/v1/openapi.json. NULL: routes are published undescribed. */
+    const char *api_doc;
     /* Realtime: may the caller subscribe to `topic` ("codepop.store.7")? Topics
      * are routed to the app named by their first segment; NULL = no topics. */
     bool (*topic_allowed)(struct req *r, const char *topic);
@@ -52,7 +72,7 @@ struct app {
  * ("codepop.store." + "7" -> 7); 0 when the topic has another shape. */
 int64_t app_topic_id(const char *topic, const char *prefix);
 
-/* Every compiled-in app, core first, NULL-terminated (registry.c). */
+/* Every compiled-in app, core first, NULL-terminated (generated: build/gen/apps.c). */
 extern const struct app *const atrium_apps[];
 const struct app *app_find(const char *name);
 /* Roles of `app`, for rbac.c; NULL if the app or role is unknown. */

@@ -1,45 +1,10 @@
-/* registry.c -- the apps compiled into this binary, each behind its build
- * switch (the Makefile defines ATRIUM_APP_<NAME> for every folder in src/apps/). */
+/* app.c -- the core's side of the app interface (app.h): finding an app and
+ * its roles by name. Which apps exist is not written here: the build
+ * generates the list `atrium_apps[]` from the folders under src/apps/
+ * (build/gen/apps.c, see the Makefile), so adding an app is adding a folder. */
 #include "atrium.h"
 #include <stdlib.h>
 #include <string.h>
-
-extern const struct app core_app;
-#ifdef ATRIUM_APP_CODEPOP
-extern const struct app codepop_app;
-#endif
-#ifdef ATRIUM_APP_SHOP
-extern const struct app shop_app;
-#endif
-#ifdef ATRIUM_APP_CAMPUS
-extern const struct app campus_app;
-#endif
-#ifdef ATRIUM_APP_KIBRAY
-extern const struct app kibray_app;
-#endif
-#ifdef ATRIUM_APP_GROUPBUY
-extern const struct app groupbuy_app;
-#endif
-
-const struct app *const atrium_apps[] = {
-    &core_app,
-#ifdef ATRIUM_APP_CODEPOP
-    &codepop_app,
-#endif
-#ifdef ATRIUM_APP_SHOP
-    &shop_app,
-#endif
-#ifdef ATRIUM_APP_CAMPUS
-    &campus_app,
-#endif
-#ifdef ATRIUM_APP_KIBRAY
-    &kibray_app,
-#endif
-#ifdef ATRIUM_APP_GROUPBUY
-    &groupbuy_app,
-#endif
-    NULL,
-};
 
 static const struct app *test_apps[4];
 
