@@ -180,6 +180,9 @@ int db_query_(struct db *db, struct db_rows *rows, const char *sql, const struct
 #define db_json_one(db, sql, ...)  db_json_one_(db, sql, DB_ARGS(__VA_ARGS__))
 #define db_json_all(db, sql, ...)  db_json_all_(db, sql, DB_ARGS(__VA_ARGS__))
 #define db_query(db, rows, sql, ...) db_query_(db, rows, sql, DB_ARGS(__VA_ARGS__))
+/* "col is one of the ids in the JSON array text bound as $n" (rbac_scope_list):
+ * the one place that spells the dialect's JSON-array membership test. */
+#define DB_IN_IDS(col, n) col " IN (SELECT value FROM json_each($" #n "))"
 /* Column-name conventions for db_json_*: a name ending in "__json" is parsed as
  * JSON, "__bool" becomes true/false; the suffix is dropped from the key. */
 
@@ -223,6 +226,22 @@ int rbac_require(struct req *r, const char *perm, const char *scope_type, int64_
 /* For list queries: the scope ids of `scope_type` in which the caller holds perm.
  * Sets *global when a role without scope grants it (then the list is empty). */
 int64_t *rbac_scopes(struct req *r, const char *perm, const char *scope_type, bool *global, size_t *n);
+/* The caller's scope for a list query, so that scope is enforced inside the
+ * query and never by filtering afterwards: whether perm is held without scope
+ * (every row), and for each scope type asked the ids where it is held, as JSON
+ * array text ("[7,9]", pool memory) bound as one parameter and read with
+ * DB_IN_IDS:
+ *     struct scope_list sc;
+ *     rbac_scope_list(r, "codepop.machines.read", &sc, "store", "region");
+ *     ... WHERE ($1 = 1 OR " DB_IN_IDS("m.store_id", 2) " OR " DB_IN_IDS("s.region_id", 3) ")",
+ *         DB_I(sc.global), DB_S(sc.ids[0]), DB_S(sc.ids[1]) */
+#define SCOPE_TYPES_MAX 3
+struct scope_list {
+    bool global;
+    const char *ids[SCOPE_TYPES_MAX];   /* one per scope type asked, in order */
+};
+void rbac_scope_list_(struct req *r, const char *perm, const char *const *types, struct scope_list *out);
+#define rbac_scope_list(r, perm, out, ...) rbac_scope_list_(r, perm, (const char *const[]){__VA_ARGS__, NULL}, out)
 json_t *rbac_user_json(struct db *db, int64_t user_id);  /* {roles:[...], permissions:[...]} */
 
 /* Password hashing (argon2id, cfg.pwhash_*) -- call only from slow routes or CLI. */

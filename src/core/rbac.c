@@ -138,6 +138,30 @@ int64_t *rbac_scopes(struct req *r, const char *perm, const char *scope_type, bo
     return ids;
 }
 
+/* JSON array text of ids ("[7,9]"), in pool memory: bound as one parameter. */
+static const char *ids_json(struct req *r, const int64_t *ids, size_t n)
+{
+    size_t cap = 3 + n * 21;
+    char *out = pool_alloc(r->pool, cap), *p = out;
+    *p++ = '[';
+    for (size_t i = 0; i < n; i++) p += snprintf(p, cap - (size_t)(p - out), "%s%lld", i ? "," : "", (long long)ids[i]);
+    *p++ = ']';
+    *p = 0;
+    return out;
+}
+
+void rbac_scope_list_(struct req *r, const char *perm, const char *const *types, struct scope_list *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int i = 0; types[i] && i < SCOPE_TYPES_MAX; i++) {
+        bool global = false;
+        size_t n = 0;
+        int64_t *ids = rbac_scopes(r, perm, types[i], &global, &n);
+        out->global |= global;
+        out->ids[i] = ids_json(r, ids, n);
+    }
+}
+
 static void add_perms(json_t *set, const char *app, const struct role *role)
 {
     for (int depth = 0; role && depth < 8; depth++) {
