@@ -10,6 +10,12 @@
  * entries are forgotten after REFUND_MEMORY refunds.
  * Webhooks are authoritative (no verify) and signed with
  * X-Sandbox-Signature: hex HMAC-SHA256(ATRIUM_SANDBOX_WEBHOOK_SECRET, body).
+ * Without that secret no webhook can arrive, so a tok_pending charge would
+ * never settle: pay_provider() then hands out pay_sandbox_asked, which has a
+ * verify that settles a pending charge when it is asked about it (a pay retry,
+ * the close of a group). For that the sandbox remembers its charges by our
+ * reference, in memory, per process, in a ring like the refunds; a charge it
+ * does not remember (another process, or forgotten) is "no such charge".
  * A charge of 0 cents or less is declined ("invalid amount"). Event types
  * other than charge.succeeded/charge.failed are passed through
  * with status PAY_PENDING; every field of the body is required. */
@@ -31,6 +37,15 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct seen flaky[REFUND_MEMORY];        /* charge refs whose first refund already failed */
 static struct seen done[REFUND_MEMORY];         /* refund reference -> refund provider_ref */
 static unsigned flaky_next, done_next;
+
+/* A charge, for verify: what a real provider keeps in its own records. */
+struct charge {
+    char reference[128], provider_ref[128], currency[8];
+    int64_t amount_cents;
+    enum pay_status status;
+};
+static struct charge charges[REFUND_MEMORY];
+static unsigned charges_next;
 static atomic_int refund_calls;
 
 static void copy(char *dst, size_t n, const char *src)
@@ -42,6 +57,25 @@ static void result(struct pay_result *out, enum pay_status st, const char *messa
 {
     out->status = st;
     copy(out->message, sizeof out->message, message);
+}
+
+static bool webhooks_on(void)
+{
+    const char *secret = getenv("ATRIUM_SANDBOX_WEBHOOK_SECRET");
+    return secret && *secret;
+}
+
+static void remember_charge(const struct pay_result *res)
+{
+    if (!res->reference[0]) return;
+    pthread_mutex_lock(&lock);
+    struct charge *c = &charges[charges_next++ % REFUND_MEMORY];
+    copy(c->reference, sizeof c->reference, res->reference);
+    copy(c->provider_ref, sizeof c->provider_ref, res->provider_ref);
+    copy(c->currency, sizeof c->currency, res->currency);
+    c->amount_cents = res->amount_cents;
+    c->status = res->status;
+    pthread_mutex_unlock(&lock);
 }
 
 static void new_ref(char *out, size_t n, const char *prefix)
@@ -65,10 +99,12 @@ static int sbx_charge(const struct pay_charge *c, struct pay_result *out)
     }
     if (c->amount_cents <= 0) {
         result(out, PAY_DECLINED, "invalid amount");
+        remember_charge(out);
         return 0;
     }
     if (strcmp(t, "tok_declined") == 0) {
         result(out, PAY_DECLINED, "card declined");
+        remember_charge(out);
         return 0;
     }
     if (strcmp(t, "tok_refund_fail") == 0) prefix = "sbx_chrf_";
@@ -78,8 +114,11 @@ static int sbx_charge(const struct pay_charge *c, struct pay_result *out)
         return 0;
     }
     new_ref(out->provider_ref, sizeof out->provider_ref, prefix);
-    if (strcmp(t, "tok_pending") == 0) result(out, PAY_PENDING, "pending: settles by webhook");
-    else result(out, PAY_SUCCEEDED, "approved");
+    if (strcmp(t, "tok_pending") != 0) result(out, PAY_SUCCEEDED, "approved");
+    else if (webhooks_on()) result(out, PAY_PENDING, "pending: settles by webhook");
+    else result(out, PAY_PENDING, "pending: sandbox webhooks are disabled (set ATRIUM_SANDBOX_WEBHOOK_SECRET to "
+                                  "enable them); pay again to have the sandbox settle this charge");
+    remember_charge(out);
     return 0;
 }
 
@@ -203,11 +242,48 @@ out:
     return rc;
 }
 
+/* The charge our reference names, newest first (a retried reference is
+ * the same charge); a pending one settles now. */
+static int sbx_verify(const char *provider_ref, const char *reference, struct pay_result *out)
+{
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&lock);
+    struct charge *c = NULL;
+    for (unsigned i = 0; i < REFUND_MEMORY && !c; i++) {
+        struct charge *k = &charges[(charges_next - 1 - i) % REFUND_MEMORY];
+        if (k->reference[0] && ((reference && strcmp(k->reference, reference) == 0) ||
+                                (provider_ref && *provider_ref && strcmp(k->provider_ref, provider_ref) == 0)))
+            c = k;
+    }
+    if (c && c->status == PAY_PENDING) c->status = PAY_SUCCEEDED;
+    if (c) {
+        copy(out->reference, sizeof out->reference, c->reference);
+        copy(out->provider_ref, sizeof out->provider_ref, c->provider_ref);
+        copy(out->currency, sizeof out->currency, c->currency);
+        out->amount_cents = c->amount_cents;
+        result(out, c->status, c->status == PAY_SUCCEEDED ? "approved" : "card declined");
+    }
+    pthread_mutex_unlock(&lock);
+    if (!c) result(out, PAY_DECLINED, "no such charge");
+    return 0;
+}
+
+/* With a webhook secret: webhooks are authoritative, nothing to ask. */
 const struct pay_provider pay_sandbox = {
     .name = "sandbox",
     .refund_dedup = true,
     .charge = sbx_charge,
     .verify = NULL,
+    .refund = sbx_refund,
+    .parse_webhook = sbx_parse_webhook,
+};
+
+/* Without one: the same sandbox, which can be asked (and settles on asking). */
+const struct pay_provider pay_sandbox_asked = {
+    .name = "sandbox",
+    .refund_dedup = true,
+    .charge = sbx_charge,
+    .verify = sbx_verify,
     .refund = sbx_refund,
     .parse_webhook = sbx_parse_webhook,
 };

@@ -6,7 +6,8 @@
  * whatever it is asked to, so it is available only while it is the default
  * provider (ATRIUM_PAYMENT_PROVIDER unset or "sandbox") or when
  * ATRIUM_SANDBOX_ENABLED=1: a deployment that takes real money never lets a
- * client pick the sandbox to "pay". Amounts cross provider APIs as major units with two decimals. */
+ * client pick the sandbox to "pay"; without ATRIUM_SANDBOX_WEBHOOK_SECRET it is
+ * the variant that can be asked about a pending charge (pay_sandbox.c). Amounts cross provider APIs as major units with two decimals. */
 #include "atrium.h"
 #include <math.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 
 extern const struct pay_provider pay_sandbox;
+extern const struct pay_provider pay_sandbox_asked;
 extern const struct pay_provider pay_flutterwave;
 
 static bool env_set(const char *name)
@@ -37,11 +39,24 @@ static bool sandbox_enabled(void)
 const struct pay_provider *pay_provider(const char *name)
 {
     if (!name) return NULL;
-    if (strcmp(name, "sandbox") == 0) return sandbox_enabled() ? &pay_sandbox : NULL;
+    if (strcmp(name, "sandbox") == 0) {
+        if (!sandbox_enabled()) return NULL;
+        return env_set("ATRIUM_SANDBOX_WEBHOOK_SECRET") ? &pay_sandbox : &pay_sandbox_asked;
+    }
     if (strcmp(name, "flutterwave") == 0 && env_set("ATRIUM_FLUTTERWAVE_SECRET_KEY")) return &pay_flutterwave;
     return NULL;
 }
 
+const char *pay_webhooks_disabled(const struct pay_provider *p)
+{
+    static const struct { const char *provider, *env; } secrets[] = {
+        {"sandbox", "ATRIUM_SANDBOX_WEBHOOK_SECRET"},
+        {"flutterwave", "ATRIUM_FLUTTERWAVE_WEBHOOK_HASH"},
+    };
+    for (size_t i = 0; p && i < sizeof secrets / sizeof *secrets; i++)
+        if (strcmp(p->name, secrets[i].provider) == 0) return env_set(secrets[i].env) ? NULL : secrets[i].env;
+    return NULL;
+}
 
 const char *const *pay_providers(void)
 {

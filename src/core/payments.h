@@ -74,9 +74,14 @@ struct pay_provider {
 /* The provider called `name` when it is compiled in and configured; NULL
  * otherwise. pay_default() is ATRIUM_PAYMENT_PROVIDER (default "sandbox").
  * The sandbox counts as configured only while it is the default or
- * ATRIUM_SANDBOX_ENABLED=1 (it approves anything). */
+ * ATRIUM_SANDBOX_ENABLED=1 (it approves anything). Without
+ * ATRIUM_SANDBOX_WEBHOOK_SECRET its webhooks are off and it has a verify
+ * instead, which settles a pending charge when asked (docs/PAYMENTS.md). */
 const struct pay_provider *pay_provider(const char *name);
 const char *pay_default(void);
+/* The variable that enables p's webhooks (its signing secret) when it is unset
+ * or empty, so that every webhook of p is refused; NULL when they are on. */
+const char *pay_webhooks_disabled(const struct pay_provider *p);
 /* Names of the configured providers, NULL-terminated (health, docs). */
 const char *const *pay_providers(void);
 

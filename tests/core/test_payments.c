@@ -61,8 +61,18 @@ Test(payments, registry_follows_the_environment)
     cr_assert_not_null(pay_provider("flutterwave")->verify);
     cr_assert(!pay_provider("flutterwave")->refund_dedup, "Flutterwave does not deduplicate refunds");
     unsetenv("ATRIUM_PAYMENT_PROVIDER");
-    cr_assert_null(sandbox()->verify, "sandbox webhooks are authoritative");
+    setenv("ATRIUM_SANDBOX_WEBHOOK_SECRET", SBX_SECRET, 1);
+    cr_assert_null(sandbox()->verify, "with a secret, sandbox webhooks are authoritative");
+    cr_assert_null(pay_webhooks_disabled(sandbox()));
     cr_assert(sandbox()->refund_dedup);
+    unsetenv("ATRIUM_SANDBOX_WEBHOOK_SECRET");
+    cr_assert_not_null(sandbox()->verify, "without one, the sandbox can be asked");
+    cr_assert_str_eq(pay_webhooks_disabled(sandbox()), "ATRIUM_SANDBOX_WEBHOOK_SECRET");
+    cr_assert(sandbox()->refund_dedup);
+    unsetenv("ATRIUM_FLUTTERWAVE_WEBHOOK_HASH");
+    cr_assert_str_eq(pay_webhooks_disabled(pay_provider("flutterwave")), "ATRIUM_FLUTTERWAVE_WEBHOOK_HASH");
+    setenv("ATRIUM_FLUTTERWAVE_WEBHOOK_HASH", "h", 1);
+    cr_assert_null(pay_webhooks_disabled(pay_provider("flutterwave")));
 }
 
 /* -------------------------------------------------------------- amounts */
@@ -90,6 +100,44 @@ Test(payments, major_units_round_trip)
 }
 
 /* -------------------------------------------------------------- sandbox */
+
+/* No webhook secret: a pending charge says how to settle it, and asking the
+ * sandbox (verify) settles it; declined and unknown charges stay refused. */
+Test(payments, sandbox_without_webhooks_settles_a_pending_charge_when_asked)
+{
+    struct pay_result ch, v;
+    unsetenv("ATRIUM_SANDBOX_WEBHOOK_SECRET");
+    sbx_charge("tok_pending", "GB-C40-1", 2500, &ch, 0);
+    cr_assert_eq(ch.status, PAY_PENDING);
+    cr_assert(strstr(ch.message, "webhooks are disabled") && strstr(ch.message, "ATRIUM_SANDBOX_WEBHOOK_SECRET"),
+              "%s", ch.message);
+    for (int i = 0; i < 2; i++) {               /* settled once, the same answer after */
+        cr_assert_eq(sandbox()->verify(NULL, "GB-C40-1", &v), 0);
+        cr_assert_eq(v.status, PAY_SUCCEEDED);
+        cr_assert_str_eq(v.provider_ref, ch.provider_ref);
+        cr_assert_str_eq(v.reference, "GB-C40-1");
+        cr_assert_eq(v.amount_cents, 2500);
+        cr_assert_str_eq(v.currency, "USD");
+    }
+    cr_assert_eq(sandbox()->verify(ch.provider_ref, NULL, &v), 0);
+    cr_assert_eq(v.status, PAY_SUCCEEDED, "by the sandbox's id too");
+    sbx_charge(NULL, "GB-C41-1", 1000, &ch, 0);
+    cr_assert_eq(sandbox()->verify(NULL, "GB-C41-1", &v), 0);
+    cr_assert_eq(v.status, PAY_SUCCEEDED);
+    sbx_charge("tok_declined", "GB-C42-1", 1000, &ch, 0);
+    cr_assert_eq(sandbox()->verify(NULL, "GB-C42-1", &v), 0);
+    cr_assert_eq(v.status, PAY_DECLINED);
+    sbx_charge("tok_error", "GB-C43-1", 1000, &ch, -1);
+    cr_assert_eq(sandbox()->verify(NULL, "GB-C43-1", &v), 0);
+    cr_assert_eq(v.status, PAY_DECLINED, "an outage charged nothing");
+    cr_assert_str_eq(v.message, "no such charge");
+
+    setenv("ATRIUM_SANDBOX_WEBHOOK_SECRET", SBX_SECRET, 1);
+    sbx_charge("tok_pending", "GB-C44-1", 2500, &ch, 0);
+    cr_assert_str_eq(ch.message, "pending: settles by webhook");
+    cr_assert_null(sandbox()->verify);
+    unsetenv("ATRIUM_SANDBOX_WEBHOOK_SECRET");
+}
 
 Test(payments, sandbox_charge_outcomes_by_token)
 {

@@ -14,7 +14,10 @@
  * in the same transaction as the dedup row.
  *
  * Choices where the spec is silent: a payment in flight (pending) is settled
- * by the provider's webhook; paying again while it is pending asks the
+ * by the provider's webhook (a 202 carries the provider's words as
+ * provider_message; a webhook for a provider whose webhook secret is unset is
+ * 503 webhooks_disabled naming the variable, and then the sandbox can be
+ * asked: paying again settles its pending charge); paying again while it is pending asks the
  * provider when it can be asked (Flutterwave's verify: success settles it, no
  * such charge lets a new attempt start) and is 409 payment_pending otherwise.
  * A transport error with such a provider leaves the attempt pending (it may
@@ -174,6 +177,19 @@ static void reply_contribution(struct req *r, int status, int64_t id)
     else reply_json(r, status, c);
 }
 
+/* 202: the contribution, with the provider's words on what happens next
+ * (the sandbox without webhooks says how to settle it). */
+static void reply_pending(struct req *r, int64_t id, const char *message)
+{
+    json_t *c = groupbuy_contribution_json(r->db, id);
+    if (!c) {
+        reply_db_error(r);
+        return;
+    }
+    json_object_set_new(c, "provider_message", json_string(message));
+    reply_json(r, 202, c);
+}
+
 /* The payment a provider's success answer for this attempt stands for. */
 static struct groupbuy_payment payment_of(const struct attempt *a, const struct pay_result *res, const char *source)
 {
@@ -265,7 +281,7 @@ void groupbuy_contributions_pay(struct req *r)
     if (res.status == PAY_SUCCEEDED) {
         settle(r, &a, &res);
     } else if (res.status == PAY_PENDING) {
-        reply_contribution(r, 202, a.id);
+        reply_pending(r, a.id, res.message);
     } else if (res.status == PAY_ERROR && a.provider->verify) {
         /* The charge may have gone through: it stays pending, and paying
          * again asks the provider first (reconcile_pending). */
@@ -439,8 +455,13 @@ void groupbuy_webhook(struct req *r)
 {
     const struct pay_provider *pv = pay_provider(r->param[0]);
     struct pay_webhook ev;
+    const char *off = pv ? pay_webhooks_disabled(pv) : NULL;
     if (!pv) {
         reply_not_found(r);
+        return;
+    }
+    if (off) {
+        reply_error(r, 503, "webhooks_disabled", "%s webhooks are disabled: set %s to enable them", pv->name, off);
         return;
     }
     if (pv->parse_webhook(r, &ev) < 0) {

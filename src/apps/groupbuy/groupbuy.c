@@ -39,21 +39,27 @@ static const struct role groupbuy_roles[] = {
 
 /* ----------------------------------------------------------------- routes */
 
+/* The last field lists the query parameters each handler reads (req_query*,
+ * req_page); any other is refused. api.json describes them. */
+
 static const struct route groupbuy_routes[] = {
     /* suppliers and products */
-    {"GET", P "/suppliers", groupbuy_suppliers_list, "groupbuy.suppliers.read", 0},
+    {"GET", P "/suppliers", groupbuy_suppliers_list, "groupbuy.suppliers.read", 0, "page,page_size"},
     {"POST", P "/suppliers", groupbuy_suppliers_create, "groupbuy.suppliers.manage", 0},
-    {"GET", P "/products", groupbuy_products_list, "groupbuy.products.read", 0},
+    {"GET", P "/products", groupbuy_products_list, "groupbuy.products.read", 0,
+     "supplier_id,active,page,page_size"},
     {"GET", P "/products/{id:int}", groupbuy_products_get, "groupbuy.products.read", 0},
     {"POST", P "/products", groupbuy_products_create, "groupbuy.products.write", 0},
     {"PATCH", P "/products/{id:int}", groupbuy_products_patch, "groupbuy.products.write", 0},
 
     /* group buys and contributions */
     {"POST", P "/groups", groupbuy_groups_create, "groupbuy.groups.create", 0},
-    {"GET", P "/groups", groupbuy_groups_list, "groupbuy.groups.read", 0},
+    {"GET", P "/groups", groupbuy_groups_list, "groupbuy.groups.read", 0,
+     "status,product_id,supplier_id,page,page_size"},
     {"GET", P "/groups/{id:int}", groupbuy_groups_get, "groupbuy.groups.read", 0},
     {"POST", P "/groups/{id:int}/join", groupbuy_groups_join, "groupbuy.groups.join", ROUTE_IDEMPOTENT},
-    {"GET", P "/contributions", groupbuy_contributions_list, "groupbuy.contributions.read", 0},
+    {"GET", P "/contributions", groupbuy_contributions_list, "groupbuy.contributions.read", 0,
+     "group_id,payment_status,page,page_size"},
     {"GET", P "/contributions/{id:int}", groupbuy_contributions_get, "groupbuy.contributions.read", 0},
     {"POST", P "/contributions/{id:int}/pay", groupbuy_contributions_pay, "groupbuy.contributions.pay",
      ROUTE_SLOW | ROUTE_IDEMPOTENT},
@@ -63,7 +69,8 @@ static const struct route groupbuy_routes[] = {
 
     /* completion and the supplier's answer */
     {"POST", P "/admin/groups/{id:int}/complete", groupbuy_admin_complete, "groupbuy.groups.manage", 0},
-    {"GET", P "/supplier/orders", groupbuy_supplier_orders_list, "groupbuy.supplier_orders.read", 0},
+    {"GET", P "/supplier/orders", groupbuy_supplier_orders_list, "groupbuy.supplier_orders.read", 0,
+     "status,group_id,page,page_size"},
     {"GET", P "/supplier/orders/{id:int}", groupbuy_supplier_orders_get, "groupbuy.supplier_orders.read", 0},
     {"POST", P "/supplier/orders/{id:int}/accept", groupbuy_supplier_orders_accept,
      "groupbuy.supplier_orders.answer", ROUTE_IDEMPOTENT},
@@ -73,14 +80,16 @@ static const struct route groupbuy_routes[] = {
     /* pickup */
     {"POST", P "/admin/groups/{id:int}/mark-ready-for-collection", groupbuy_admin_mark_ready,
      "groupbuy.groups.manage", 0},
-    {"GET", P "/groups/{id:int}/qr-code", groupbuy_qr_code, "groupbuy.qr.read", 0},
+    {"GET", P "/groups/{id:int}/qr-code", groupbuy_qr_code, "groupbuy.qr.read", 0, "format,contribution_id"},
     {"POST", P "/admin/qr/verify", groupbuy_admin_qr_verify, "groupbuy.qr.verify", 0},
 
     /* refunds and money */
     {"POST", P "/admin/groups/{id:int}/process-refunds", groupbuy_admin_process_refunds, "groupbuy.refunds.manage",
      ROUTE_SLOW | ROUTE_IDEMPOTENT},
-    {"GET", P "/admin/refunds", groupbuy_admin_refunds_list, "groupbuy.refunds.read", 0},
-    {"GET", P "/supplier/balance", groupbuy_supplier_balance, "groupbuy.balance.read", 0},
+    {"GET", P "/admin/refunds", groupbuy_admin_refunds_list, "groupbuy.refunds.read", 0,
+     "status,group_id,page,page_size"},
+    {"GET", P "/supplier/balance", groupbuy_supplier_balance, "groupbuy.balance.read", 0,
+     "supplier_id,page,page_size"},
     {"GET", P "/admin/ledger", groupbuy_admin_ledger, "groupbuy.ledger.read", ROUTE_SLOW},
     {0},
 };
@@ -107,5 +116,6 @@ const struct app groupbuy_app = {
     .roles = groupbuy_roles,
     .jobs = groupbuy_jobs,
     .seed = groupbuy_seed,
+    .api_doc = "src/apps/groupbuy/api.json",
     .topic_allowed = topic_allowed,
 };

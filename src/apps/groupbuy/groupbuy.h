@@ -2,13 +2,14 @@
  * in groupbuy.c names every handler declared here; each handler lives in the
  * file of its resource or workflow:
  *
- *   common.c          scope helpers, money movements (payment_apply, ledger_add)
+ *   common.c          scope, audit, events, notices, ledger rows (calls no other file)
+ *   payment.c         recording a payment (payment_apply); builds on common.c, refunds.c
  *   products.c        suppliers and products
  *   groups.c          group buys: create, list with progress, get, join
  *   contributions.c   contributions: list, get, pay; provider webhooks
  *   complete.c        auto-complete job, admin complete, completing/failing a group
  *   supplier_orders.c supplier orders: list, get, accept, reject
- *   refunds.c         refund requests, the refund runner and its retry job
+ *   refunds.c         refund requests, the refund runner and its retry job; builds on common.c
  *   ledger.c          supplier balance, ledger reconciliation
  *   qr.c              ready for collection, QR tokens and codes, verification
  *   seed.c            `atrium seed groupbuy`
@@ -64,7 +65,7 @@ struct groupbuy_payment {
     const char *currency;
     const char *source;         /* "client", "webhook", "job" or "seed" */
 };
-/* Record the payment of a contribution exactly once, whoever reports it
+/* payment.c. Record the payment of a contribution exactly once, whoever reports it
  * first: marks it paid, inserts the payment row, the escrow ledger row, the
  * audit row and a realtime event. A payment for a contribution that no longer
  * counts (cancelled, or its group no longer open) is recorded and a refund is

@@ -150,7 +150,7 @@ static int mark_ready(struct db *db, struct req *r, int64_t group_id, int64_t ac
         issue_all(db, group_id, issued) < 0 || notify_ready(db, group_id) < 0)
         goto out;
     json_t *summary = json_pack("{s:i}", "qr_issued", *issued);
-    if (groupbuy_audit(db, r, actor_id, "groupbuy.group.ready_for_collection", "group", group_id, summary) < 0 ||
+    if (groupbuy_audit(db, r, actor_id, "groupbuy.group.marked_ready", "group", group_id, summary) < 0 ||
         groupbuy_emit(db, group_id, "group.ready_for_collection",
                       json_pack("{s:I, s:i}", "group_id", (json_int_t)group_id, "qr_tokens_issued", *issued)) < 0)
         goto out;

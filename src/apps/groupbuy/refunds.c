@@ -35,7 +35,7 @@
  *   - ledger rows of a refund carry its reference; the supplier is debited
  *     (refund_debit + escrow_return) when the contribution was part of an
  *     accepted order (an active contribution of a group whose order is accepted);
- *   - one audit row groupbuy.refunds.requested per request call that created
+ *   - one audit row groupbuy.refund.requested per request call that created
  *     refunds, and one per refund outcome (groupbuy.refund.refunded|failed);
  *   - lists are newest first; next_attempt_at is null unless the refund is
  *     failed with attempts left;
@@ -132,7 +132,7 @@ int groupbuy_refunds_request(struct db *db, int64_t group_id, int64_t contributi
                     "WHERE status = 'pending' AND ($1 = 0 OR group_id = $1) AND ($2 = 0 OR contribution_id = $2))",
                 DB_I(group_id), DB_I(contribution_id)) < 0)
         goto fail;
-    if (n > 0 && audit_write_as(db, actor_id, "groupbuy", "groupbuy.refunds.requested", "group", group_id,
+    if (n > 0 && audit_write_as(db, actor_id, "groupbuy", "groupbuy.refund.requested", "group", group_id,
                                 json_pack("{s:i, s:s, s:I}", "count", n, "reason", reason, "contribution_id",
                                           (json_int_t)contribution_id)) < 0)
         goto fail;
@@ -438,7 +438,7 @@ static int request_for_group(struct req *r, int64_t group_id, const char *reason
         return -1;
     }
     if (c < 0 || (n = groupbuy_refunds_request(r->db, group_id, 0, reason, r->user.id)) < 0 ||
-        audit_write(r->db, r, "groupbuy", "groupbuy.refunds.processed", "group", group_id,
+        audit_write(r->db, r, "groupbuy", "groupbuy.refund.processed", "group", group_id,
                     json_pack("{s:s, s:s, s:i}", "reason", reason, "previous_status", was, "requested", n)) < 0 ||
         db_commit(r->db) < 0) {
         db_rollback(r->db);

@@ -348,7 +348,7 @@ static int seed_all(struct db *db, struct world *w)
 static int finish(struct db *db, const struct world *w, const struct groupbuy_refund_run *run)
 {
     if (db_begin(db) < 0) return -1;
-    if (audit_write_as(db, 0, "groupbuy", "seed", "app", 0,
+    if (audit_write_as(db, 0, "groupbuy", "groupbuy.demo_data.seeded", "app", 0,
                        json_pack("{s:I, s:b, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "seed", (json_int_t)w->o->seed,
                                  "cleared", w->o->clear, "suppliers", NSUPPLIERS, "products", NPRODUCTS, "groups",
                                  NPLANS, "contributions", w->contributions, "paid", w->paid, "refunded",

@@ -135,9 +135,9 @@ GbTest(groupbuy_extra_charges, late_success_of_an_earlier_attempt_is_refunded_at
                 "FROM (SELECT * FROM groupbuy_ledger WHERE contribution_id = $1 ORDER BY id)", c,
                 xasprintf("escrow payment 5000 charge, escrow payment 5000 sbx_ch_late, escrow refund -5000 GB-X%lld",
                           (long long)x));
-    cr_assert_eq(AUDITS("groupbuy.contribution.extra_charge", c), 1);
+    cr_assert_eq(AUDITS("groupbuy.contribution.extra_charged", c), 1);
     cr_assert_eq(AUDITS("groupbuy.extra_charge.refunded", x), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.contribution.extra_charge' AND "
+    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.contribution.extra_charged' AND "
                            "json_extract(summary, '$.extra_charge_id') = $1 AND json_extract(summary, '$.source') = "
                            "'webhook'", x), 1);
     cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND kind = "
@@ -167,7 +167,7 @@ GbTest(groupbuy_extra_charges, late_success_of_an_earlier_attempt_is_refunded_at
     cr_assert_eq(EXTRAS(c), 1);
     cr_assert_eq(LEDGER_ROWS(c, "payment"), 2);
     cr_assert_eq(LEDGER_ROWS(c, "refund"), 1);
-    cr_assert_eq(AUDITS("groupbuy.contribution.extra_charge", c), 1);
+    cr_assert_eq(AUDITS("groupbuy.contribution.extra_charged", c), 1);
     cr_assert_eq(pay_sandbox_refund_calls() - calls, 1);
     expect_job("refunded 0, failed 0, skipped 0");
     expect_ledger(5000, 5000, 5000);
@@ -191,7 +191,7 @@ GbTest(groupbuy_extra_charges, the_same_charge_twice_stays_already_paid)
     cr_assert_eq(groupbuy_payment_apply(test_db(), c, &p, 0), 0);
     cr_assert_eq(EXTRAS(c), 0);
     cr_assert_eq(LEDGER_ROWS(c, "payment"), 1);
-    cr_assert_eq(AUDITS("groupbuy.contribution.extra_charge", c), 0);
+    cr_assert_eq(AUDITS("groupbuy.contribution.extra_charged", c), 0);
     cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_payments WHERE contribution_id = $1", c), 1);
     expect_ledger(2500, 0, 0);
     free(charge);
@@ -209,8 +209,8 @@ GbTest(groupbuy_extra_charges, any_amount_is_recorded_and_returned_by_the_job)
     expect_state(c, "pending 0 -");
     cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_extra_charges WHERE contribution_id = $1 AND amount_cents = "
                            "1234 AND currency = 'EUR' AND refund_reference = 'GB-X' || id", c), 1);
-    cr_assert_eq(AUDITS("groupbuy.contribution.extra_charge", c), 1);
-    cr_assert_eq(gb_scalar("SELECT user_id FROM audit_log WHERE action = 'groupbuy.contribution.extra_charge' AND "
+    cr_assert_eq(AUDITS("groupbuy.contribution.extra_charged", c), 1);
+    cr_assert_eq(gb_scalar("SELECT user_id FROM audit_log WHERE action = 'groupbuy.contribution.extra_charged' AND "
                            "target_id = $1", c), test_user_id("gb_trader1"));
     expect_ledger(2500, 1234, 0);           /* held in escrow until refunded */
     /* marked refunded without its ledger row: the report names it */

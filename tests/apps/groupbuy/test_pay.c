@@ -226,3 +226,48 @@ GbTest(groupbuy_pay, idempotent_replay_pays_once)
     gb_expect(pay(d, "gb_trader1", "pay-key-3", "{\"payment_token\":\"tok_declined\"}"), 402, "payment_declined");
     cr_assert_eq(gb_scalar("SELECT payment_attempts FROM groupbuy_contributions WHERE id = $1", d), 1);
 }
+
+/* A new user's setup: no sandbox webhook secret. The pending answer says
+ * webhooks are off and names the variable, the webhook says the same, and
+ * paying again asks the sandbox, which settles the charge: one payment. */
+GbTest(groupbuy_pay, pending_without_webhooks_is_settled_by_paying_again)
+{
+    int64_t g = gb_group(1, 10, 60), c = gb_contribution(g, "gb_trader1", 2);
+    unsetenv("ATRIUM_SANDBOX_WEBHOOK_SECRET");
+    struct resp *r = pay(c, "gb_trader1", "nohook-1", "{\"payment_token\":\"tok_pending\"}");
+    cr_assert_eq(r->status, 202, "%s", r->body);
+    cr_assert_str_eq(gb_jstr(r->json, "payment_status"), "pending");
+    const char *msg = gb_jstr(r->json, "provider_message");
+    cr_assert(msg && strstr(msg, "webhooks are disabled") && strstr(msg, "ATRIUM_SANDBOX_WEBHOOK_SECRET") &&
+              strstr(msg, "pay again"), "%s", r->body);
+    resp_free(r);
+
+    char body[256];
+    snprintf(body, sizeof body, "{\"id\":\"evt_nohook_%lld\",\"type\":\"charge.succeeded\",\"data\":{\"reference\":"
+                                "\"%s\",\"provider_ref\":\"sbx_ch_x\",\"amount_cents\":5000,\"currency\":\"USD\"}}",
+             (long long)c, ref(c, 1));
+    r = gb_webhook(body, false);
+    cr_assert_eq(r->status, 503, "%s", r->body);
+    cr_assert_str_eq(resp_error_code(r), "webhooks_disabled");
+    cr_assert(strstr(gb_jstr(json_object_get(r->json, "error"), "message"), "ATRIUM_SANDBOX_WEBHOOK_SECRET"), "%s",
+              r->body);
+    resp_free(r);
+    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_webhook_events WHERE reference = (SELECT payment_reference "
+                           "FROM groupbuy_contributions WHERE id = $1)", c), 0, "nothing written");
+
+    r = pay(c, "gb_trader1", "nohook-2", "{}");
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    cr_assert_str_eq(gb_jstr(r->json, "payment_status"), "paid");
+    cr_assert_str_eq(gb_jstr(r->json, "payment_reference"), ref(c, 1), "the pending attempt, not a new one");
+    resp_free(r);
+    char want[96];
+    snprintf(want, sizeof want, "client 5000 USD %s sbx_ch_", ref(c, 1));
+    cr_assert_str_eq(text("SELECT source || ' ' || amount_cents || ' ' || currency || ' ' || reference || ' ' || "
+                          "substr(provider_ref, 1, 7) FROM groupbuy_payments WHERE contribution_id = $1", c), want);
+    cr_assert_eq(LEDGER(c), 1);
+    cr_assert_eq(AUDITS("groupbuy.contribution.payment_started", c), 1);
+    cr_assert_eq(AUDITS("groupbuy.contribution.paid", c), 1);
+    gb_expect(pay(c, "gb_trader1", "nohook-3", "{}"), 409, "already_paid");
+    cr_assert_eq(PAYMENTS(c), 1);
+    setenv("ATRIUM_SANDBOX_WEBHOOK_SECRET", GB_WEBHOOK_SECRET, 1);
+}

@@ -165,7 +165,7 @@ GbTest(groupbuy_qr, mark_ready_issues_tokens_for_counted_contributions)
                            "json_extract(data, '$.quantity') = 3 AND json_extract(data, '$.group_id') = $1", w.group), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM notifications WHERE user_id = "
                             "(SELECT id FROM users WHERE username = 'gb_trader3')"), 0);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.group.ready_for_collection' AND "
+    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.group.marked_ready' AND "
                            "target_id = $1 AND json_extract(summary, '$.qr_issued') = 2 AND user_id = "
                            "(SELECT id FROM users WHERE username = 'gb_admin')", w.group), 1);
     cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM outbox WHERE type = 'group.ready_for_collection' AND topic = "
@@ -173,7 +173,7 @@ GbTest(groupbuy_qr, mark_ready_issues_tokens_for_counted_contributions)
 
     /* once only: the group is no longer supplier_accepted */
     gb_expect(mark_ready(w.group, "gb_admin"), 409, "invalid_state");
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.group.ready_for_collection'"), 1);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.group.marked_ready'"), 1);
 }
 
 GbTest(groupbuy_qr, mark_ready_refusals)
@@ -201,7 +201,7 @@ GbTest(groupbuy_qr, mark_ready_refusals)
                          DB_I(w.group)), 1);
     gb_expect(mark_ready(w.group, "gb_admin"), 409, "invalid_state");
     cr_assert_eq(test_count("SELECT COUNT(*) FROM groupbuy_contributions WHERE qr_token_hash IS NOT NULL"), 0);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.group.ready_for_collection'"), 0);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.group.marked_ready'"), 0);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM groupbuy_supplier_orders WHERE qr_codes_generated = 1"), 0);
     cr_assert_eq(db_exec(test_db(), "UPDATE groupbuy_groups SET supplier_status = 'supplier_accepted' WHERE id = $1",
                          DB_I(w.group)), 1);

@@ -69,7 +69,7 @@ GbTest(groupbuy_refunds, request_then_run)
     cr_assert_eq(db_begin(test_db()), 0);
     cr_assert_eq(groupbuy_refunds_request(test_db(), g, 0, "again", 0), 0, "one refund per contribution, ever");
     cr_assert_eq(db_commit(test_db()), 0);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.refunds.requested'"), 1);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.refund.requested'"), 1);
 
     int calls = pay_sandbox_refund_calls();
     struct groupbuy_refund_run run = run_refunds(g, GB_REFUNDS_PENDING);
@@ -271,7 +271,7 @@ GbTest(groupbuy_refunds, overlapping_runs_refund_each_contribution_once)
                            "status_reason = 'double click'", g), 1);
     cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_supplier_orders WHERE group_id = $1 AND status = 'rejected' "
                            "AND rejection_reason = 'cancelled by admin: double click'", g), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.refunds.processed' AND target_id = $1",
+    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.refund.processed' AND target_id = $1",
                            g), 2, "each run is audited");
     free(rc.token);
 
@@ -325,7 +325,7 @@ GbTest(groupbuy_refunds, refund_after_acceptance_debits_the_supplier)
                            "entry_type = 'refund')", b), 1);
     cr_assert_eq(test_count("SELECT SUM(amount_cents) FROM groupbuy_ledger WHERE account = 'supplier'"), 0);
     cr_assert_eq(test_count("SELECT SUM(amount_cents) FROM groupbuy_ledger WHERE account = 'escrow'"), 0);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.refunds.processed' AND target_id = $1 "
+    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.refund.processed' AND target_id = $1 "
                            "AND json_extract(summary, '$.previous_status') = 'completed'", g), 1);
 }
 
@@ -366,7 +366,7 @@ GbTest(groupbuy_refunds, admin_process_refunds_guards)
     gb_expect(gb_post(url, NULL, NULL, "{\"reason\":\"x\"}"), 401, NULL);
     cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_groups WHERE id = $1 AND status = 'open'", open), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM groupbuy_refunds"), 0);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.refunds.processed'"), 0);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.refund.processed'"), 0);
 }
 
 GbTest(groupbuy_refunds, refunds_list_filters)

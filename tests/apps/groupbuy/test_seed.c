@@ -151,7 +151,7 @@ Test(groupbuy_seed, a_group_in_every_state)
     cr_assert_eq(test_count("SELECT COUNT(*) FROM (SELECT group_id, trader_id FROM groupbuy_contributions "
                             "GROUP BY 1, 2 HAVING COUNT(*) > 1)"), 0);
     /* an audit row per step, and the seed's own */
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE app = 'groupbuy' AND action = 'seed' AND "
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE app = 'groupbuy' AND action = 'groupbuy.demo_data.seeded' AND "
                             "json_extract(summary, '$.groups') = 11"), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.contribution.paid'"),
                  test_count("SELECT COUNT(*) FROM groupbuy_payments"));
@@ -226,7 +226,7 @@ Test(groupbuy_seed, again_without_clear_is_a_noop)
     char *b = snapshot();
     cr_assert_str_eq(a, b);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log"), audits);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE app = 'groupbuy' AND action = 'seed'"), 1);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE app = 'groupbuy' AND action = 'groupbuy.demo_data.seeded'"), 1);
     free(a), free(b);
 }
 
@@ -249,7 +249,7 @@ Test(groupbuy_seed, clear_reseeds)
     cr_assert_eq(test_count("SELECT COUNT(*) FROM groupbuy_suppliers WHERE name = 'Extra Supplier'"), 0);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM user_roles WHERE app = 'groupbuy' AND role = 'trader'"), 8);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM users WHERE username LIKE 'groupbuy.%'"), 13);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE app = 'groupbuy' AND action = 'seed' AND "
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE app = 'groupbuy' AND action = 'groupbuy.demo_data.seeded' AND "
                             "json_extract(summary, '$.cleared') = 1"), 1);
     ledger_balanced();
     free(a), free(b);
