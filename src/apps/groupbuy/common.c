@@ -1,5 +1,5 @@
 /* common.c -- groupbuy helpers shared by its resources: the caller's supplier
- * scope, audit rows, realtime events and notifications, and the ledger row
+ * scope checks, audit rows, realtime events and notifications, and the ledger row
  * every money movement writes. It calls no other groupbuy file: payment.c and
  * refunds.c build on it, payment.c on refunds.c too (a late payment requests
  * its refund), never the other way round. */
@@ -7,21 +7,6 @@
 #include <stdlib.h>
 
 /* ------------------------------------------------------------------ scope */
-
-void groupbuy_scope(struct req *r, const char *perm, struct groupbuy_scope *out)
-{
-    size_t n = 0;
-    bool global = false;
-    int64_t *ids = rbac_scopes(r, perm, "supplier", &global, &n);
-    size_t cap = 3 + n * 21;
-    char *text = pool_alloc(r->pool, cap), *p = text;
-    *p++ = '[';
-    for (size_t i = 0; i < n; i++) p += snprintf(p, cap - (size_t)(p - text), "%s%lld", i ? "," : "", (long long)ids[i]);
-    *p++ = ']';
-    *p = 0;
-    out->global = global;
-    out->suppliers = text;
-}
 
 bool groupbuy_can_supplier(struct req *r, const char *perm, int64_t supplier_id)
 {

@@ -29,15 +29,9 @@
 
 /* ------------------------------------------------------------------ scope */
 
-/* Supplier accounts in which the caller holds `perm`, as a JSON array text
- * ("[3,5]", pool memory) for `supplier_id IN (SELECT value FROM json_each($n))`,
- * and whether a global role grants it (then the list is "[]"). */
-struct groupbuy_scope {
-    bool global;
-    const char *suppliers;
-};
-void groupbuy_scope(struct req *r, const char *perm, struct groupbuy_scope *out);
-#define GROUPBUY_SCOPE_ARGS(sc) DB_I((sc)->global), DB_S((sc)->suppliers)
+/* List queries scope with the core's rbac_scope_list(r, perm, &sc, "supplier")
+ * bound as GROUPBUY_SCOPE_ARGS(&sc): $1 global, $2 the supplier ids. */
+#define GROUPBUY_SCOPE_ARGS(sc) DB_I((sc)->global), DB_S((sc)->ids[0])
 bool groupbuy_can_supplier(struct req *r, const char *perm, int64_t supplier_id);
 /* 404 when there is no such supplier, 403 when the caller may not; -1 after a reply. */
 int groupbuy_require_supplier(struct req *r, const char *perm, int64_t supplier_id);

@@ -25,7 +25,7 @@
     "o.qr_codes_generated AS qr_codes_generated__bool, g.pickup_location, g.status AS group_status, "            \
     "g.supplier_status, o.created_at FROM groupbuy_supplier_orders o "                                           \
     "JOIN groupbuy_groups g ON g.id = o.group_id JOIN groupbuy_products p ON p.id = g.product_id "
-#define SCOPE_WHERE "($1 = 1 OR o.supplier_id IN (SELECT value FROM json_each($2))) "
+#define SCOPE_WHERE "($1 = 1 OR " DB_IN_IDS("o.supplier_id", 2) ") "
 
 struct order_row {
     int64_t id, group_id, supplier_id, total_cents;
@@ -173,7 +173,7 @@ int groupbuy_order_reject(struct db *db, int64_t order_id, int64_t actor_id, con
 
 void groupbuy_supplier_orders_list(struct req *r)
 {
-    struct groupbuy_scope sc;
+    struct scope_list sc;
     struct page pg;
     int64_t group_id;
     const char *status = req_query(r, "status");
@@ -182,7 +182,7 @@ void groupbuy_supplier_orders_list(struct req *r)
         reply_invalid(r, "status", "must be pending, accepted or rejected");
         return;
     }
-    groupbuy_scope(r, "groupbuy.supplier_orders.read", &sc);
+    rbac_scope_list(r, "groupbuy.supplier_orders.read", &sc, "supplier");
 #define LIST_WHERE "WHERE " SCOPE_WHERE "AND ($3 IS NULL OR o.status = $3) AND ($4 = 0 OR o.group_id = $4) "
     reply_page(r, &pg, "SELECT COUNT(*) FROM groupbuy_supplier_orders o " LIST_WHERE,
                ORDER_SELECT LIST_WHERE "ORDER BY o.id DESC LIMIT $5 OFFSET $6", GROUPBUY_SCOPE_ARGS(&sc),
@@ -192,8 +192,8 @@ void groupbuy_supplier_orders_list(struct req *r)
 
 void groupbuy_supplier_orders_get(struct req *r)
 {
-    struct groupbuy_scope sc;
-    groupbuy_scope(r, "groupbuy.supplier_orders.read", &sc);
+    struct scope_list sc;
+    rbac_scope_list(r, "groupbuy.supplier_orders.read", &sc, "supplier");
     json_t *o = db_json_one(r->db, ORDER_SELECT "WHERE " SCOPE_WHERE "AND o.id = $3", GROUPBUY_SCOPE_ARGS(&sc),
                             DB_I(r->param_int[0]));
     if (!o) reply_not_found(r);
