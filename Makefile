@@ -26,7 +26,8 @@ LIB_SRC  := $(wildcard src/core/*.c) $(foreach a,$(APPS),$(wildcard src/apps/$(a
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/embedded.o $(BUILD)/obj/gen/apps.o
 EMBED    := $(sort $(wildcard src/core/migrations/*.sql) $(foreach a,$(APPS),$(wildcard src/apps/$(a)/migrations/*.sql)) \
             $(wildcard src/core/data/*.txt) $(shell find web -type f 2>/dev/null) \
-            $(wildcard src/core/api.json) $(foreach a,$(APPS),$(wildcard src/apps/$(a)/api.json)))
+            $(wildcard src/core/api.json) $(foreach a,$(APPS),$(wildcard src/apps/$(a)/api.json)) \
+            vendor/redoc/redoc.standalone.js)
 # Message catalogs: po/<lang>.po -> <build>/gen/locale/<lang>/LC_MESSAGES/atrium.mo,
 # embedded like the migrations (i18n.c finds them by the gen/locale/ part).
 LANGS    := $(basename $(notdir $(wildcard po/*.po)))
