@@ -217,7 +217,8 @@ static void add_common_headers(struct conn_state *s, struct MHD_Response *resp)
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "X-Frame-Options", "DENY");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (!json_object_get(r->resp_headers, "Cache-Control"))   /* a handler may allow caching */
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
     const char *origin = req_header(r, "Origin");
     if (origin_allowed(origin)) {
         MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin);
