@@ -37,7 +37,7 @@ TEST_SRC := $(shell find tests -name 'test_*.c' 2>/dev/null | sort)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 SUPPORT  := $(wildcard tests/support/*.c)
 
-.PHONY: FORCE all run test test-asan bench fuzz fuzz-build clean setup po pot
+.PHONY: FORCE all run test test-asan bench fuzz fuzz-build clean setup po pot docs
 all: $(BUILD)/atrium
 
 $(BUILD)/tools/embed: tools/embed.c
@@ -143,6 +143,12 @@ pot:
 po: pot
 	@for f in $(wildcard po/*.po); do msgmerge --quiet --update --backup=none --previous $$f $(POT) && \
 	    msgfmt --check --statistics -o /dev/null $$f; done
+
+# The endpoint tables of docs/API.md and docs/apps/<app>.md, between their
+# routes:begin/end markers, from `atrium routes APP --markdown`
+# (tests/ops/docs_routes_test.sh fails when they differ).
+docs: $(BUILD)/atrium
+	@ATRIUM_BIN=$(BUILD)/atrium scripts/docs-routes
 
 run: setup $(BUILD)/atrium
 	@scripts/run
