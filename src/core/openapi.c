@@ -1,6 +1,6 @@
 /* openapi.c -- the API contract. The route tables stay the truth for method,
  * path, permission, flags and query-parameter names; each app's api.json
- * (embedded, format in docs/API.md) only describes: summaries, parameter
+ * (embedded; format in docs/API.md, "api.json") only describes: summaries, parameter
  * types, body and answer schemas. This file joins the two into the OpenAPI
  * 3.1 document at /api/v1/openapi.json, adds what the core does to every
  * route (the common errors, bearer security, idempotency keys), serves the
@@ -447,7 +447,7 @@ static const char docs_page[] =
     "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>atrium API</title>\n"
     "<style>body { margin: 0; }</style>\n</head>\n<body>\n"
-    "<redoc spec-url=\"/api/v1/openapi.json\" hide-download-button=\"false\"></redoc>\n"
+    "<redoc spec-url=\"/api/v1/openapi.json\"></redoc>\n"
     "<script src=\"" REDOC_BUNDLE_PATH "\"></script>\n</body>\n</html>\n";
 
 void openapi_docs_page(struct req *r)

@@ -42,7 +42,7 @@ static json_t *op_of(json_t *doc, const struct route *rt, json_t **item_out)
     for (; rt->method[m] && m + 1 < sizeof method; m++) method[m] = (char)(rt->method[m] | 0x20);
     method[m] = 0;
     const char *path;
-    json_t *item, *op = NULL;
+    json_t *item = NULL, *op = NULL;
     json_object_foreach(json_object_get(doc, "paths"), path, item) {
         char *have = shape_of(path);
         if (!strcmp(have, want)) op = json_object_get(item, method);
