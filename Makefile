@@ -26,7 +26,8 @@ LIB_SRC  := $(wildcard src/core/*.c) $(foreach a,$(APPS),$(wildcard src/apps/$(a
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/embedded.o $(BUILD)/obj/gen/apps.o
 EMBED    := $(sort $(wildcard src/core/migrations/*.sql) $(foreach a,$(APPS),$(wildcard src/apps/$(a)/migrations/*.sql)) \
             $(wildcard src/core/data/*.txt) $(shell find web -type f 2>/dev/null) \
-            $(wildcard src/core/api.json) $(foreach a,$(APPS),$(wildcard src/apps/$(a)/api.json)))
+            $(wildcard src/core/api.json) $(foreach a,$(APPS),$(wildcard src/apps/$(a)/api.json)) \
+            vendor/redoc/redoc.standalone.js)
 # Message catalogs: po/<lang>.po -> <build>/gen/locale/<lang>/LC_MESSAGES/atrium.mo,
 # embedded like the migrations (i18n.c finds them by the gen/locale/ part).
 LANGS    := $(basename $(notdir $(wildcard po/*.po)))
@@ -36,7 +37,7 @@ TEST_SRC := $(shell find tests -name 'test_*.c' 2>/dev/null | sort)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 SUPPORT  := $(wildcard tests/support/*.c)
 
-.PHONY: FORCE all run test test-asan bench fuzz fuzz-build clean setup po pot
+.PHONY: FORCE all run test test-asan bench fuzz fuzz-build clean setup po pot docs
 all: $(BUILD)/atrium
 
 $(BUILD)/tools/embed: tools/embed.c
@@ -142,6 +143,12 @@ pot:
 po: pot
 	@for f in $(wildcard po/*.po); do msgmerge --quiet --update --backup=none --previous $$f $(POT) && \
 	    msgfmt --check --statistics -o /dev/null $$f; done
+
+# The endpoint tables of docs/API.md and docs/apps/<app>.md, between their
+# routes:begin/end markers, from `atrium routes APP --markdown`
+# (tests/ops/docs_routes_test.sh fails when they differ).
+docs: $(BUILD)/atrium
+	@ATRIUM_BIN=$(BUILD)/atrium scripts/docs-routes
 
 run: setup $(BUILD)/atrium
 	@scripts/run

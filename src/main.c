@@ -1,6 +1,7 @@
 /* main.c -- the atrium command line: serve, migrate, seed, backup, restore,
  * user, audit, jobs, config, version. Each command has --help. */
 #include "atrium.h"
+#include "openapi.h"
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -258,6 +259,22 @@ static int cmd_config(int argc, char **argv)
     return 0;
 }
 
+static int cmd_routes(int argc, char **argv)
+{
+    const char *app = positional(argc, argv, 0);
+    bool markdown = has_flag(argc, argv, "--markdown");
+    if (app) {
+        if (openapi_print_routes(stdout, app, markdown) == 0) return 0;
+        fprintf(stderr, "atrium: unknown app '%s'\n", app);
+        return 2;
+    }
+    for (const struct app *const *a = atrium_apps; *a; a++) {
+        printf("%s%s%s\n\n", a == atrium_apps ? "" : "\n", markdown ? "## " : "", (*a)->name);
+        openapi_print_routes(stdout, (*a)->name, markdown);
+    }
+    return 0;
+}
+
 static int cmd_version(int argc, char **argv)
 {
     printf("atrium %s\n", ATRIUM_VERSION);
@@ -277,6 +294,8 @@ static const struct command commands[] = {
     {"audit", cmd_audit, "atrium audit verify\n  Recompute the audit hash chain; exits 1 naming the first bad row."},
     {"jobs", cmd_jobs, "atrium jobs list | atrium jobs run NAME\n  Show the schedule, or run one job now."},
     {"config", cmd_config, "atrium config check\n  Validate ATRIUM_* settings and print them with secrets masked."},
+    {"routes", cmd_routes, "atrium routes [APP] [--markdown]\n  Print APP's endpoint table (every app's without APP) from its route table and api.json;\n"
+                           "  --markdown prints the table the docs pages hold (make docs)."},
     {"version", cmd_version, "atrium version"},
     {NULL, NULL, NULL},
 };

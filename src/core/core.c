@@ -3,6 +3,11 @@
  * to read who may call what in the hall. */
 #include "atrium.h"
 #include "internal.h"
+#include "openapi.h"
+
+/* Streams: browsers' EventSource and WebSocket cannot set headers, so the
+ * token, topics and resume point also come in the query string. */
+#define RT_QUERY "access_token,topics,last_event_id"
 
 static const struct route core_routes[] = {
     {"GET", "/health/live", health_live, PERM_PUBLIC, ROUTE_NO_RATELIMIT},
@@ -20,22 +25,26 @@ static const struct route core_routes[] = {
     {"GET", "/api/v1/me", me_get, PERM_USER, 0},
     {"POST", "/api/v1/me/language", me_language, PERM_USER, 0},
 
-    {"GET", "/api/v1/admin/users", admin_users_list, "core.users.read", 0},
+    {"GET", "/api/v1/admin/users", admin_users_list, "core.users.read", 0, "status,q,page,page_size"},
     {"POST", "/api/v1/admin/users", admin_users_create, "core.users.manage", ROUTE_SLOW},
     {"GET", "/api/v1/admin/users/{id:int}", admin_users_get, "core.users.read", 0},
     {"PATCH", "/api/v1/admin/users/{id:int}", admin_users_patch, "core.users.manage", ROUTE_SLOW},
     {"POST", "/api/v1/admin/users/{id:int}/roles", admin_roles_add, "core.roles.manage", 0},
     {"DELETE", "/api/v1/admin/users/{id:int}/roles/{role_id:int}", admin_roles_remove, "core.roles.manage", 0},
     {"POST", "/api/v1/admin/users/{id:int}/permissions", admin_permissions_set, "core.roles.manage", 0},
-    {"GET", "/api/v1/admin/jobs", admin_jobs_list, "core.jobs.read", 0},
+    {"GET", "/api/v1/admin/jobs", admin_jobs_list, "core.jobs.read", 0, "page,page_size"},
 
-    {"GET", "/api/v1/audit", audit_list, "core.audit.read", 0},
+    {"GET", "/api/v1/audit", audit_list, "core.audit.read", 0, "app,user_id,action,since,page,page_size"},
 
-    {"GET", "/api/v1/notifications", notifications_list, PERM_USER, 0},
+    {"GET", "/api/v1/notifications", notifications_list, PERM_USER, 0, "unread,page,page_size"},
     {"POST", "/api/v1/notifications/{id:int}/read", notifications_read, PERM_USER, 0},
 
-    {"GET", "/api/v1/realtime/sse", realtime_sse, PERM_USER, ROUTE_STREAM},
-    {"GET", "/api/v1/realtime/ws", realtime_ws, PERM_USER, ROUTE_STREAM},
+    {"GET", "/api/v1/realtime/sse", realtime_sse, PERM_USER, ROUTE_STREAM, RT_QUERY},
+    {"GET", "/api/v1/realtime/ws", realtime_ws, PERM_USER, ROUTE_STREAM, RT_QUERY},
+
+    {"GET", "/api/v1/openapi.json", openapi_json, PERM_PUBLIC, 0},
+    {"GET", "/api/docs", openapi_docs_page, PERM_PUBLIC, 0},
+    {"GET", REDOC_BUNDLE_PATH, openapi_docs_bundle, PERM_PUBLIC, 0},
     {0},
 };
 
@@ -60,4 +69,5 @@ const struct app core_app = {
     .routes = core_routes,
     .roles = core_roles,
     .jobs = core_jobs,
+    .api_doc = "src/core/api.json",
 };

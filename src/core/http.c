@@ -3,7 +3,7 @@
  *
  *   CORS preflight -> route match (404/405) -> body limits, content type, JSON
  *   (413/415/400) -> bearer token (401) -> rate limit (429) -> route permission
- *   (403) -> idempotency key (replay/409) -> handler
+ *   (403) -> query parameter names (400) -> idempotency key (replay/409) -> handler
  *
  * Apps never see libmicrohttpd types: they get a struct req and answer with
  * reply_*(). Every response is one buffer (MHD sends headers and body with a
@@ -217,7 +217,8 @@ static void add_common_headers(struct conn_state *s, struct MHD_Response *resp)
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "X-Frame-Options", "DENY");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (!json_object_get(r->resp_headers, "Cache-Control"))   /* a handler may allow caching */
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
     const char *origin = req_header(r, "Origin");
     if (origin_allowed(origin)) {
         MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin);
@@ -343,6 +344,47 @@ static int check_permission(struct conn_state *s)
     return rbac_require(r, perm, NULL, 0);
 }
 
+/* Unknown query parameters are refused like unknown body fields: a typo
+ * (?stauts=) must not silently widen a list. Runs after the permission check,
+ * so a caller who may not use the route learns nothing from it. */
+struct query_scan {
+    const char *accepted;       /* the route's comma list, or NULL */
+    const char *unknown;        /* first name not in it */
+};
+
+static bool name_listed(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; p && *p;) {
+        size_t len = strcspn(p, ",");
+        if (len == n && !strncmp(p, name, n)) return true;
+        p += len + (p[len] == ',');
+    }
+    return false;
+}
+
+static enum MHD_Result query_name(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    struct query_scan *q = cls;
+    if (name_listed(q->accepted, key)) return MHD_YES;
+    q->unknown = key;
+    return MHD_NO;
+}
+
+static int check_query(struct conn_state *s)
+{
+    struct req *r = &s->r;
+    struct query_scan q = {r->route->query, NULL};
+    MHD_get_connection_values(s->conn, MHD_GET_ARGUMENT_KIND, query_name, &q);
+    if (!q.unknown) return 0;
+    char msg[512];
+    snprintf(msg, sizeof msg, tr(r, "unknown query parameter %s"), q.unknown);
+    reply_json(r, 400, json_pack("{s:{s:s, s:s, s:[{s:s, s:s}]}}", "error", "code", "unknown_parameter",
+                                 "message", msg, "details", "field", q.unknown, "problem",
+                                 tr(r, "is not a known parameter")));
+    return -1;
+}
+
 /* Everything before the handler; on a refusal the reply is already set. */
 static void dispatch(struct conn_state *s)
 {
@@ -354,7 +396,7 @@ static void dispatch(struct conn_state *s)
         return;
     }
     if (check_body(s) < 0 || check_auth(s) < 0 || check_rate(s) < 0 ||
-        check_permission(s) < 0) {
+        check_permission(s) < 0 || check_query(s) < 0) {
         s->answered = true;
         return;
     }

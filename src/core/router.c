@@ -33,13 +33,24 @@ void http_register_routes(const struct route *routes)
     }
 }
 
-const struct route *http_routes(size_t *n)
+/* The table by value. Made again only when routes were added, so once the
+ * server runs (router_freeze) every caller, on any thread, shares one copy:
+ * openapi.c reads it while tests may too. */
+static struct route *flat;
+static size_t nflat;
+
+static void flatten(void)
 {
-    static struct route *flat;
     free(flat);
     flat = xcalloc(ntable + 1, sizeof *flat);
     for (size_t i = 0; i < ntable; i++) flat[i] = *table[i];
-    *n = ntable;
+    nflat = ntable;
+}
+
+const struct route *http_routes(size_t *n)
+{
+    if (!flat || nflat != ntable) flatten();
+    *n = nflat;
     return flat;
 }
 
@@ -80,6 +91,7 @@ void router_freeze(void)
     free(compiled);
     compiled = xcalloc(ntable ? ntable : 1, sizeof *compiled);
     for (size_t i = 0; i < ntable; i++) compile(&compiled[i], table[i]);
+    flatten();
     metrics_init(ntable, route_label);
 }
 
@@ -87,9 +99,11 @@ void router_reset(void)
 {
     free(table);
     free(compiled);
+    free(flat);
     table = NULL;
     compiled = NULL;
-    ntable = cap = 0;
+    flat = NULL;
+    ntable = cap = nflat = 0;
 }
 
 static bool is_uuid(const char *s, size_t n)
