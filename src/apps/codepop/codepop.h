@@ -78,10 +78,20 @@ int codepop_analytics_invalidate(struct db *db, int64_t store_id);
 int codepop_notify_role(struct db *db, const char *role, int64_t store_id, const char *kind, const char *title,
                         json_t *data);
 
+/* -------------------------------------------------------- events (events.c) */
+
 /* A domain event: realtime on topic codepop.store.<store_id> (core outbox)
- * and, on P2P nodes, a codepop_p2p_events row for the peer that must hear it.
- * Inside the caller's transaction; payload stolen. */
+ * and, on P2P nodes, a codepop_p2p_events row for the peer that must hear it
+ * (p2p_deliver.c sends it). Inside the caller's transaction; payload stolen. */
 int codepop_emit(struct db *db, int64_t store_id, const char *event_type, json_t *payload);
+/* Realtime only, never written for a peer (a hub showing a store's report). */
+int codepop_emit_local(struct db *db, int64_t store_id, const char *event_type, json_t *payload);
+/* Is this event type one a store node sends to its hub? */
+bool codepop_event_store_to_hub(const char *event_type);
+/* target_node_id of store -> hub rows written before the hub's id is known. */
+#define CODEPOP_HUB_TARGET "hub"
+
+/* ------------------------------------------------------------ P2P receiving */
 
 /* P2P receiving side: apply one peer event inside the caller's transaction.
  * 0 applied, -1 error (the sender retries). */
@@ -97,14 +107,14 @@ int codepop_p2p_apply(struct db *db, const char *event_type, const char *source_
  * payload {uuid, store_id, urgency, notes, items, created_at, requested_by}
  * unless its uuid exists (then 0 as well). */
 int codepop_supply_mirror(struct db *db, json_t *request, const char *origin_node);
-/* Store side: a PENDING request becomes APPROVED ({reviewed_by, approved_at})
- * or REJECTED ({reviewed_by, rejected_reason}); already there: 0. */
+/* Store side: a pending request becomes approved ({reviewed_by, approved_at})
+ * or rejected ({reviewed_by, rejected_reason}); already there: 0. */
 int codepop_supply_mark(struct db *db, const char *uuid, const char *status, json_t *payload);
 /* Store side: insert a delivery from a DELIVERY_SCHEDULED payload unless its
  * uuid exists; -1 while its supply request is unknown here. */
 int codepop_delivery_mirror(struct db *db, json_t *delivery);
-/* Store side: move a delivery forward (never back, never out of DELIVERED or
- * CANCELLED); DELIVERED raises the store's stock exactly once. */
+/* Store side: move a delivery forward (never back, never out of delivered or
+ * cancelled); delivered raises the store's stock exactly once. */
 int codepop_delivery_apply_status(struct db *db, const char *uuid, const char *status);
 /* A delivery with its items (the request's), supply_request_id/uuid; NULL if none. */
 json_t *codepop_delivery_json(struct db *db, int64_t delivery_id);

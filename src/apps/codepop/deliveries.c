@@ -1,16 +1,17 @@
 /* deliveries.c -- deliveries from a hub to a store, created when a supply
- * request is approved (supply.c). Status moves SCHEDULED -> IN_TRANSIT ->
- * DELIVERED, or SCHEDULED|IN_TRANSIT -> CANCELLED, by a logistics manager of
+ * request is approved (supply.c). Status moves scheduled -> in_transit ->
+ * delivered, or scheduled|in_transit -> cancelled, by a logistics manager of
  * the region.
  *
- * DELIVERED raises the store's stock by the request's items exactly once: the
+ * delivered raises the store's stock by the request's items exactly once: the
  * guard is the stock_applied flag, flipped with a conditional UPDATE in the
- * same transaction. CANCELLED gives the hub its items back. On a P2P hub node
+ * same transaction. cancelled gives the hub its items back. On a P2P hub node
  * the store's stock lives at the store node, which raises it when
  * DELIVERY_STATUS_CHANGED arrives (codepop_delivery_apply_status); on a store
  * node deliveries are the hub's to change (409 not_owner). */
 #include "codepop.h"
 #include <string.h>
+#include <strings.h>
 
 #define NOW_SQL "strftime('%Y-%m-%dT%H:%M:%SZ','now')"
 
@@ -26,7 +27,7 @@
 #define SCOPE_WHERE \
     "($1 = 1 OR d.store_id IN (SELECT value FROM json_each($2)) OR s.region_id IN (SELECT value FROM json_each($3))) "
 
-static const char *const statuses[] = {"SCHEDULED", "IN_TRANSIT", "DELIVERED", "CANCELLED", NULL};
+static const char *const statuses[] = {"scheduled", "in_transit", "delivered", "cancelled", NULL};
 
 /* Position in the life of a delivery: the end states are both 2. */
 static int rank(const char *status)
@@ -36,12 +37,21 @@ static int rank(const char *status)
     return -1;
 }
 
+/* A status as a peer sent it: events written before statuses were lowercased
+ * (migration 004) say SCHEDULED, IN_TRANSIT, ...; NULL when unknown. */
+static const char *peer_status(const char *s)
+{
+    for (int i = 0; s && statuses[i]; i++)
+        if (!strcasecmp(s, statuses[i])) return statuses[i];
+    return NULL;
+}
+
 /* The states a delivery may move to `to` from, as a JSON array for json_each. */
 static const char *allowed_from(const char *to)
 {
-    if (!strcmp(to, "IN_TRANSIT")) return "[\"SCHEDULED\"]";
-    if (!strcmp(to, "DELIVERED")) return "[\"IN_TRANSIT\"]";
-    if (!strcmp(to, "CANCELLED")) return "[\"SCHEDULED\",\"IN_TRANSIT\"]";
+    if (!strcmp(to, "in_transit")) return "[\"scheduled\"]";
+    if (!strcmp(to, "delivered")) return "[\"in_transit\"]";
+    if (!strcmp(to, "cancelled")) return "[\"scheduled\",\"in_transit\"]";
     return NULL;
 }
 
@@ -95,7 +105,7 @@ void codepop_deliveries_list(struct req *r)
         req_query_int(r, "hub_id", 0, &hub_id) < 0 || req_query_int(r, "supply_request_id", 0, &request_id) < 0)
         return;
     if (status && rank(status) < 0) {
-        reply_invalid(r, "status", "must be SCHEDULED, IN_TRANSIT, DELIVERED or CANCELLED");
+        reply_invalid(r, "status", "must be scheduled, in_transit, delivered or cancelled");
         return;
     }
     codepop_scope(r, "codepop.deliveries.read", &sc);
@@ -133,7 +143,7 @@ void codepop_deliveries_status(struct req *r)
     json_t *d = NULL;
     if (req_unpack(r, "{s:s}", "status", &to) < 0) return;
     if (!allowed_from(to)) {
-        reply_invalid(r, "status", "must be IN_TRANSIT, DELIVERED or CANCELLED");
+        reply_invalid(r, "status", "must be in_transit, delivered or cancelled");
         return;
     }
     if (codepop_node.is_store) {
@@ -150,7 +160,7 @@ void codepop_deliveries_status(struct req *r)
     from = was ? pool_strdup(r->pool, was) : NULL;
     free(was);
     int n = db_exec(r->db, "UPDATE codepop_deliveries SET status = $2, updated_at = " NOW_SQL ", "
-                           "delivered_at = CASE WHEN $2 = 'DELIVERED' THEN " NOW_SQL " ELSE delivered_at END "
+                           "delivered_at = CASE WHEN $2 = 'delivered' THEN " NOW_SQL " ELSE delivered_at END "
                            "WHERE id = $1 AND status IN (SELECT value FROM json_each($3))",
                     DB_I(id), DB_S(to), DB_S(allowed_from(to)));
     if (n == 0 && from) {
@@ -159,10 +169,10 @@ void codepop_deliveries_status(struct req *r)
         return;
     }
     if (n != 1) goto rollback;
-    if (!strcmp(to, "DELIVERED") && !codepop_node.is_hub && raise_store_stock(r->db, id) < 0) goto rollback;
-    if (!strcmp(to, "CANCELLED") && return_hub_stock(r->db, id) < 0) goto rollback;
+    if (!strcmp(to, "delivered") && !codepop_node.is_hub && raise_store_stock(r->db, id) < 0) goto rollback;
+    if (!strcmp(to, "cancelled") && return_hub_stock(r->db, id) < 0) goto rollback;
     if (!(d = codepop_delivery_json(r->db, id)) ||
-        audit_write(r->db, r, "codepop", "delivery.status", "delivery", id,
+        audit_write(r->db, r, "codepop", "codepop.delivery.status_changed", "delivery", id,
                     json_pack("{s:O, s:s, s:s, s:O}", "uuid", json_object_get(d, "uuid"), "from", from, "to", to,
                               "stock_applied", json_object_get(d, "stock_applied"))) < 0 ||
         codepop_emit(r->db, store_id, "DELIVERY_STATUS_CHANGED", status_event(d)) < 0 || db_commit(r->db) < 0)
@@ -180,12 +190,12 @@ fail:
 
 int codepop_delivery_mirror(struct db *db, json_t *delivery)
 {
-    const char *uuid = NULL, *request_uuid = NULL, *date = NULL, *status = "SCHEDULED";
+    const char *uuid = NULL, *request_uuid = NULL, *date = NULL, *status = "scheduled";
     json_int_t hub_id = 0, store_id = 0;
     int64_t exists = 0, request_id = 0;
     if (json_unpack(delivery, "{s:s, s:s, s:I, s:I, s:s, s?s}", "uuid", &uuid, "supply_request_uuid", &request_uuid,
                     "hub_id", &hub_id, "store_id", &store_id, "scheduled_date", &date, "status", &status) < 0 ||
-        rank(status) < 0) {
+        !(status = peer_status(status))) {
         log_warn("codepop: delivery mirror: malformed payload");
         return -1;
     }
@@ -199,10 +209,10 @@ int codepop_delivery_mirror(struct db *db, json_t *delivery)
     if (db_exec(db, "INSERT INTO codepop_deliveries (uuid, supply_request_id, supply_request_uuid, hub_id, store_id, "
                     "scheduled_date) VALUES ($1, $2, $3, $4, $5, $6)",
                 DB_S(uuid), DB_I(request_id), DB_S(request_uuid), DB_I(hub_id), DB_I(store_id), DB_S(date)) != 1 ||
-        audit_write_as(db, 0, "codepop", "delivery.mirror", "delivery", db_last_id(db),
+        audit_write_as(db, 0, "codepop", "codepop.delivery.mirrored", "delivery", db_last_id(db),
                        json_pack("{s:s, s:s}", "uuid", uuid, "supply_request_uuid", request_uuid)) < 0)
         goto fail;
-    if (strcmp(status, "SCHEDULED") && codepop_delivery_apply_status(db, uuid, status) < 0) goto fail;
+    if (strcmp(status, "scheduled") && codepop_delivery_apply_status(db, uuid, status) < 0) goto fail;
     return db_commit(db);
 fail:
     db_rollback(db);
@@ -213,7 +223,7 @@ int codepop_delivery_apply_status(struct db *db, const char *uuid, const char *s
 {
     int64_t id = 0;
     char *now = NULL;
-    if (!uuid || !status || rank(status) < 0) return -1;
+    if (!uuid || !(status = peer_status(status))) return -1;
     if (db_begin(db) < 0) return -1;
     if (db_int(db, &id, "SELECT id FROM codepop_deliveries WHERE uuid = $1", DB_S(uuid)) != 1 ||
         !(now = db_text(db, "SELECT status FROM codepop_deliveries WHERE id = $1", DB_I(id)))) {
@@ -227,12 +237,12 @@ int codepop_delivery_apply_status(struct db *db, const char *uuid, const char *s
         return db_commit(db);
     }
     if (forward && (db_exec(db, "UPDATE codepop_deliveries SET status = $2, updated_at = " NOW_SQL ", delivered_at = "
-                                "CASE WHEN $2 = 'DELIVERED' THEN " NOW_SQL " ELSE delivered_at END WHERE id = $1",
+                                "CASE WHEN $2 = 'delivered' THEN " NOW_SQL " ELSE delivered_at END WHERE id = $1",
                             DB_I(id), DB_S(status)) != 1 ||
-                    audit_write_as(db, 0, "codepop", "delivery.status", "delivery", id,
+                    audit_write_as(db, 0, "codepop", "codepop.delivery.status_changed", "delivery", id,
                                    json_pack("{s:s, s:s, s:s}", "uuid", uuid, "from", now, "to", status)) < 0))
         goto fail;
-    if (!strcmp(status, "DELIVERED") && raise_store_stock(db, id) < 0) goto fail;
+    if (!strcmp(status, "delivered") && raise_store_stock(db, id) < 0) goto fail;
     free(now);
     return db_commit(db);
 fail:

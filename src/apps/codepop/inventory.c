@@ -142,7 +142,7 @@ void codepop_store_inventory_patch(struct req *r)
                                 "quantity_delta", delta, "reason", reason, "quantity",
                                 item ? json_object_get(item, "quantity") : json_null());
     free(name);
-    if (!item || audit_write(r->db, r, "codepop", "inventory.adjust", "store_inventory", item_id, summary) < 0 ||
+    if (!item || audit_write(r->db, r, "codepop", "codepop.store_inventory.adjusted", "store_inventory", item_id, summary) < 0 ||
         db_commit(r->db) < 0) {
         if (!item) json_decref(summary);
         db_rollback(r->db);

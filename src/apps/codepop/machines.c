@@ -21,7 +21,7 @@
     "($1 = 1 OR " t ".store_id IN (SELECT value FROM json_each($2)) " \
     "OR s.region_id IN (SELECT value FROM json_each($3))) "
 
-static const char *const statuses[] = {"normal", "warning", "error", "repair-start", "repair-end", "offline", NULL};
+static const char *const statuses[] = {"normal", "warning", "error", "repair_start", "repair_end", "offline", NULL};
 
 static bool known_status(const char *s)
 {
@@ -93,7 +93,7 @@ void codepop_machines_list(struct req *r)
     const char *status = req_query(r, "status");
     if (req_page(r, &pg) < 0 || req_query_int(r, "store_id", 0, &store_id) < 0) return;
     if (status && !known_status(status)) {
-        reply_invalid(r, "status", "must be normal, warning, error, repair-start, repair-end or offline");
+        reply_invalid(r, "status", "must be normal, warning, error, repair_start, repair_end or offline");
         return;
     }
     codepop_scope(r, "codepop.machines.read", &sc);
@@ -154,7 +154,7 @@ void codepop_machines_status(struct req *r)
     if (codepop_require_store(r, "codepop.machines.report", store_id) < 0) return;
     if (req_unpack(r, "{s:s, s?s}", "status", &status, "notes", &notes) < 0) return;
     if (!known_status(status)) {
-        reply_invalid(r, "status", "must be normal, warning, error, repair-start, repair-end or offline");
+        reply_invalid(r, "status", "must be normal, warning, error, repair_start, repair_end or offline");
         return;
     }
     if (strlen(notes) > 2000) {
@@ -165,7 +165,7 @@ void codepop_machines_status(struct req *r)
     if (!(prev = db_text(r->db, "SELECT status FROM codepop_machines WHERE id = $1", DB_I(id)))) goto rollback;
     bool changed = strcmp(prev, status) != 0;
     if (changed && (codepop_machine_set_status(r->db, r->user.id, id, status, NULL, NULL, notes, -1, &log_id) < 0 ||
-                    audit_write(r->db, r, "codepop", "machine.status", "machine", id,
+                    audit_write(r->db, r, "codepop", "codepop.machine.status_changed", "machine", id,
                                 json_pack("{s:s, s:s, s:I}", "from", prev, "to", status, "log_id",
                                           (json_int_t)log_id)) < 0))
         goto rollback;

@@ -300,7 +300,7 @@ void codepop_orders_create(struct req *r)
         reply_db_error(r);
         return;
     }
-    commit_order(r, o.id, "order.create",
+    commit_order(r, o.id, "codepop.order.created",
                  json_pack("{s:I, s:I, s:i, s:s, s:I}", "store_id", (json_int_t)o.store_id, "total_cents",
                            (json_int_t)o.total_cents, "drinks", c.drinks, "pickup_time", pickup,
                            "preparation_minutes", (json_int_t)o.prep_minutes), 201);
@@ -346,7 +346,7 @@ void codepop_orders_pay(struct req *r)
         reply_db_error(r);
         return;
     }
-    commit_order(r, o.id, "order.pay",
+    commit_order(r, o.id, "codepop.order.paid",
                  json_pack("{s:I, s:I}", "store_id", (json_int_t)o.store_id, "amount_cents", (json_int_t)o.total_cents),
                  200);
 }
@@ -400,7 +400,7 @@ void codepop_orders_cancel(struct req *r)
     json_t *summary = json_pack("{s:I, s:s, s:b, s:I}", "store_id", (json_int_t)o.store_id, "from", o.status,
                                 "refunded", refund, "refund_cents", (json_int_t)(refund ? o.total_cents : 0));
     if (reason) json_object_set_new(summary, "reason", json_string(reason));
-    commit_order(r, o.id, "order.cancel", summary, 200);
+    commit_order(r, o.id, "codepop.order.cancelled", summary, 200);
 }
 
 static const char *next_status(const char *s)
@@ -444,7 +444,7 @@ void codepop_orders_status(struct req *r)
         reply_db_error(r);
         return;
     }
-    commit_order(r, o.id, "order.status",
+    commit_order(r, o.id, "codepop.order.status_changed",
                  json_pack("{s:I, s:s, s:s}", "store_id", (json_int_t)o.store_id, "from", o.status, "to", to), 200);
 }
 
@@ -471,7 +471,7 @@ static int start_preparing(struct req *r, struct order *o, double distance)
              distance);
     if (codepop_emit(r->db, o->store_id, "ORDER_PREPARING", json_deep_copy(data)) < 0 ||
         codepop_notify_role(r->db, "manager", o->store_id, "order.preparing", title, json_incref(data)) < 0 ||
-        audit_write(r->db, r, "codepop", "order.status", "order", o->id,
+        audit_write(r->db, r, "codepop", "codepop.order.status_changed", "order", o->id,
                     json_pack("{s:I, s:s, s:s, s:s, s:O}", "store_id", (json_int_t)o->store_id, "from", "pending",
                               "to", "preparing", "via", "golden_window", "position", data)) < 0 ||
         db_commit(r->db) < 0) {

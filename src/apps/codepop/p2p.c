@@ -1,29 +1,13 @@
-/* p2p.c -- peer-to-peer events between store and hub nodes: writing them
- * (codepop_emit), signing and checking requests, and receiving them
- * (POST /p2p/events) into the inbox, applied exactly once.
- *
- * Which events cross nodes is fixed by direction: a store node sends its
- * supply requests, low stock, machine reports and repairs to its hub; a hub
- * sends approvals, rejections and deliveries to the store node they concern.
- * Everything else (orders, ...) stays local. Registration and the node list
- * are in p2p_nodes.c; the delivery job, event list, retry and health in
+/* p2p.c -- peer-to-peer delivery between store and hub nodes: signing and
+ * checking requests, and receiving events (POST /p2p/events) into the inbox,
+ * applied exactly once. Which events a node writes for its peers is
+ * events.c's (codepop_emit); registration and the node list are in
+ * p2p_nodes.c; the delivery job, event list, retry and health in
  * p2p_deliver.c; the wire protocol is described in p2p.h. */
 #include "p2p.h"
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *const store_to_hub[] = {
-    "SUPPLY_REQUEST_CREATED", "INVENTORY_LOW", "MACHINE_STATUS_CHANGED", "REPAIR_SCHEDULED", NULL};
-static const char *const hub_to_store[] = {
-    "SUPPLY_REQUEST_APPROVED", "SUPPLY_REQUEST_REJECTED", "DELIVERY_SCHEDULED", "DELIVERY_STATUS_CHANGED", NULL};
-
-static bool listed(const char *const *list, const char *type)
-{
-    for (; *list; list++)
-        if (!strcmp(*list, type)) return true;
-    return false;
-}
 
 /* ---------------------------------------------------------------- signing */
 
@@ -97,43 +81,6 @@ int p2p_mark_seen(struct db *db, const char *sig)
                        "ON CONFLICT (signature) DO NOTHING", DB_S(sig), DB_I((int64_t)time(NULL)));
 }
 
-/* ------------------------------------------------------------------ emit */
-
-/* Who must hear an event of this node: a node id, "hub", or NULL (nobody). */
-static char *p2p_target(struct db *db, int64_t store_id, const char *type)
-{
-    if (codepop_node.is_store && listed(store_to_hub, type)) {
-        char *hub = db_text(db, "SELECT node_id FROM codepop_nodes WHERE node_type = 'hub' AND status = 'active' "
-                                "ORDER BY registered_at DESC, id DESC LIMIT 1");
-        return hub ? hub : xstrdup(P2P_HUB_TARGET);
-    }
-    if (codepop_node.is_hub && listed(hub_to_store, type))
-        return db_text(db, "SELECT node_id FROM codepop_nodes WHERE node_type = 'store' AND store_id = $1 "
-                           "AND status = 'active' ORDER BY registered_at DESC, id DESC LIMIT 1", DB_I(store_id));
-    return NULL;
-}
-
-int codepop_emit(struct db *db, int64_t store_id, const char *type, json_t *payload)
-{
-    char topic[64], event_id[37];
-    int rc = 0;
-    if (!payload) payload = json_object();
-    char *target = codepop_node.p2p && type ? p2p_target(db, store_id, type) : NULL;
-    if (target) {
-        char *text = json_dumps(payload, JSON_COMPACT | JSON_ENCODE_ANY);
-        uuid_v4(event_id);
-        rc = !text || db_exec(db, "INSERT INTO codepop_p2p_events (event_id, event_type, source_node_id, "
-                                  "target_node_id, payload, status, next_attempt_at) VALUES ($1, $2, $3, $4, $5, "
-                                  "'PENDING', $6)", DB_S(event_id), DB_S(type), DB_S(codepop_node.id), DB_S(target),
-                                  DB_S(text), DB_I((int64_t)time(NULL))) < 0 ? -1 : 0;
-        free(text);
-        free(target);
-    }
-    snprintf(topic, sizeof topic, "codepop.store.%lld", (long long)store_id);
-    if (events_emit(db, topic, type, payload) < 0) rc = -1;     /* steals payload */
-    return rc;
-}
-
 /* ----------------------------------------------------------------- apply */
 
 static const char *str_field(json_t *payload, const char *a, const char *b)
@@ -147,9 +94,7 @@ static int reemit(struct db *db, const char *type, json_t *payload)
 {
     json_int_t store = json_integer_value(json_object_get(payload, "store_id"));
     if (store <= 0) return 0;                   /* nothing to address it to: recorded only */
-    char topic[64];
-    snprintf(topic, sizeof topic, "codepop.store.%lld", (long long)store);
-    return events_emit(db, topic, type, json_deep_copy(payload));
+    return codepop_emit_local(db, store, type, json_deep_copy(payload));
 }
 
 int codepop_p2p_apply(struct db *db, const char *type, const char *source, json_t *payload)
@@ -157,10 +102,11 @@ int codepop_p2p_apply(struct db *db, const char *type, const char *source, json_
     bool hub = codepop_node.is_hub, store = codepop_node.is_store;
     if (!type || !json_is_object(payload)) return -1;
     if (hub && !strcmp(type, "SUPPLY_REQUEST_CREATED")) return codepop_supply_mirror(db, payload, source);
-    if (hub && listed(store_to_hub, type)) return reemit(db, type, payload);
+    if (hub && codepop_event_store_to_hub(type)) return reemit(db, type, payload);
     if (store && (!strcmp(type, "SUPPLY_REQUEST_APPROVED") || !strcmp(type, "SUPPLY_REQUEST_REJECTED"))) {
         const char *uuid = str_field(payload, "uuid", "supply_request_uuid");
-        return uuid ? codepop_supply_mark(db, uuid, type + strlen("SUPPLY_REQUEST_"), payload) : -1;
+        const char *status = !strcmp(type, "SUPPLY_REQUEST_APPROVED") ? "approved" : "rejected";
+        return uuid ? codepop_supply_mark(db, uuid, status, payload) : -1;
     }
     if (store && !strcmp(type, "DELIVERY_SCHEDULED")) return codepop_delivery_mirror(db, payload);
     if (store && !strcmp(type, "DELIVERY_STATUS_CHANGED")) {

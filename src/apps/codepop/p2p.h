@@ -18,7 +18,7 @@
 #define P2P_SEEN_KEEP     600         /* signatures are remembered this long */
 #define P2P_SEND_TIMEOUT  5           /* seconds for one event POST */
 #define P2P_REG_TIMEOUT   3           /* seconds for a registration call */
-#define P2P_HUB_TARGET    "hub"       /* target of store events until the hub's id is known */
+#define P2P_HUB_TARGET    CODEPOP_HUB_TARGET
 #define P2P_NOW_SQL       "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
 
 /* out = hex(HMAC-SHA256(key, method \n path \n ts \n body)). */

@@ -1,10 +1,10 @@
 /* p2p_deliver.c -- the sending side: the codepop.p2p_deliver job POSTs
- * PENDING outbox rows to their peers (signed, libcurl, no transaction held
- * during the call), retries with exponential backoff and jitter, marks FAILED
+ * pending outbox rows to their peers (signed, libcurl, no transaction held
+ * during the call), retries with exponential backoff and jitter, marks failed
  * after codepop_node.max_attempts; the admin list and retry of those rows,
  * /p2p/health, and the cleanup of remembered signatures.
  *
- * Order per peer: a row is only sent when no earlier PENDING row of the same
+ * Order per peer: a row is only sent when no earlier pending row of the same
  * target is waiting out a backoff, and the first failure to a target in a
  * round holds back that target's later rows, so a peer sees its events in
  * the order they were written. */
@@ -111,24 +111,24 @@ static int send_event(struct db *db, const struct outgoing *e, long *status, cha
 }
 
 /* Record the outcome in its own short transaction. 1 delivered, 0 retried
- * later, 2 given up (FAILED), -1 database error. */
+ * later, 2 given up (failed), -1 database error. */
 static int record(struct db *db, const struct outgoing *e, bool ok, const char *err)
 {
     int attempts = e->attempts + 1;
     bool give_up = !ok && attempts >= codepop_node.max_attempts;
     int64_t next = (int64_t)time(NULL) + backoff(attempts);
     if (db_begin(db) < 0) return -1;
-    int rc = ok ? db_exec(db, "UPDATE codepop_p2p_events SET status = 'DELIVERED', attempts = $2, last_error = NULL, "
-                              "processed_at = " P2P_NOW_SQL " WHERE id = $1 AND status = 'PENDING'",
+    int rc = ok ? db_exec(db, "UPDATE codepop_p2p_events SET status = 'delivered', attempts = $2, last_error = NULL, "
+                              "processed_at = " P2P_NOW_SQL " WHERE id = $1 AND status = 'pending'",
                           DB_I(e->id), DB_I(attempts))
                 : db_exec(db, "UPDATE codepop_p2p_events SET status = $2, attempts = $3, last_error = $4, "
-                              "next_attempt_at = $5 WHERE id = $1 AND status = 'PENDING'",
-                          DB_I(e->id), DB_S(give_up ? "FAILED" : "PENDING"), DB_I(attempts), DB_S(err), DB_I(next));
+                              "next_attempt_at = $5 WHERE id = $1 AND status = 'pending'",
+                          DB_I(e->id), DB_S(give_up ? "failed" : "pending"), DB_I(attempts), DB_S(err), DB_I(next));
     if (rc >= 0 && ok)
         rc = db_exec(db, "UPDATE codepop_nodes SET last_contact_at = " P2P_NOW_SQL " WHERE node_id = $1",
                      DB_S(e->target));
     if (rc >= 0 && give_up)
-        rc = audit_write_as(db, 0, "codepop", "p2p.event.failed", "p2p_event", e->id,
+        rc = audit_write_as(db, 0, "codepop", "codepop.p2p_event.failed", "p2p_event", e->id,
                             json_pack("{s:s, s:s, s:s, s:i, s:s}", "event_id", e->event_id, "event_type", e->type,
                                       "target_node_id", e->target, "attempts", attempts, "last_error", err));
     if (rc < 0 || db_commit(db) < 0) {
@@ -145,9 +145,9 @@ static size_t load_batch(struct db *db, struct outgoing *out)
     struct db_rows rows;
     size_t n = 0;
     if (db_query(db, &rows, "SELECT e.id, e.attempts, e.event_id, e.event_type, e.source_node_id, e.target_node_id, "
-                            "e.payload, e.created_at FROM codepop_p2p_events e WHERE e.status = 'PENDING' AND "
+                            "e.payload, e.created_at FROM codepop_p2p_events e WHERE e.status = 'pending' AND "
                             "e.next_attempt_at <= $1 AND NOT EXISTS (SELECT 1 FROM codepop_p2p_events b WHERE "
-                            "b.status = 'PENDING' AND b.next_attempt_at > $1 AND b.target_node_id = e.target_node_id "
+                            "b.status = 'pending' AND b.next_attempt_at > $1 AND b.target_node_id = e.target_node_id "
                             "AND b.id < e.id) ORDER BY e.id LIMIT $2",
                  DB_I((int64_t)time(NULL)), DB_I(BATCH)) < 0)
         return 0;
@@ -211,7 +211,7 @@ int codepop_p2p_deliver_job(struct db *db, char **result)
     if (reregister) ensure_hub(db, true);
     free_batch(batch, n);
     int64_t pending = 0;
-    if (db_int(db, &pending, "SELECT COUNT(*) FROM codepop_p2p_events WHERE status = 'PENDING'") == 1)
+    if (db_int(db, &pending, "SELECT COUNT(*) FROM codepop_p2p_events WHERE status = 'pending'") == 1)
         metrics_gauge("p2p_outbox_pending", pending);       /* atrium_p2p_outbox_pending */
     *result = xasprintf("delivered %d, retried %d, failed %d%s", count[0], count[1], count[2],
                         skipped ? ", later events of failing peers held back" : "");
@@ -237,8 +237,8 @@ void codepop_p2p_events_list(struct req *r)
     const char *status = req_query(r, "status"), *type = req_query(r, "event_type");
     const char *target = req_query(r, "target_node_id");
     if (req_page(r, &pg) < 0) return;
-    if (status && strcmp(status, "PENDING") && strcmp(status, "DELIVERED") && strcmp(status, "FAILED")) {
-        reply_invalid(r, "status", "must be PENDING, DELIVERED or FAILED");
+    if (status && strcmp(status, "pending") && strcmp(status, "delivered") && strcmp(status, "failed")) {
+        reply_invalid(r, "status", "must be pending, delivered or failed");
         return;
     }
 #define EVENTS_WHERE " FROM codepop_p2p_events WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR event_type = $2) " \
@@ -255,17 +255,17 @@ void codepop_p2p_events_retry(struct req *r)
     json_t *row = NULL;
     if (db_begin(r->db) < 0) goto fail;
     status = db_text(r->db, "SELECT status FROM codepop_p2p_events WHERE id = $1", DB_I(id));
-    if (!status || strcmp(status, "FAILED")) {
+    if (!status || strcmp(status, "failed")) {
         db_rollback(r->db);
         if (!status) reply_not_found(r);
-        else reply_error(r, 409, "invalid_state", "the event is %s; only FAILED events are retried", status);
+        else reply_error(r, 409, "invalid_state", "the event is %s; only failed events are retried", status);
         free(status);
         return;
     }
-    if (db_exec(r->db, "UPDATE codepop_p2p_events SET status = 'PENDING', attempts = 0, next_attempt_at = $2 "
+    if (db_exec(r->db, "UPDATE codepop_p2p_events SET status = 'pending', attempts = 0, next_attempt_at = $2 "
                        "WHERE id = $1", DB_I(id), DB_I((int64_t)time(NULL))) != 1 ||
         !(row = db_json_one(r->db, "SELECT " EVENT_COLUMNS " FROM codepop_p2p_events WHERE id = $1", DB_I(id))) ||
-        audit_write(r->db, r, "codepop", "p2p.event.retry", "p2p_event", id,
+        audit_write(r->db, r, "codepop", "codepop.p2p_event.retried", "p2p_event", id,
                     json_pack("{s:O, s:O}", "event_id", json_object_get(row, "event_id"), "target_node_id",
                               json_object_get(row, "target_node_id"))) < 0 ||
         db_commit(r->db) < 0)

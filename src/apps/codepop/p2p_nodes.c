@@ -107,7 +107,7 @@ void codepop_p2p_register(struct req *r)
                 DB_S(g.node_id), DB_S(g.node_type), DB_S(g.url), g.store_id ? DB_I(g.store_id) : DB_NULL,
                 g.hub_id ? DB_I(g.hub_id) : DB_NULL, DB_S(sealed)) < 0 ||
         db_int(r->db, &id, "SELECT id FROM codepop_nodes WHERE node_id = $1", DB_S(g.node_id)) != 1 ||
-        audit_write(r->db, r, "codepop", rotated ? "p2p.node.rotate" : "p2p.node.register", "node", id,
+        audit_write(r->db, r, "codepop", rotated ? "codepop.node.credential_rotated" : "codepop.node.registered", "node", id,
                     json_pack("{s:s, s:s, s:s, s:I}", "node_id", g.node_id, "node_type", g.node_type, "url", g.url,
                               "store_id", g.store_id)) < 0 ||
         db_commit(r->db) < 0)
@@ -158,7 +158,7 @@ static int save_hub(struct db *db, const char *hub_node, const char *credential,
                         DB_I(codepop_node.store_id));
     int rc = !sealed || db_begin(db) < 0 ? -1 : 0;
     if (rc == 0 &&
-        (db_exec(db, "UPDATE codepop_p2p_events SET target_node_id = $1 WHERE status <> 'DELIVERED' AND "
+        (db_exec(db, "UPDATE codepop_p2p_events SET target_node_id = $1 WHERE status <> 'delivered' AND "
                      "(target_node_id = $2 OR target_node_id IN (SELECT node_id FROM codepop_nodes WHERE "
                      "node_type = 'hub'))", DB_S(hub_node), DB_S(P2P_HUB_TARGET)) < 0 ||
          db_exec(db, "UPDATE codepop_nodes SET status = 'disabled' WHERE node_type = 'hub' AND node_id <> $1",
@@ -169,7 +169,7 @@ static int save_hub(struct db *db, const char *hub_node, const char *credential,
                      "status = 'active', registered_at = " P2P_NOW_SQL ", last_contact_at = " P2P_NOW_SQL,
                  DB_S(hub_node), DB_S(codepop_node.hub_url), hub_id ? DB_I(hub_id) : DB_NULL, DB_S(sealed)) < 0 ||
          db_int(db, &id, "SELECT id FROM codepop_nodes WHERE node_id = $1", DB_S(hub_node)) != 1 ||
-         audit_write_as(db, 0, "codepop", "p2p.hub.register", "node", id,
+         audit_write_as(db, 0, "codepop", "codepop.node.registered_with_hub", "node", id,
                         json_pack("{s:s, s:s}", "node_id", hub_node, "url", codepop_node.hub_url)) < 0 ||
          db_commit(db) < 0))
         rc = -1;

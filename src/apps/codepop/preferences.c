@@ -125,7 +125,7 @@ void codepop_preferences_put(struct req *r)
                 DB_I(id), DB_S(drinks_text), has_store ? DB_I(json_integer_value(store)) : DB_NULL,
                 DB_S(notes_text)) < 0 ||
         !(p = prefs_json(r->db, id)) ||
-        audit_write(r->db, r, "codepop", "preferences.update", "user", id,
+        audit_write(r->db, r, "codepop", "codepop.preferences.updated", "user", id,
                     json_pack("{s:O, s:O, s:O}", "favourite_drinks", json_object_get(p, "favourite_drinks"),
                               "default_store_id", json_object_get(p, "default_store_id"), "notifications",
                               json_object_get(p, "notifications"))) < 0 ||

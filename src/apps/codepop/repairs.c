@@ -1,15 +1,15 @@
 /* repairs.c -- repair schedules. Repair staff of the machine's region plan a
- * visit (SCHEDULED, assigned to themselves), start it (IN_PROGRESS, machine
- * repair-start), complete it (COMPLETED, machine normal, last maintenance
- * today, a repair-end log row with the duration) or cancel it. Each step is
+ * visit (scheduled, assigned to themselves), start it (in_progress, machine
+ * repair_start), complete it (completed, machine normal, last maintenance
+ * today, a repair_end log row with the duration) or cancel it. Each step is
  * one transaction with its state check; a step from the wrong state is 409
  * invalid_transition.
  *
  * Choices where the spec is silent: any repair staff of the region (or an
  * admin) may start, complete or cancel a schedule, not only its assignee;
- * dates are UTC; cancelling an IN_PROGRESS repair puts the machine back to the
+ * dates are UTC; cancelling an in_progress repair puts the machine back to the
  * status it had before this repair started, provided it is still in
- * repair-start (if someone reported another status meanwhile, that stays). */
+ * repair_start (if someone reported another status meanwhile, that stays). */
 #include "codepop.h"
 #include <string.h>
 
@@ -25,7 +25,7 @@
 
 static const char *const actions[] = {"INSPECTION", "PREVENTIVE_MAINTENANCE", "EMERGENCY_REPAIR", "PART_REPLACEMENT",
                                       NULL};
-static const char *const statuses[] = {"SCHEDULED", "IN_PROGRESS", "COMPLETED", "CANCELLED", NULL};
+static const char *const statuses[] = {"scheduled", "in_progress", "completed", "cancelled", NULL};
 
 static bool one_of(const char *s, const char *const *set)
 {
@@ -114,14 +114,14 @@ void codepop_repairs_create(struct req *r)
         goto rollback;
     int64_t id = db_last_id(r->db);
     if (!(s = schedule_json(r->db, id)) ||
-        audit_write(r->db, r, "codepop", "repair.schedule", "repair_schedule", id,
+        audit_write(r->db, r, "codepop", "codepop.repair_schedule.created", "repair_schedule", id,
                     json_pack("{s:s, s:I, s:s, s:s, s:s}", "uuid", uuid, "machine_id", machine_id, "scheduled_date",
                               date, "scheduled_time", time_, "action_type", action)) < 0 ||
         codepop_emit(r->db, store_id, "REPAIR_SCHEDULED",
                      json_pack("{s:s, s:I, s:I, s:I, s:s, s:s, s:s, s:I, s:s}", "uuid", uuid, "machine_id", machine_id,
                                "store_id", (json_int_t)store_id, "assigned_to", (json_int_t)r->user.id,
                                "scheduled_date", date, "scheduled_time", time_, "action_type", action,
-                               "estimated_duration_minutes", minutes, "status", "SCHEDULED")) < 0 ||
+                               "estimated_duration_minutes", minutes, "status", "scheduled")) < 0 ||
         db_commit(r->db) < 0)
         goto rollback;
     reply_json(r, 201, s);
@@ -145,7 +145,7 @@ void codepop_repairs_list(struct req *r)
         req_query_int(r, "store_id", 0, &store_id) < 0)
         return;
     if (status && !one_of(status, statuses)) {
-        reply_invalid(r, "status", "must be SCHEDULED, IN_PROGRESS, COMPLETED or CANCELLED");
+        reply_invalid(r, "status", "must be scheduled, in_progress, completed or cancelled");
         return;
     }
     if (date && !valid_date(date)) {
@@ -201,9 +201,9 @@ static int step_begin(struct req *r, const struct step *st, const char *notes, j
     }
     *sched = schedule_json(r->db, id);
     int n = *sched ? db_exec(r->db, "UPDATE codepop_repair_schedules SET status = $2, "
-                                    "actual_start_time = CASE WHEN $2 = 'IN_PROGRESS' THEN " NOW_SQL
+                                    "actual_start_time = CASE WHEN $2 = 'in_progress' THEN " NOW_SQL
                                     " ELSE actual_start_time END, "
-                                    "actual_end_time = CASE WHEN $2 = 'COMPLETED' THEN " NOW_SQL
+                                    "actual_end_time = CASE WHEN $2 = 'completed' THEN " NOW_SQL
                                     " ELSE actual_end_time END, "
                                     "notes = COALESCE($4, notes) "
                                     "WHERE id = $1 AND status IN (SELECT value FROM json_each($3))",
@@ -254,7 +254,7 @@ static const char *started_note(struct req *r, int64_t id)
 
 void codepop_repairs_start(struct req *r)
 {
-    static const struct step st = {"IN_PROGRESS", "[\"SCHEDULED\"]", "repair.start"};
+    static const struct step st = {"in_progress", "[\"scheduled\"]", "codepop.repair_schedule.started"};
     json_t *s, *summary = json_object();
     int64_t log_id = 0;
     if (req_no_fields(r) < 0) {
@@ -266,7 +266,7 @@ void codepop_repairs_start(struct req *r)
         return;
     }
     if (codepop_machine_set_status(r->db, r->user.id, json_integer_value(json_object_get(s, "machine_id")),
-                                   "repair-start", NULL, json_string_value(json_object_get(s, "action_type")),
+                                   "repair_start", NULL, json_string_value(json_object_get(s, "action_type")),
                                    started_note(r, r->param_int[0]), -1, &log_id) < 0)
     {
         step_fail(r, s, summary);
@@ -278,7 +278,7 @@ void codepop_repairs_start(struct req *r)
 
 void codepop_repairs_complete(struct req *r)
 {
-    static const struct step st = {"COMPLETED", "[\"IN_PROGRESS\"]", "repair.complete"};
+    static const struct step st = {"completed", "[\"in_progress\"]", "codepop.repair_schedule.completed"};
     const char *notes = NULL;
     json_t *s, *summary;
     int64_t minutes = 0, log_id = 0, id = r->param_int[0];
@@ -292,7 +292,7 @@ void codepop_repairs_complete(struct req *r)
     int64_t machine_id = json_integer_value(json_object_get(s, "machine_id"));
     if (db_int(r->db, &minutes, "SELECT CAST(ROUND((julianday(actual_end_time) - julianday(actual_start_time)) "
                                 "* 1440) AS INTEGER) FROM codepop_repair_schedules WHERE id = $1", DB_I(id)) != 1 ||
-        codepop_machine_set_status(r->db, r->user.id, machine_id, "normal", "repair-end",
+        codepop_machine_set_status(r->db, r->user.id, machine_id, "normal", "repair_end",
                                    json_string_value(json_object_get(s, "action_type")), notes ? notes : "", minutes,
                                    &log_id) < 0 ||
         db_exec(r->db, "UPDATE codepop_machines SET last_maintenance_date = date('now') WHERE id = $1",
@@ -306,17 +306,17 @@ void codepop_repairs_complete(struct req *r)
     step_end(r, &st, s, summary);
 }
 
-/* An IN_PROGRESS repair is cancelled: the machine goes back to the status
+/* An in_progress repair is cancelled: the machine goes back to the status
  * this repair's start found, if nobody has reported another one since. */
 static int restore_machine(struct req *r, json_t *s, json_t *summary)
 {
     int64_t machine_id = json_integer_value(json_object_get(s, "machine_id"));
     char *now = db_text(r->db, "SELECT status FROM codepop_machines WHERE id = $1", DB_I(machine_id));
     char *before = db_text(r->db, "SELECT previous_status FROM codepop_maintenance_logs WHERE machine_id = $1 "
-                                  "AND new_status = 'repair-start' AND notes = $2 ORDER BY id DESC LIMIT 1",
+                                  "AND new_status = 'repair_start' AND notes = $2 ORDER BY id DESC LIMIT 1",
                            DB_I(machine_id), DB_S(started_note(r, r->param_int[0])));
     int rc = now ? 0 : -1;
-    if (now && before && !strcmp(now, "repair-start") && strcmp(before, "repair-start")) {
+    if (now && before && !strcmp(now, "repair_start") && strcmp(before, "repair_start")) {
         const char *note = pool_printf(r->pool, "repair schedule %lld cancelled", (long long)r->param_int[0]);
         rc = codepop_machine_set_status(r->db, r->user.id, machine_id, before, NULL,
                                         json_string_value(json_object_get(s, "action_type")), note, -1, NULL);
@@ -329,7 +329,7 @@ static int restore_machine(struct req *r, json_t *s, json_t *summary)
 
 void codepop_repairs_cancel(struct req *r)
 {
-    static const struct step st = {"CANCELLED", "[\"SCHEDULED\",\"IN_PROGRESS\"]", "repair.cancel"};
+    static const struct step st = {"cancelled", "[\"scheduled\",\"in_progress\"]", "codepop.repair_schedule.cancelled"};
     const char *reason = NULL;
     json_t *s, *summary;
     if (r->body && req_unpack(r, "{s?s}", "reason", &reason) < 0) return;
@@ -339,7 +339,7 @@ void codepop_repairs_cancel(struct req *r)
     }
     if (step_begin(r, &st, NULL, &s) < 0) return;
     summary = json_object();
-    if (!strcmp(json_string_value(json_object_get(s, "status")), "IN_PROGRESS") && restore_machine(r, s, summary) < 0) {
+    if (!strcmp(json_string_value(json_object_get(s, "status")), "in_progress") && restore_machine(r, s, summary) < 0) {
         step_fail(r, s, summary);
         return;
     }

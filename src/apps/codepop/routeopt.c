@@ -9,8 +9,8 @@
  * longer. 200 stops take a few milliseconds.
  *
  * POST /repair-routes/optimize {date, start} or {schedule_ids, start} orders
- * the caller's schedules (assigned to them; for a date those SCHEDULED or
- * IN_PROGRESS, in scheduled_time order as the "original"). In legs, `from` is
+ * the caller's schedules (assigned to them; for a date those scheduled or
+ * in_progress, in scheduled_time order as the "original"). In legs, `from` is
  * null for the start point. */
 #include "codepop.h"
 #include <math.h>
@@ -276,7 +276,7 @@ static int load_by_date(struct req *r, const char *date, struct stops *s)
         return -1;
     }
     if (db_query(r->db, &rows, STOP_SELECT "WHERE rs.assigned_to = $1 AND rs.scheduled_date = $2 "
-                                           "AND rs.status IN ('SCHEDULED', 'IN_PROGRESS') "
+                                           "AND rs.status IN ('scheduled', 'in_progress') "
                                            "ORDER BY rs.scheduled_time, rs.id LIMIT $3",
                  DB_I(r->user.id), DB_S(date), DB_I(MAX_STOPS + 1)) < 0) {
         reply_db_error(r);

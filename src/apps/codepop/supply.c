@@ -30,7 +30,7 @@
     "($1 = 1 OR r.store_id IN (SELECT value FROM json_each($2)) OR s.region_id IN (SELECT value FROM json_each($3))) "
 
 static const char *const urgencies[] = {"LOW", "NORMAL", "HIGH", "CRITICAL", NULL};
-static const char *const statuses[] = {"PENDING", "APPROVED", "REJECTED", NULL};
+static const char *const statuses[] = {"pending", "approved", "rejected", NULL};
 
 static bool one_of(const char *s, const char *const *set)
 {
@@ -181,7 +181,7 @@ void codepop_supply_create(struct req *r)
             goto rollback;
     }
     if (!(req = request_json(r->db, id)) ||
-        audit_write(r->db, r, "codepop", "supply.create", "supply_request", id,
+        audit_write(r->db, r, "codepop", "codepop.supply_request.created", "supply_request", id,
                     json_pack("{s:s, s:I, s:s, s:O}", "uuid", uuid, "store_id", store_id, "urgency", urgency, "items",
                               json_object_get(req, "items"))) < 0 ||
         codepop_emit(r->db, store_id, "SUPPLY_REQUEST_CREATED", mirror_payload(req)) < 0 || db_commit(r->db) < 0)
@@ -205,7 +205,7 @@ void codepop_supply_list(struct req *r)
     const char *status = req_query(r, "status"), *urgency = req_query(r, "urgency");
     if (req_page(r, &pg) < 0 || req_query_int(r, "store_id", 0, &store_id) < 0) return;
     if (status && !one_of(status, statuses)) {
-        reply_invalid(r, "status", "must be PENDING, APPROVED or REJECTED");
+        reply_invalid(r, "status", "must be pending, approved or rejected");
         return;
     }
     if (urgency && !one_of(urgency, urgencies)) {
@@ -248,17 +248,17 @@ static int64_t review_target(struct req *r)
     return codepop_require_store(r, "codepop.supply.review", store_id) < 0 ? 0 : store_id;
 }
 
-/* Inside the transaction: PENDING -> status, or reply 409 and return -1. */
+/* Inside the transaction: pending -> status, or reply 409 and return -1. */
 static int leave_pending(struct req *r, int64_t id, const char *status, const char *reason)
 {
     int n = db_exec(r->db, "UPDATE codepop_supply_requests SET status = $2, reviewed_by = $3, rejected_reason = $4, "
-                           "approved_at = CASE WHEN $2 = 'APPROVED' THEN " NOW_SQL " END, updated_at = " NOW_SQL
-                           " WHERE id = $1 AND status = 'PENDING'",
+                           "approved_at = CASE WHEN $2 = 'approved' THEN " NOW_SQL " END, updated_at = " NOW_SQL
+                           " WHERE id = $1 AND status = 'pending'",
                     DB_I(id), DB_S(status), DB_I(r->user.id), DB_S(reason));
     if (n == 1) return 0;
     char *now = n == 0 ? db_text(r->db, "SELECT status FROM codepop_supply_requests WHERE id = $1", DB_I(id)) : NULL;
     db_rollback(r->db);
-    if (now) reply_error(r, 409, "invalid_state", "the supply request is %s, not PENDING", now);
+    if (now) reply_error(r, 409, "invalid_state", "the supply request is %s, not pending", now);
     else reply_db_error(r);
     free(now);
     return -1;
@@ -313,7 +313,7 @@ void codepop_supply_approve(struct req *r)
     if (req_no_fields(r) < 0) return;                  /* approve takes no fields */
     if (!(store_id = review_target(r))) return;
     if (db_begin(r->db) < 0) goto fail;
-    if (leave_pending(r, id, "APPROVED", NULL) < 0) return;
+    if (leave_pending(r, id, "approved", NULL) < 0) return;
     if (db_int(r->db, &hub_id, "SELECT supply_hub_id FROM codepop_stores WHERE id = $1", DB_I(store_id)) != 1 ||
         (rc = take_hub_stock(r, id, hub_id)) == -1)
         goto rollback;
@@ -333,12 +333,12 @@ void codepop_supply_approve(struct req *r)
     did = db_last_id(r->db);
     json_object_set_new(req, "delivery_id", json_integer(did));
     if (!(delivery = codepop_delivery_json(r->db, did)) ||
-        audit_write(r->db, r, "codepop", "supply.approve", "supply_request", id,
+        audit_write(r->db, r, "codepop", "codepop.supply_request.approved", "supply_request", id,
                     json_pack("{s:O, s:I, s:s, s:I, s:O}", "uuid", json_object_get(req, "uuid"), "hub_id",
                               (json_int_t)hub_id, "delivery_uuid", uuid, "delivery_id", (json_int_t)did, "items",
                               json_object_get(req, "items"))) < 0 ||
         codepop_emit(r->db, store_id, "SUPPLY_REQUEST_APPROVED",
-                     json_pack("{s:O, s:s, s:I, s:O, s:s}", "uuid", json_object_get(req, "uuid"), "status", "APPROVED",
+                     json_pack("{s:O, s:s, s:I, s:O, s:s}", "uuid", json_object_get(req, "uuid"), "status", "approved",
                                "reviewed_by", (json_int_t)r->user.id, "approved_at",
                                json_object_get(req, "approved_at"), "delivery_uuid", uuid)) < 0 ||
         codepop_emit(r->db, store_id, "DELIVERY_SCHEDULED", json_deep_copy(delivery)) < 0 || db_commit(r->db) < 0)
@@ -367,12 +367,12 @@ void codepop_supply_reject(struct req *r)
     }
     if (!(store_id = review_target(r))) return;
     if (db_begin(r->db) < 0) goto fail;
-    if (leave_pending(r, id, "REJECTED", reason) < 0) return;
+    if (leave_pending(r, id, "rejected", reason) < 0) return;
     if (!(req = request_json(r->db, id)) ||
-        audit_write(r->db, r, "codepop", "supply.reject", "supply_request", id,
+        audit_write(r->db, r, "codepop", "codepop.supply_request.rejected", "supply_request", id,
                     json_pack("{s:O, s:s}", "uuid", json_object_get(req, "uuid"), "reason", reason)) < 0 ||
         codepop_emit(r->db, store_id, "SUPPLY_REQUEST_REJECTED",
-                     json_pack("{s:O, s:s, s:I, s:s, s:O}", "uuid", json_object_get(req, "uuid"), "status", "REJECTED",
+                     json_pack("{s:O, s:s, s:I, s:s, s:O}", "uuid", json_object_get(req, "uuid"), "status", "rejected",
                                "reviewed_by", (json_int_t)r->user.id, "rejected_reason", reason, "reviewed_at",
                                json_object_get(req, "updated_at"))) < 0 ||
         db_commit(r->db) < 0)
@@ -419,7 +419,7 @@ int codepop_supply_mirror(struct db *db, json_t *request, const char *origin_nod
                         "VALUES ($1, $2, $3, $4)", DB_I(id), DB_S(name), DB_S(type), DB_I(qty)) != 1)
             goto fail;
     }
-    if (audit_write_as(db, 0, "codepop", "supply.mirror", "supply_request", id,
+    if (audit_write_as(db, 0, "codepop", "codepop.supply_request.mirrored", "supply_request", id,
                        json_pack("{s:s, s:s?}", "uuid", uuid, "origin_node", origin_node)) < 0)
         goto fail;
     return db_commit(db);
@@ -434,7 +434,7 @@ int codepop_supply_mark(struct db *db, const char *uuid, const char *status, jso
     const char *at = json_string_value(json_object_get(payload, "approved_at"));
     const char *reason = json_string_value(json_object_get(payload, "rejected_reason"));
     int64_t id = 0;
-    if (!uuid || !status || (strcmp(status, "APPROVED") && strcmp(status, "REJECTED"))) return -1;
+    if (!uuid || !status || (strcmp(status, "approved") && strcmp(status, "rejected"))) return -1;
     if (!reason) reason = json_string_value(json_object_get(payload, "reason"));
     if (db_begin(db) < 0) return -1;
     if (db_int(db, &id, "SELECT id FROM codepop_supply_requests WHERE uuid = $1", DB_S(uuid)) != 1) {
@@ -442,14 +442,16 @@ int codepop_supply_mark(struct db *db, const char *uuid, const char *status, jso
         goto fail;
     }
     int n = db_exec(db, "UPDATE codepop_supply_requests SET status = $2, reviewed_by = $3, "
-                        "approved_at = CASE WHEN $2 = 'APPROVED' THEN COALESCE($4, " NOW_SQL ") END, "
-                        "rejected_reason = CASE WHEN $2 = 'REJECTED' THEN COALESCE($5, '') END, "
-                        "updated_at = " NOW_SQL " WHERE id = $1 AND status = 'PENDING'",
+                        "approved_at = CASE WHEN $2 = 'approved' THEN COALESCE($4, " NOW_SQL ") END, "
+                        "rejected_reason = CASE WHEN $2 = 'rejected' THEN COALESCE($5, '') END, "
+                        "updated_at = " NOW_SQL " WHERE id = $1 AND status = 'pending'",
                     DB_I(id), DB_S(status), json_is_integer(by) ? DB_I(json_integer_value(by)) : DB_NULL, DB_S(at),
                     DB_S(reason));
     if (n < 0) goto fail;
-    if (n == 1 && audit_write_as(db, 0, "codepop", status[0] == 'A' ? "supply.approved" : "supply.rejected",
-                                 "supply_request", id, json_pack("{s:s, s:s}", "uuid", uuid, "status", status)) < 0)
+    const char *action = !strcmp(status, "approved") ? "codepop.supply_request.approved"
+                                                     : "codepop.supply_request.rejected";
+    if (n == 1 && audit_write_as(db, 0, "codepop", action, "supply_request", id,
+                                 json_pack("{s:s, s:s}", "uuid", uuid, "status", status)) < 0)
         goto fail;
     return db_commit(db);         /* n == 0: already decided, nothing to do */
 fail:

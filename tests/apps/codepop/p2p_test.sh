@@ -4,9 +4,9 @@
 # a hub node (hub 1) and a store node (store 1, supplied by hub 1).
 #
 #   supply request at the store -> mirrored at the hub -> approved at the hub
-#   -> APPROVED + SCHEDULED delivery at the store -> IN_TRANSIT, DELIVERED at
+#   -> approved + scheduled delivery at the store -> in_transit, delivered at
 #   the hub -> the store's stock rises by exactly the quantities, once.
-#   Hub stopped: new events wait PENDING at the store; hub restarted (same
+#   Hub stopped: new events wait pending at the store; hub restarted (same
 #   database): they all arrive, each applied once. Forged and replayed
 #   requests get 401.
 cd "$(dirname "$0")/../../.." && . tests/ops/lib.sh
@@ -132,28 +132,28 @@ check "the store manager creates a supply request at the store node" [ "$(status
 at_hub() { [ "$(sql "$HUB_DB" "SELECT COUNT(*) FROM codepop_supply_requests WHERE uuid = '$1'")" = 1 ]; }
 check "it appears at the hub within 20 s" poll 20 at_hub "$R1"
 HID=$(sql "$HUB_DB" "SELECT id FROM codepop_supply_requests WHERE uuid = '$R1'")
-total=$(call GET "$HUB/api/v1/codepop/supply-requests?status=PENDING&store_id=1" "$LOGI" | jq -r '[.items[] | select(.uuid == "'"$R1"'")] | length')
-check "the hub's logistics manager sees it PENDING with its items" [ "$total" = 1 ]
+total=$(call GET "$HUB/api/v1/codepop/supply-requests?status=pending&store_id=1" "$LOGI" | jq -r '[.items[] | select(.uuid == "'"$R1"'")] | length')
+check "the hub's logistics manager sees it pending with its items" [ "$total" = 1 ]
 sent() { [ "$(sql "$STORE_DB" "SELECT status FROM codepop_p2p_events WHERE event_type = 'SUPPLY_REQUEST_CREATED' \
-              AND payload LIKE '%$R1%'")" = DELIVERED ]; }
-check "the store's outbox row is DELIVERED" poll 5 sent
+              AND payload LIKE '%$R1%'")" = delivered ]; }
+check "the store's outbox row is delivered" poll 5 sent
 
 DID=$(call POST "$HUB/api/v1/codepop/supply-requests/$HID/approve" "$LOGI" '{}' | jq -r '.delivery_id // empty')
 check "the hub's logistics manager approves at the hub" [ "$(status)" = 200 -a -n "$DID" ]
 approved() {
     [ "$(sql "$STORE_DB" "SELECT r.status || '/' || d.status FROM codepop_supply_requests r JOIN codepop_deliveries d \
-          ON d.supply_request_uuid = r.uuid WHERE r.uuid = '$R1'")" = APPROVED/SCHEDULED ]
+          ON d.supply_request_uuid = r.uuid WHERE r.uuid = '$R1'")" = approved/scheduled ]
 }
-check "the store sees APPROVED and a SCHEDULED delivery" poll 20 approved
+check "the store sees approved and a scheduled delivery" poll 20 approved
 mstatus=$(call GET "$STORE/api/v1/codepop/supply-requests?store_id=1" "$MGR" | jq -r '.items[] | select(.uuid == "'"$R1"'") | .status')
-check "the store manager reads APPROVED through the API" [ "$mstatus" = APPROVED ]
+check "the store manager reads approved through the API" [ "$mstatus" = approved ]
 
-call POST "$HUB/api/v1/codepop/deliveries/$DID/status" "$LOGI" '{"status":"IN_TRANSIT"}' >/dev/null
-check "the hub marks the delivery IN_TRANSIT" [ "$(status)" = 200 ]
-call POST "$HUB/api/v1/codepop/deliveries/$DID/status" "$LOGI" '{"status":"DELIVERED"}' >/dev/null
-check "the hub marks the delivery DELIVERED" [ "$(status)" = 200 ]
-delivered() { [ "$(sql "$STORE_DB" "SELECT status FROM codepop_deliveries WHERE supply_request_uuid = '$R1'")" = DELIVERED ]; }
-check "the store sees DELIVERED" poll 20 delivered
+call POST "$HUB/api/v1/codepop/deliveries/$DID/status" "$LOGI" '{"status":"in_transit"}' >/dev/null
+check "the hub marks the delivery in_transit" [ "$(status)" = 200 ]
+call POST "$HUB/api/v1/codepop/deliveries/$DID/status" "$LOGI" '{"status":"delivered"}' >/dev/null
+check "the hub marks the delivery delivered" [ "$(status)" = 200 ]
+delivered() { [ "$(sql "$STORE_DB" "SELECT status FROM codepop_deliveries WHERE supply_request_uuid = '$R1'")" = delivered ]; }
+check "the store sees delivered" poll 20 delivered
 sleep 3     # a few more delivery rounds: nothing may arrive twice
 check "store stock rose by exactly the quantities, once (Cherry $cherry0 -> $(stock 'Cherry Syrup'), Cups $cups0 -> $(stock Cups))" \
     [ "$(stock 'Cherry Syrup')" = $((cherry0 + 40)) -a "$(stock Cups)" = $((cups0 + 200)) ]
@@ -166,19 +166,19 @@ check "the hub stops cleanly" stop hub
 R2=$(new_request 11)
 R3=$(new_request 12)
 check "two more requests are created at the store while the hub is down" [ -n "$R2" -a -n "$R3" ]
-tried() { [ "$(sql "$STORE_DB" "SELECT COUNT(*) FROM codepop_p2p_events WHERE status = 'PENDING' AND attempts >= 1 \
+tried() { [ "$(sql "$STORE_DB" "SELECT COUNT(*) FROM codepop_p2p_events WHERE status = 'pending' AND attempts >= 1 \
               AND (payload LIKE '%$R2%' OR payload LIKE '%$R3%')")" -ge 1 ]; }
-check "their events stay PENDING after failed attempts" poll 10 tried
-check "nothing for them is DELIVERED or FAILED" [ "$(sql "$STORE_DB" "SELECT COUNT(*) FROM codepop_p2p_events \
-    WHERE status <> 'PENDING' AND (payload LIKE '%$R2%' OR payload LIKE '%$R3%')")" = 0 ]
+check "their events stay pending after failed attempts" poll 10 tried
+check "nothing for them is delivered or failed" [ "$(sql "$STORE_DB" "SELECT COUNT(*) FROM codepop_p2p_events \
+    WHERE status <> 'pending' AND (payload LIKE '%$R2%' OR payload LIKE '%$R3%')")" = 0 ]
 pend=$(call GET "$STORE/api/v1/codepop/p2p/health" "" | jq -r '.outbox.pending')
 check "the store's /p2p/health shows the backlog ($pend pending)" [ "$pend" = 2 ]
 
 start_hub || { not_ok "the hub restarts on the same database"; finish; }
 both() { at_hub "$R2" && at_hub "$R3"; }
 check "after the restart both requests arrive at the hub" poll 30 both
-drained() { [ "$(sql "$STORE_DB" "SELECT COUNT(*) FROM codepop_p2p_events WHERE status <> 'DELIVERED'")" = 0 ]; }
-check "the store's outbox drains (all DELIVERED)" poll 20 drained
+drained() { [ "$(sql "$STORE_DB" "SELECT COUNT(*) FROM codepop_p2p_events WHERE status <> 'delivered'")" = 0 ]; }
+check "the store's outbox drains (all delivered)" poll 20 drained
 sleep 3
 check "each request is mirrored once at the hub" [ "$(sql "$HUB_DB" \
     "SELECT COUNT(*) FROM codepop_supply_requests WHERE uuid IN ('$R1', '$R2', '$R3')")" = 3 ]

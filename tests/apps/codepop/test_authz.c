@@ -81,8 +81,8 @@ Test(codepop_authz, supply_and_deliveries)
         {"POST", P "/supply-requests/999/reject", "cp_user1", 403},
         {"GET", P "/deliveries", "cp_user1", 403}, {"GET", P "/deliveries", "cp_mgr1", 200},
         {"GET", P "/deliveries", "cp_log_c", 200}, {"GET", P "/deliveries", "cp_rep_c", 403},
-        {"POST", P "/deliveries/999/status", "cp_mgr1", 403, "{\"status\":\"IN_TRANSIT\"}"},
-        {"POST", P "/deliveries/999/status", "cp_log_c", 404, "{\"status\":\"IN_TRANSIT\"}"},
+        {"POST", P "/deliveries/999/status", "cp_mgr1", 403, "{\"status\":\"in_transit\"}"},
+        {"POST", P "/deliveries/999/status", "cp_log_c", 404, "{\"status\":\"in_transit\"}"},
         {0},
     };
     authz_run(cases);

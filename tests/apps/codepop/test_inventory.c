@@ -90,7 +90,7 @@ Test(inventory, patch_is_audited_and_never_below_zero)
     cr_assert_eq(json_integer_value(json_object_get(r->json, "quantity")), 495);
     resp_free(r);
     cr_assert_eq(cp_stock(1, "Cups"), 495);
-    char *summary = db_text(test_db(), "SELECT summary FROM audit_log WHERE action = 'inventory.adjust' AND target_id = $1",
+    char *summary = db_text(test_db(), "SELECT summary FROM audit_log WHERE action = 'codepop.store_inventory.adjusted' AND target_id = $1",
                             DB_I(cups));
     cr_assert(summary && strstr(summary, "dropped a sleeve") && strstr(summary, "-5"), "%s", summary);
     free(summary);
@@ -133,7 +133,7 @@ Test(inventory, patch_is_audited_and_never_below_zero)
     resp_free(r);
     cr_assert_eq(cp_stock(1, "Cups"), 0);
     cr_assert_eq(cp_stock(2, "Cups"), 500);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'inventory.adjust'"), 2);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.store_inventory.adjusted'"), 2);
 }
 
 Test(inventory, low_stock_once_per_crossing)

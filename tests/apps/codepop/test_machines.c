@@ -65,7 +65,7 @@ Test(codepop_machines, status_change_is_logged)
                             "'MACHINE_STATUS_CHANGED' AND json_extract(payload, '$.status') = 'error' AND "
                             "json_extract(payload, '$.previous_status') = 'warning' AND "
                             "json_extract(payload, '$.machine_id') = 1"), 1);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'machine.status' AND target_id = 1"), 2);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.machine.status_changed' AND target_id = 1"), 2);
 
     /* the same status again is not a change: no log row, no event */
     r = cp_post(MC "/1/status", "cp_rep_c", "{\"status\":\"error\",\"notes\":\"still broken\"}");
@@ -104,7 +104,7 @@ Test(codepop_machines, status_change_is_logged)
 
 Test(codepop_machines, every_status_and_back)
 {
-    const char *seq[] = {"offline", "repair-start", "repair-end", "normal"};
+    const char *seq[] = {"offline", "repair_start", "repair_end", "normal"};
     for (int i = 0; i < 4; i++) {
         struct resp *r = cp_post(MC "/2/status", "cp_admin", "{\"status\":\"%s\"}", seq[i]);
         cr_assert_eq(r->status, 200, "%s: %s", seq[i], r->body);

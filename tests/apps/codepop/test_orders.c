@@ -78,7 +78,7 @@ Test(orders, create_pay_prepare_ready_pickup)
     cr_assert_eq(cp_stock(1, "Cherry Syrup"), 99);
     cr_assert_eq(cp_stock(1, "Vanilla Syrup"), 96);
     cr_assert_eq(cp_stock(1, "Cups"), 497);
-    cr_assert_eq(count("SELECT COUNT(*) FROM audit_log WHERE action = 'order.create' AND target_id = %lld", (long long)id), 1);
+    cr_assert_eq(count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.order.created' AND target_id = %lld", (long long)id), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM outbox WHERE topic = 'codepop.store.1' AND type = 'ORDER_CREATED'"), 1);
 
     act("cp_user1", id, "pay", NULL, 200, NULL);
@@ -95,7 +95,7 @@ Test(orders, create_pay_prepare_ready_pickup)
     cr_assert_str_eq(str(r->json, "status"), "picked_up");
     cr_assert_str_eq(str(r->json, "payment_status"), "paid");
     resp_free(r);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'order.status'"), 3);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.order.status_changed'"), 3);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM outbox WHERE type = 'ORDER_STATUS_CHANGED'"), 3);
 }
 
@@ -108,7 +108,7 @@ Test(orders, cancel_unpaid_returns_stock)
     cr_assert_eq(cp_stock(1, "Cups"), 500);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_revenue"), 0);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_orders WHERE status = 'cancelled' AND payment_status = 'unpaid'"), 1);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'order.cancel'"), 1);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.order.cancelled'"), 1);
     act("cp_user1", id, "cancel", NULL, 409, "invalid_state");
     act("cp_user1", id, "pay", NULL, 409, "invalid_state");
 }
@@ -381,7 +381,7 @@ Test(orders, location_starts_preparation_inside_window)
                        (long long)test_user_id("cp_mgr1")), 1);
     cr_assert_eq(count("SELECT COUNT(*) FROM notifications WHERE user_id = %lld", (long long)test_user_id("cp_mgr2")), 0);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM outbox WHERE topic = 'codepop.store.1' AND type = 'ORDER_PREPARING'"), 1);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'order.status'"), 1);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.order.status_changed'"), 1);
 
     r = cp_post(path, "cp_user1", "{\"lat\":40.7128,\"lon\":-74.0060,\"velocity_mph\":30}");
     cr_assert_eq(r->status, 200);

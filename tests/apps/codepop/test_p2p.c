@@ -87,7 +87,7 @@ static char *event_json(const char *event_id, const char *type, const char *payl
 
 #define REQ_UUID "11111111-2222-4333-8444-555555555555"
 static const char *supply_payload =
-    "{\"uuid\":\"" REQ_UUID "\",\"store_id\":1,\"status\":\"PENDING\",\"urgency\":\"HIGH\",\"notes\":\"\","
+    "{\"uuid\":\"" REQ_UUID "\",\"store_id\":1,\"status\":\"pending\",\"urgency\":\"HIGH\",\"notes\":\"\","
     "\"items\":[{\"item_name\":\"Cola Syrup\",\"item_type\":\"Syrups\",\"quantity\":40}],"
     "\"created_at\":\"2026-01-01T00:00:00Z\",\"requested_by\":7}";
 
@@ -118,7 +118,7 @@ Test(p2p, register_with_the_bootstrap_secret)
     char *stored = db_text(test_db(), "SELECT credential FROM codepop_nodes WHERE node_id = $1", DB_S(STORE_NODE));
     cr_assert(stored && !strstr(stored, cred), "credential is stored sealed");
     free(stored);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'p2p.node.register'"), 1);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.node.registered'"), 1);
 
     /* the answer names the hub */
     char *body = reg_body(STORE_NODE, "http://127.0.0.1:2", 1);
@@ -129,7 +129,7 @@ Test(p2p, register_with_the_bootstrap_secret)
     cr_assert_str_neq(rotated, cred, "registering again rotates the credential");
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_nodes"), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_nodes WHERE url = 'http://127.0.0.1:2'"), 1);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'p2p.node.rotate'"), 1);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.node.credential_rotated'"), 1);
 
     /* the old credential no longer signs anything */
     char *ev = event_json("9a9a9a9a-0000-4000-8000-000000000001", "SOMETHING_NEW", "{}");
@@ -190,7 +190,7 @@ Test(p2p, signed_event_is_applied_once)
     cr_assert_str_eq(json_string_value(json_object_get(r->json, "status")), "duplicate");
     resp_free(r);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_supply_requests WHERE uuid = '" REQ_UUID "' AND "
-                            "origin_node_id = '" STORE_NODE "' AND status = 'PENDING'"), 1);
+                            "origin_node_id = '" STORE_NODE "' AND status = 'pending'"), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_supply_request_items"), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_p2p_inbox"), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_nodes WHERE last_contact_at IS NOT NULL"), 1);
@@ -411,7 +411,7 @@ Test(p2p, events_go_only_to_the_store_node_they_concern)
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_p2p_events"), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_p2p_events WHERE event_type = 'SUPPLY_REQUEST_APPROVED' "
                             "AND target_node_id = '" STORE_NODE "' AND source_node_id = '" HUB_NODE "' "
-                            "AND status = 'PENDING'"), 1);
+                            "AND status = 'pending'"), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM outbox WHERE topic LIKE 'codepop.store.%'"), 4, "realtime always");
 }
 
@@ -423,7 +423,7 @@ Test(p2p, unreachable_peer_backs_off_then_fails_and_admin_retries)
     char *res = run_job("codepop.p2p_deliver");
     cr_assert_str_eq(res, "delivered 0, retried 1, failed 0");
     free(res);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_p2p_events WHERE status = 'PENDING' AND attempts = 1 "
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_p2p_events WHERE status = 'pending' AND attempts = 1 "
                             "AND last_error IS NOT NULL"), 1);
     int64_t next = 0;
     db_int(test_db(), &next, "SELECT next_attempt_at FROM codepop_p2p_events");
@@ -436,8 +436,8 @@ Test(p2p, unreachable_peer_backs_off_then_fails_and_admin_retries)
     res = run_job("codepop.p2p_deliver");
     cr_assert_str_eq(res, "delivered 0, retried 0, failed 1");     /* ATRIUM_P2P_MAX_ATTEMPTS=2 */
     free(res);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_p2p_events WHERE status = 'FAILED' AND attempts = 2"), 1);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'p2p.event.failed'"), 1);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_p2p_events WHERE status = 'failed' AND attempts = 2"), 1);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.p2p_event.failed'"), 1);
 
     int64_t id = 0;
     db_int(test_db(), &id, "SELECT id FROM codepop_p2p_events");
@@ -448,10 +448,10 @@ Test(p2p, unreachable_peer_backs_off_then_fails_and_admin_retries)
     resp_free(r);
     r = cp_post(path, "cp_admin", "{}");
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_str_eq(json_string_value(json_object_get(r->json, "status")), "PENDING");
+    cr_assert_str_eq(json_string_value(json_object_get(r->json, "status")), "pending");
     cr_assert_eq(json_integer_value(json_object_get(r->json, "attempts")), 0);
     resp_free(r);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'p2p.event.retry'"), 1);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.p2p_event.retried'"), 1);
     r = cp_post(path, "cp_admin", "{}");
     cr_assert_eq(r->status, 409);
     resp_free(r);
@@ -501,7 +501,7 @@ Test(p2p, delivery_is_signed_in_order_and_holds_back_after_a_failure)
     cr_assert_str_eq(json_string_value(json_object_get(body, "source_node_id")), HUB_NODE);
     cr_assert(json_is_object(json_object_get(body, "payload")));
     json_decref(body);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_p2p_events WHERE status = 'DELIVERED' "
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_p2p_events WHERE status = 'delivered' "
                             "AND processed_at IS NOT NULL"), 2);
     free(cred);
 }
@@ -520,13 +520,13 @@ Test(p2p, lists_and_health)
     r = cp_get("/api/v1/codepop/p2p/nodes", "cp_mgr1");
     cr_assert_eq(r->status, 403);
     resp_free(r);
-    r = cp_get("/api/v1/codepop/p2p/events?status=PENDING&event_type=SUPPLY_REQUEST_REJECTED", "cp_admin");
+    r = cp_get("/api/v1/codepop/p2p/events?status=pending&event_type=SUPPLY_REQUEST_REJECTED", "cp_admin");
     cr_assert_eq(r->status, 200);
     cr_assert_eq(json_integer_value(json_object_get(r->json, "total")), 1);
     json_t *item = json_array_get(json_object_get(r->json, "items"), 0);
     cr_assert_eq(json_integer_value(json_object_get(json_object_get(item, "payload"), "store_id")), 1);
     resp_free(r);
-    r = cp_get("/api/v1/codepop/p2p/events?status=FAILED", "cp_admin");
+    r = cp_get("/api/v1/codepop/p2p/events?status=failed", "cp_admin");
     cr_assert_eq(json_integer_value(json_object_get(r->json, "total")), 0);
     resp_free(r);
     r = cp_get("/api/v1/codepop/p2p/events?status=bogus", "cp_admin");
@@ -584,8 +584,8 @@ Test(p2p_store, registers_late_retargets_and_registers_again_on_401)
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_nodes WHERE node_id = '" HUB_NODE "' AND node_type = 'hub' "
                             "AND hub_id = 1"), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_p2p_events WHERE target_node_id = '" HUB_NODE "' "
-                            "AND status = 'DELIVERED'"), 1);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'p2p.hub.register'"), 1);
+                            "AND status = 'delivered'"), 1);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.node.registered_with_hub'"), 1);
 
     /* the hub no longer knows our credential: the store registers again */
     pthread_mutex_lock(&f.lock);
@@ -603,7 +603,7 @@ Test(p2p_store, registers_late_retargets_and_registers_again_on_401)
     long long ts = strtoll(header_of(f.headers[0], "X-Atrium-Timestamp"), NULL, 10);
     sign(SECRET, REGISTER, ts, f.bodies[0], want);
     cr_assert_str_eq(header_of(f.headers[0], "X-Atrium-Signature"), want, "registration signed with the secret");
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'p2p.hub.register'"), 2);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.node.registered_with_hub'"), 2);
     struct resp *r = cp_get("/api/v1/codepop/p2p/health", NULL);
     cr_assert_str_eq(json_string_value(json_object_get(r->json, "node_type")), "store");
     cr_assert_eq(json_integer_value(json_object_get(json_object_get(r->json, "outbox"), "pending")), 1);

@@ -43,7 +43,7 @@ Test(preferences, defaults_then_round_trip_for_the_user_themself)
     cr_assert(json_is_true(json_object_get(json_object_get(r->json, "notifications"), "order_ready")));
     cr_assert(json_is_string(json_object_get(r->json, "updated_at")));
     resp_free(r);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'preferences.update'"), 1);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.preferences.updated'"), 1);
 
     /* PUT replaces the document: what is left out goes back to its default */
     r = prefs("PUT", me, "cp_user1", "{\"default_store_id\":null,\"favourite_drinks\":[3]}");
@@ -129,5 +129,5 @@ Test(preferences, invalid_bodies_change_nothing)
     cr_assert_eq(r->status, 400);
     resp_free(r);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_preferences"), 0);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'preferences.update'"), 0);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.preferences.updated'"), 0);
 }

@@ -1,5 +1,5 @@
 /* Repair schedules: schedule -> start -> complete (machine normal, last
- * maintenance today, a repair-end log row with the duration, all in one
+ * maintenance today, a repair_end log row with the duration, all in one
  * transaction); cancel; wrong transitions; other regions; validation. */
 #include "support/fixture.h"
 #include <string.h>
@@ -65,13 +65,13 @@ Test(codepop_repairs, schedule_start_complete)
                              "\"action_type\":\"PREVENTIVE_MAINTENANCE\",\"estimated_duration_minutes\":60}", cp_date_in(0));
     cr_assert_eq(r->status, 201, "%s", r->body);
     int64_t id = jint(r->json, "id");
-    cr_assert_str_eq(jstr(r->json, "status"), "SCHEDULED");
+    cr_assert_str_eq(jstr(r->json, "status"), "scheduled");
     cr_assert_eq(jint(r->json, "assigned_to"), rep);
     cr_assert_eq(jint(r->json, "store_id"), 1);
     cr_assert_eq(strlen(jstr(r->json, "uuid")), 36);
     resp_free(r);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM outbox WHERE topic = 'codepop.store.1' AND type = 'REPAIR_SCHEDULED'"), 1);
-    cr_assert_eq(q("SELECT COUNT(*) FROM audit_log WHERE action = 'repair.schedule' AND target_id = %lld", id), 1);
+    cr_assert_eq(q("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.repair_schedule.created' AND target_id = %lld", id), 1);
 
     r = step(id, "complete", "cp_rep_c", "{}");
     cr_assert_eq(r->status, 409, "complete before start");
@@ -80,12 +80,12 @@ Test(codepop_repairs, schedule_start_complete)
 
     r = step(id, "start", "cp_rep_c", "{}");
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_str_eq(jstr(r->json, "status"), "IN_PROGRESS");
+    cr_assert_str_eq(jstr(r->json, "status"), "in_progress");
     cr_assert(jstr(r->json, "actual_start_time"));
     resp_free(r);
-    cr_assert_str_eq(machine_status(1), "repair-start");
+    cr_assert_str_eq(machine_status(1), "repair_start");
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_maintenance_logs WHERE machine_id = 1 AND "
-                            "previous_status = 'normal' AND new_status = 'repair-start' AND "
+                            "previous_status = 'normal' AND new_status = 'repair_start' AND "
                             "action_type = 'PREVENTIVE_MAINTENANCE'"), 1);
     r = step(id, "start", "cp_rep_c", "{}");
     cr_assert_eq(r->status, 409);
@@ -96,7 +96,7 @@ Test(codepop_repairs, schedule_start_complete)
                                     "strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-45 minutes') WHERE id = $1", DB_I(id)), 1);
     r = step(id, "complete", "cp_rep_c", "{\"notes\":\"replaced the pump\"}");
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_str_eq(jstr(r->json, "status"), "COMPLETED");
+    cr_assert_str_eq(jstr(r->json, "status"), "completed");
     cr_assert(jstr(r->json, "actual_end_time"));
     cr_assert_str_eq(jstr(r->json, "notes"), "replaced the pump");
     resp_free(r);
@@ -106,11 +106,11 @@ Test(codepop_repairs, schedule_start_complete)
              cp_date_in(0));
     cr_assert_eq(test_count(sql), 1);
     snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM codepop_maintenance_logs WHERE machine_id = 1 AND "
-                              "previous_status = 'repair-start' AND new_status = 'repair-end' AND action_type = "
+                              "previous_status = 'repair_start' AND new_status = 'repair_end' AND action_type = "
                               "'PREVENTIVE_MAINTENANCE' AND performed_by = %lld AND notes = 'replaced the pump' AND "
                               "duration_minutes = 45", (long long)rep);
     cr_assert_eq(test_count(sql), 1);
-    cr_assert_eq(q("SELECT COUNT(*) FROM audit_log WHERE action IN ('repair.start', 'repair.complete') "
+    cr_assert_eq(q("SELECT COUNT(*) FROM audit_log WHERE action IN ('codepop.repair_schedule.started', 'codepop.repair_schedule.completed') "
                    "AND target_id = %lld", id), 2);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM outbox WHERE type = 'MACHINE_STATUS_CHANGED' AND topic = "
                             "'codepop.store.1'"), 2);
@@ -129,17 +129,17 @@ Test(codepop_repairs, complete_is_one_transaction)
     struct resp *r = step(id, "start", "cp_rep_c", "{}");
     cr_assert_eq(r->status, 200);
     resp_free(r);
-    /* make the last write of completion (the repair-end log row) fail */
+    /* make the last write of completion (the repair_end log row) fail */
     cr_assert_eq(db_exec_script(test_db(), "CREATE TRIGGER fail_end BEFORE INSERT ON codepop_maintenance_logs "
-                                           "WHEN NEW.new_status = 'repair-end' BEGIN SELECT RAISE(ABORT, 'boom'); END"), 0);
+                                           "WHEN NEW.new_status = 'repair_end' BEGIN SELECT RAISE(ABORT, 'boom'); END"), 0);
     r = step(id, "complete", "cp_rep_c", "{\"notes\":\"done\"}");
     cr_assert_eq(r->status, 500, "%s", r->body);
     resp_free(r);
-    cr_assert_eq(q("SELECT COUNT(*) FROM codepop_repair_schedules WHERE id = %lld AND status = 'IN_PROGRESS' "
+    cr_assert_eq(q("SELECT COUNT(*) FROM codepop_repair_schedules WHERE id = %lld AND status = 'in_progress' "
                    "AND actual_end_time IS NULL AND notes = ''", id), 1);
-    cr_assert_str_eq(machine_status(2), "repair-start");
+    cr_assert_str_eq(machine_status(2), "repair_start");
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_machines WHERE id = 2 AND last_maintenance_date IS NULL"), 1);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'repair.complete'"), 0);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.repair_schedule.completed'"), 0);
     cr_assert_eq(db_exec_script(test_db(), "DROP TRIGGER fail_end"), 0);
     r = step(id, "complete", "cp_rep_c", "{\"notes\":\"done\"}");
     cr_assert_eq(r->status, 200, "%s", r->body);
@@ -153,7 +153,7 @@ Test(codepop_repairs, cancel)
     int64_t a = schedule("cp_rep_c", 1, "INSPECTION");
     struct resp *r = step(a, "cancel", "cp_rep_c", "{\"reason\":\"store closed\"}");
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_str_eq(jstr(r->json, "status"), "CANCELLED");
+    cr_assert_str_eq(jstr(r->json, "status"), "cancelled");
     resp_free(r);
     cr_assert_str_eq(machine_status(1), "normal");
     r = step(a, "start", "cp_rep_c", "{}");
@@ -170,14 +170,14 @@ Test(codepop_repairs, cancel)
     int64_t b = schedule("cp_rep_c", 1, "EMERGENCY_REPAIR");
     r = step(b, "start", "cp_rep_c", "{}");
     resp_free(r);
-    cr_assert_str_eq(machine_status(1), "repair-start");
+    cr_assert_str_eq(machine_status(1), "repair_start");
     r = step(b, "cancel", "cp_rep_c", NULL);
     cr_assert_eq(r->status, 200, "%s", r->body);
     resp_free(r);
     cr_assert_str_eq(machine_status(1), "error");
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_maintenance_logs WHERE machine_id = 1 AND "
-                            "previous_status = 'repair-start' AND new_status = 'error'"), 1);
-    cr_assert_eq(q("SELECT COUNT(*) FROM audit_log WHERE action = 'repair.cancel' AND target_id = %lld", b), 1);
+                            "previous_status = 'repair_start' AND new_status = 'error'"), 1);
+    cr_assert_eq(q("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.repair_schedule.cancelled' AND target_id = %lld", b), 1);
     r = step(b, "complete", "cp_rep_c", "{}");
     cr_assert_eq(r->status, 409);
     resp_free(r);
@@ -230,7 +230,7 @@ Test(codepop_repairs, regions_and_roles)
     r = cp_get(RS "?assigned_to=me", "cp_rep_c2");
     cr_assert_eq(jint(r->json, "total"), 0);
     resp_free(r);
-    r = cp_get(RS "?assigned_to=me&status=IN_PROGRESS", "cp_rep_c");
+    r = cp_get(RS "?assigned_to=me&status=in_progress", "cp_rep_c");
     cr_assert_eq(jint(r->json, "total"), 1);
     resp_free(r);
     char path[96];

@@ -1,5 +1,5 @@
 /* Supply chain end to end over HTTP: create -> approve (hub stock taken, a
- * delivery scheduled by urgency) -> IN_TRANSIT -> DELIVERED (store stock raised
+ * delivery scheduled by urgency) -> in_transit -> delivered (store stock raised
  * exactly once); reject; cancel (hub stock back); roles and scope; invalid
  * bodies; insufficient hub stock; concurrent approvals never overdraw the
  * hub; and the peer-event functions p2p.c calls, applied twice. */
@@ -89,7 +89,7 @@ Test(codepop_supply, whole_flow)
     int64_t id = jint(r->json, "id");
     char uuid[40];
     snprintf(uuid, sizeof uuid, "%s", jstr(r->json, "uuid"));
-    cr_assert_str_eq(jstr(r->json, "status"), "PENDING");
+    cr_assert_str_eq(jstr(r->json, "status"), "pending");
     cr_assert_eq(jint(r->json, "store_id"), 1, "store 1 is cp_mgr1's only store");
     cr_assert_eq(strlen(uuid), 36);
     cr_assert_eq(json_array_size(json_object_get(r->json, "items")), 2);
@@ -101,17 +101,17 @@ Test(codepop_supply, whole_flow)
                               "json_array_length(payload, '$.items') = 2 AND json_extract(payload, '$.created_at') "
                               "IS NOT NULL", uuid);
     cr_assert_eq(test_count(sql), 1, "the full request is emitted for the hub");
-    cr_assert_eq(count("SELECT COUNT(*) FROM audit_log WHERE action = 'supply.create' AND target_id = %lld", id), 1);
+    cr_assert_eq(count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.supply_request.created' AND target_id = %lld", id), 1);
 
     /* approve: hub 1 loses exactly the items, a delivery is scheduled in 2 days */
     r = act(id, "approve", "cp_log_c", "{}");
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_str_eq(jstr(r->json, "status"), "APPROVED");
+    cr_assert_str_eq(jstr(r->json, "status"), "approved");
     cr_assert_eq(jint(r->json, "reviewed_by"), test_user_id("cp_log_c"));
     cr_assert(jstr(r->json, "approved_at"));
     json_t *d = json_object_get(r->json, "delivery");
     int64_t did = jint(d, "id");
-    cr_assert_str_eq(jstr(d, "status"), "SCHEDULED");
+    cr_assert_str_eq(jstr(d, "status"), "scheduled");
     cr_assert_str_eq(jstr(d, "scheduled_date"), cp_date_in(2));
     cr_assert_str_eq(jstr(d, "supply_request_uuid"), uuid);
     cr_assert_eq(jint(d, "supply_request_id"), id);
@@ -123,7 +123,7 @@ Test(codepop_supply, whole_flow)
     cr_assert_eq(cp_hub_stock(2, "Cups"), 5000);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM outbox WHERE type IN ('SUPPLY_REQUEST_APPROVED', "
                             "'DELIVERY_SCHEDULED') AND topic = 'codepop.store.1'"), 2);
-    cr_assert_eq(count("SELECT COUNT(*) FROM audit_log WHERE action = 'supply.approve' AND target_id = %lld", id), 1);
+    cr_assert_eq(count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.supply_request.approved' AND target_id = %lld", id), 1);
 
     /* the delivery lists with its request's id and uuid */
     r = cp_get(DL, "cp_mgr1");
@@ -135,33 +135,33 @@ Test(codepop_supply, whole_flow)
     cr_assert_eq(json_array_size(json_object_get(item, "items")), 2);
     resp_free(r);
 
-    /* DELIVERED straight from SCHEDULED is not a transition */
-    expect(set_status(did, "DELIVERED", "cp_log_c", NULL), 409, "invalid_transition");
-    r = set_status(did, "IN_TRANSIT", "cp_log_c", NULL);
+    /* delivered straight from scheduled is not a transition */
+    expect(set_status(did, "delivered", "cp_log_c", NULL), 409, "invalid_transition");
+    r = set_status(did, "in_transit", "cp_log_c", NULL);
     cr_assert_eq(r->status, 200, "%s", r->body);
     resp_free(r);
     cr_assert_eq(cp_stock(1, "Cups"), 500);
 
-    /* DELIVERED raises store 1's stock once; the replay and a second try don't */
-    r = set_status(did, "DELIVERED", "cp_log_c", "deliver-1");
+    /* delivered raises store 1's stock once; the replay and a second try don't */
+    r = set_status(did, "delivered", "cp_log_c", "deliver-1");
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_str_eq(jstr(r->json, "status"), "DELIVERED");
+    cr_assert_str_eq(jstr(r->json, "status"), "delivered");
     cr_assert(json_is_true(json_object_get(r->json, "stock_applied")));
     resp_free(r);
     cr_assert_eq(cp_stock(1, "Cups"), 540);
     cr_assert_eq(cp_stock(1, "Cherry Syrup"), 107);
-    r = set_status(did, "DELIVERED", "cp_log_c", "deliver-1");
+    r = set_status(did, "delivered", "cp_log_c", "deliver-1");
     cr_assert_eq(r->status, 200);
     cr_assert_str_eq(resp_header(r, "Idempotent-Replayed"), "true");
     resp_free(r);
-    expect(set_status(did, "DELIVERED", "cp_log_c", NULL), 409, NULL);
-    expect(set_status(did, "CANCELLED", "cp_log_c", NULL), 409, NULL);
+    expect(set_status(did, "delivered", "cp_log_c", NULL), 409, NULL);
+    expect(set_status(did, "cancelled", "cp_log_c", NULL), 409, NULL);
     cr_assert_eq(cp_stock(1, "Cups"), 540);
     cr_assert_eq(cp_stock(2, "Cups"), 500);
     cr_assert_eq(cp_hub_stock(1, "Cups"), 4960);
-    cr_assert_eq(count("SELECT COUNT(*) FROM audit_log WHERE action = 'delivery.status' AND target_id = %lld", did), 2);
+    cr_assert_eq(count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.delivery.status_changed' AND target_id = %lld", did), 2);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM outbox WHERE type = 'DELIVERY_STATUS_CHANGED' AND "
-                            "json_extract(payload, '$.status') = 'DELIVERED' AND "
+                            "json_extract(payload, '$.status') = 'delivered' AND "
                             "json_array_length(payload, '$.items') = 2"), 1);
 
     /* approving again is a state conflict */
@@ -192,7 +192,7 @@ Test(codepop_supply, reject)
     expect(act(id, "reject", "cp_log_c", "{\"reason\":\"  \"}"), 400, NULL);
     struct resp *r = act(id, "reject", "cp_log_c", "{\"reason\":\"budget freeze\"}");
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_str_eq(jstr(r->json, "status"), "REJECTED");
+    cr_assert_str_eq(jstr(r->json, "status"), "rejected");
     cr_assert_str_eq(jstr(r->json, "rejected_reason"), "budget freeze");
     cr_assert_eq(jint(r->json, "reviewed_by"), test_user_id("cp_log_c"));
     resp_free(r);
@@ -201,25 +201,25 @@ Test(codepop_supply, reject)
     cr_assert_eq(cp_hub_stock(1, "Cups"), 5000);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_deliveries"), 0);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM outbox WHERE type = 'SUPPLY_REQUEST_REJECTED'"), 1);
-    cr_assert_eq(count("SELECT COUNT(*) FROM audit_log WHERE action = 'supply.reject' AND target_id = %lld", id), 1);
+    cr_assert_eq(count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.supply_request.rejected' AND target_id = %lld", id), 1);
 }
 
 Test(codepop_supply, cancel_returns_hub_stock)
 {
     int64_t a = approve(create("NORMAL", 100, 20)), b = approve(create("NORMAL", 50, 5));
     cr_assert_eq(cp_hub_stock(1, "Cups"), 4850);
-    struct resp *r = set_status(a, "CANCELLED", "cp_log_c", NULL);
+    struct resp *r = set_status(a, "cancelled", "cp_log_c", NULL);
     cr_assert_eq(r->status, 200, "%s", r->body);
     resp_free(r);
     cr_assert_eq(cp_hub_stock(1, "Cups"), 4950);
     cr_assert_eq(cp_hub_stock(1, "Cherry Syrup"), 4995);
-    r = set_status(b, "IN_TRANSIT", "cp_log_c", NULL);
+    r = set_status(b, "in_transit", "cp_log_c", NULL);
     resp_free(r);
-    expect(set_status(b, "CANCELLED", "cp_log_c", NULL), 200, NULL);
+    expect(set_status(b, "cancelled", "cp_log_c", NULL), 200, NULL);
     cr_assert_eq(cp_hub_stock(1, "Cups"), 5000);
     cr_assert_eq(cp_hub_stock(1, "Cherry Syrup"), 5000);
-    expect(set_status(b, "CANCELLED", "cp_log_c", NULL), 409, NULL);
-    expect(set_status(a, "IN_TRANSIT", "cp_log_c", NULL), 409, NULL);
+    expect(set_status(b, "cancelled", "cp_log_c", NULL), 409, NULL);
+    expect(set_status(a, "in_transit", "cp_log_c", NULL), 409, NULL);
     cr_assert_eq(cp_hub_stock(1, "Cups"), 5000);
     cr_assert_eq(cp_stock(1, "Cups"), 500);
     expect(set_status(a, "LOST", "cp_log_c", NULL), 400, NULL);
@@ -266,10 +266,10 @@ Test(codepop_supply, roles_and_scope)
         {"GET", get, "cp_mgr2", 404},
         {"GET", get, "cp_log_e", 404},
         {"GET", DL, "cp_user1", 403},
-        {"POST", st, "cp_mgr1", 403, "{\"status\":\"IN_TRANSIT\"}"},
-        {"POST", st, "cp_log_e", 403, "{\"status\":\"IN_TRANSIT\"}"},
-        {"POST", st, "cp_rep_c", 403, "{\"status\":\"IN_TRANSIT\"}"},
-        {"POST", DL "/999/status", "cp_log_c", 404, "{\"status\":\"IN_TRANSIT\"}"},
+        {"POST", st, "cp_mgr1", 403, "{\"status\":\"in_transit\"}"},
+        {"POST", st, "cp_log_e", 403, "{\"status\":\"in_transit\"}"},
+        {"POST", st, "cp_rep_c", 403, "{\"status\":\"in_transit\"}"},
+        {"POST", DL "/999/status", "cp_log_c", 404, "{\"status\":\"in_transit\"}"},
         {0},
     };
     authz_run(after);
@@ -281,10 +281,10 @@ Test(codepop_supply, roles_and_scope)
     r = cp_get(SR, "cp_log_e");
     cr_assert_eq(jint(r->json, "total"), 0);
     resp_free(r);
-    r = cp_get(SR "?status=APPROVED&store_id=1", "cp_log_c");
+    r = cp_get(SR "?status=approved&store_id=1", "cp_log_c");
     cr_assert_eq(jint(r->json, "total"), 1);
     resp_free(r);
-    r = cp_get(SR "?status=PENDING", "cp_admin");
+    r = cp_get(SR "?status=pending", "cp_admin");
     cr_assert_eq(jint(r->json, "total"), 0);
     resp_free(r);
     expect(cp_get(SR "?urgency=SOON", "cp_admin"), 400, NULL);
@@ -374,10 +374,10 @@ Test(codepop_supply, insufficient_hub_stock)
     /* nothing changed: not the Cherry Syrup taken first, not the status */
     cr_assert_eq(cp_hub_stock(1, "Cups"), 10);
     cr_assert_eq(cp_hub_stock(1, "Cherry Syrup"), 5000);
-    cr_assert_eq(count("SELECT COUNT(*) FROM codepop_supply_requests WHERE id = %lld AND status = 'PENDING' "
+    cr_assert_eq(count("SELECT COUNT(*) FROM codepop_supply_requests WHERE id = %lld AND status = 'pending' "
                        "AND reviewed_by IS NULL", id), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_deliveries"), 0);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'supply.approve'"), 0);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.supply_request.approved'"), 0);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM outbox WHERE type = 'DELIVERY_SCHEDULED'"), 0);
     /* an item the hub does not carry at all */
     r = cp_post(SR, "cp_mgr1", "{\"urgency\":\"LOW\",\"items\":[{\"item_name\":\"Mango Syrup\",\"item_type\":\"Syrups\","
@@ -427,7 +427,7 @@ Test(codepop_supply, concurrent_approvals_never_overdraw)
     cr_assert_eq(cp_hub_stock(1, "Cups"), 10);
     cr_assert_eq(cp_hub_stock(1, "Cherry Syrup"), 4997);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_deliveries"), 3);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_supply_requests WHERE status = 'APPROVED'"), 3);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_supply_requests WHERE status = 'approved'"), 3);
 
     /* the same request approved by both at once: one wins */
     struct race same = {0};
@@ -459,20 +459,20 @@ Test(codepop_supply, peer_functions_are_idempotent)
     json_decref(req);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_supply_requests WHERE "
                             "uuid = '11111111-2222-4333-8444-555555555555' AND origin_node_id = 'node-store-3' "
-                            "AND created_at = '2026-01-02T03:04:05Z' AND status = 'PENDING'"), 1);
+                            "AND created_at = '2026-01-02T03:04:05Z' AND status = 'pending'"), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_supply_request_items"), 2);
 
     json_t *mark = json_pack("{s:s, s:i, s:s}", "uuid", ru, "reviewed_by", 9, "approved_at", "2026-01-02T05:00:00Z");
-    cr_assert_eq(codepop_supply_mark(db, ru, "APPROVED", mark), 0);
-    cr_assert_eq(codepop_supply_mark(db, ru, "APPROVED", mark), 0);
-    cr_assert_eq(codepop_supply_mark(db, ru, "REJECTED", mark), 0, "a decided request stays decided");
+    cr_assert_eq(codepop_supply_mark(db, ru, "approved", mark), 0);
+    cr_assert_eq(codepop_supply_mark(db, ru, "approved", mark), 0);
+    cr_assert_eq(codepop_supply_mark(db, ru, "rejected", mark), 0, "a decided request stays decided");
     json_decref(mark);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_supply_requests WHERE status = 'APPROVED' AND reviewed_by = 9 "
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_supply_requests WHERE status = 'approved' AND reviewed_by = 9 "
                             "AND approved_at = '2026-01-02T05:00:00Z'"), 1);
-    cr_assert_eq(codepop_supply_mark(db, "00000000-0000-4000-8000-000000000000", "APPROVED", NULL), -1);
+    cr_assert_eq(codepop_supply_mark(db, "00000000-0000-4000-8000-000000000000", "approved", NULL), -1);
 
     json_t *d = json_pack("{s:s, s:s, s:i, s:i, s:s, s:s}", "uuid", du, "supply_request_uuid", ru, "hub_id", 2,
-                          "store_id", 3, "scheduled_date", "2026-01-03", "status", "SCHEDULED");
+                          "store_id", 3, "scheduled_date", "2026-01-03", "status", "scheduled");
     cr_assert_eq(codepop_delivery_mirror(db, d), 0);
     cr_assert_eq(codepop_delivery_mirror(db, d), 0);
     json_object_set_new(d, "uuid", json_string("99999999-7777-4888-9999-aaaaaaaaaaaa"));
@@ -481,16 +481,16 @@ Test(codepop_supply, peer_functions_are_idempotent)
     json_decref(d);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_deliveries"), 1);
 
-    cr_assert_eq(codepop_delivery_apply_status(db, du, "IN_TRANSIT"), 0);
-    cr_assert_eq(codepop_delivery_apply_status(db, du, "DELIVERED"), 0);
-    cr_assert_eq(codepop_delivery_apply_status(db, du, "DELIVERED"), 0);
-    cr_assert_eq(codepop_delivery_apply_status(db, du, "IN_TRANSIT"), 0, "a late event does not move it back");
-    cr_assert_eq(codepop_delivery_apply_status(db, du, "CANCELLED"), 0);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_deliveries WHERE status = 'DELIVERED' AND stock_applied = 1"), 1);
+    cr_assert_eq(codepop_delivery_apply_status(db, du, "in_transit"), 0);
+    cr_assert_eq(codepop_delivery_apply_status(db, du, "delivered"), 0);
+    cr_assert_eq(codepop_delivery_apply_status(db, du, "delivered"), 0);
+    cr_assert_eq(codepop_delivery_apply_status(db, du, "in_transit"), 0, "a late event does not move it back");
+    cr_assert_eq(codepop_delivery_apply_status(db, du, "cancelled"), 0);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_deliveries WHERE status = 'delivered' AND stock_applied = 1"), 1);
     cr_assert_eq(cp_stock(3, "Cups"), 525);
     cr_assert_eq(cp_stock(3, "Cola Syrup"), 104);
     cr_assert_eq(cp_hub_stock(2, "Cups"), 5000, "the hub's stock is the hub node's business");
-    cr_assert_eq(codepop_delivery_apply_status(db, "00000000-0000-4000-8000-000000000000", "DELIVERED"), -1);
+    cr_assert_eq(codepop_delivery_apply_status(db, "00000000-0000-4000-8000-000000000000", "delivered"), -1);
 }
 
 Test(codepop_supply, store_node_leaves_reviews_to_the_hub)
@@ -501,7 +501,7 @@ Test(codepop_supply, store_node_leaves_reviews_to_the_hub)
     codepop_node.store_id = 1;
     expect(act(id, "approve", "cp_log_c", "{}"), 409, "not_owner");
     expect(act(id, "reject", "cp_log_c", "{\"reason\":\"x\"}"), 409, NULL);
-    expect(set_status(did, "IN_TRANSIT", "cp_log_c", NULL), 409, NULL);
+    expect(set_status(did, "in_transit", "cp_log_c", NULL), 409, NULL);
     /* on a store node the request is for that store by default */
     const char *one = "\"urgency\":\"LOW\",\"items\":[{\"item_name\":\"Cups\",\"item_type\":\"Cups\",\"quantity\":1}]";
     struct resp *r = cp_post(SR, "cp_admin", "{%s}", one);
