@@ -29,18 +29,12 @@ extern struct codepop_node codepop_node;
 
 /* ------------------------------------------------------------------ scope */
 
-/* Where the caller holds `perm`: globally, in some stores, in some regions.
- * The id lists are JSON arrays as text, bound into list queries as
- *   WHERE ($1 = 1 OR s.id IN (SELECT value FROM json_each($2))
- *                 OR s.region_id IN (SELECT value FROM json_each($3)))
- * so scope is enforced inside the query, never by filtering afterwards. */
-struct codepop_scope {
-    bool global;
-    const char *stores;         /* "[7,9]" (pool memory) */
-    const char *regions;        /* "[3]" */
-};
-void codepop_scope(struct req *r, const char *perm, struct codepop_scope *out);
-#define CODEPOP_SCOPE_ARGS(sc) DB_I((sc)->global), DB_S((sc)->stores), DB_S((sc)->regions)
+/* List queries scope with the core's helper over both of codepop's scope
+ * types, rbac_scope_list(r, perm, &sc, CODEPOP_SCOPE_TYPES), bound as
+ * CODEPOP_SCOPE_ARGS(&sc): $1 global, $2 the store ids, $3 the region ids:
+ *   WHERE ($1 = 1 OR " DB_IN_IDS("s.id", 2) " OR " DB_IN_IDS("s.region_id", 3) ")  */
+#define CODEPOP_SCOPE_TYPES "store", "region"
+#define CODEPOP_SCOPE_ARGS(sc) DB_I((sc)->global), DB_S((sc)->ids[0]), DB_S((sc)->ids[1])
 
 /* Store-level checks: a store role on the store, a region role on its region,
  * or a global role. *_require replies 404 (no such store) or 403 and returns -1. */

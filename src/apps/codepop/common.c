@@ -1,5 +1,4 @@
-/* common.c -- codepop helpers shared by its resources: the caller's scope as
- * query arguments, store/region checks, distances, preparation times, store
+/* common.c -- codepop helpers shared by its resources: store/region checks, distances, preparation times, store
  * hours in the store's time zone, and notifications to a store's staff. */
 #include "codepop.h"
 #include <math.h>
@@ -9,28 +8,6 @@
 #include <unistd.h>
 
 /* ------------------------------------------------------------------ scope */
-
-static const char *ids_json(struct req *r, const int64_t *ids, size_t n)
-{
-    size_t cap = 2 + n * 21;
-    char *out = pool_alloc(r->pool, cap), *p = out;
-    *p++ = '[';
-    for (size_t i = 0; i < n; i++) p += snprintf(p, cap - (size_t)(p - out), "%s%lld", i ? "," : "", (long long)ids[i]);
-    *p++ = ']';
-    *p = 0;
-    return out;
-}
-
-void codepop_scope(struct req *r, const char *perm, struct codepop_scope *out)
-{
-    bool g1 = false, g2 = false;
-    size_t ns = 0, nr = 0;
-    int64_t *stores = rbac_scopes(r, perm, "store", &g1, &ns);
-    int64_t *regions = rbac_scopes(r, perm, "region", &g2, &nr);
-    out->global = g1 || g2;
-    out->stores = ids_json(r, stores, ns);
-    out->regions = ids_json(r, regions, nr);
-}
 
 int64_t codepop_store_region(struct db *db, int64_t store_id)
 {

@@ -25,7 +25,7 @@
     "FROM codepop_deliveries d JOIN codepop_stores s ON s.id = d.store_id "                                        \
     "JOIN codepop_supply_requests r ON r.id = d.supply_request_id "
 #define SCOPE_WHERE \
-    "($1 = 1 OR d.store_id IN (SELECT value FROM json_each($2)) OR s.region_id IN (SELECT value FROM json_each($3))) "
+    "($1 = 1 OR " DB_IN_IDS("d.store_id", 2) " OR " DB_IN_IDS("s.region_id", 3) ") "
 
 static const char *const statuses[] = {"scheduled", "in_transit", "delivered", "cancelled", NULL};
 
@@ -97,7 +97,7 @@ static int return_hub_stock(struct db *db, int64_t id)
 
 void codepop_deliveries_list(struct req *r)
 {
-    struct codepop_scope sc;
+    struct scope_list sc;
     struct page pg;
     int64_t store_id, hub_id, request_id;
     const char *status = req_query(r, "status");
@@ -108,7 +108,7 @@ void codepop_deliveries_list(struct req *r)
         reply_invalid(r, "status", "must be scheduled, in_transit, delivered or cancelled");
         return;
     }
-    codepop_scope(r, "codepop.deliveries.read", &sc);
+    rbac_scope_list(r, "codepop.deliveries.read", &sc, CODEPOP_SCOPE_TYPES);
 #define LIST_WHERE "WHERE " SCOPE_WHERE "AND ($4 IS NULL OR d.status = $4) AND ($5 = 0 OR d.store_id = $5) " \
                    "AND ($6 = 0 OR d.hub_id = $6) AND ($7 = 0 OR d.supply_request_id = $7) "
     reply_page(r, &pg, "SELECT COUNT(*) FROM codepop_deliveries d JOIN codepop_stores s ON s.id = d.store_id " LIST_WHERE,
@@ -118,8 +118,8 @@ void codepop_deliveries_list(struct req *r)
 
 void codepop_deliveries_get(struct req *r)
 {
-    struct codepop_scope sc;
-    codepop_scope(r, "codepop.deliveries.read", &sc);
+    struct scope_list sc;
+    rbac_scope_list(r, "codepop.deliveries.read", &sc, CODEPOP_SCOPE_TYPES);
     json_t *d = db_json_one(r->db, DELIVERY_SELECT "WHERE " SCOPE_WHERE "AND d.id = $4", CODEPOP_SCOPE_ARGS(&sc),
                             DB_I(r->param_int[0]));
     if (!d) reply_not_found(r);

@@ -18,8 +18,7 @@
     "l.performed_by, l.notes, l.duration_minutes, l.created_at "                                                  \
     "FROM codepop_maintenance_logs l JOIN codepop_stores s ON s.id = l.store_id "
 #define SCOPE_WHERE(t) \
-    "($1 = 1 OR " t ".store_id IN (SELECT value FROM json_each($2)) " \
-    "OR s.region_id IN (SELECT value FROM json_each($3))) "
+    "($1 = 1 OR " DB_IN_IDS(t ".store_id", 2) " OR " DB_IN_IDS("s.region_id", 3) ") "
 
 static const char *const statuses[] = {"normal", "warning", "error", "repair_start", "repair_end", "offline", NULL};
 
@@ -87,7 +86,7 @@ fail:
 
 void codepop_machines_list(struct req *r)
 {
-    struct codepop_scope sc;
+    struct scope_list sc;
     struct page pg;
     int64_t store_id;
     const char *status = req_query(r, "status");
@@ -96,7 +95,7 @@ void codepop_machines_list(struct req *r)
         reply_invalid(r, "status", "must be normal, warning, error, repair_start, repair_end or offline");
         return;
     }
-    codepop_scope(r, "codepop.machines.read", &sc);
+    rbac_scope_list(r, "codepop.machines.read", &sc, CODEPOP_SCOPE_TYPES);
 #define MACHINES_WHERE "WHERE " SCOPE_WHERE("m") "AND ($4 IS NULL OR m.status = $4) AND ($5 = 0 OR m.store_id = $5) "
     reply_page(r, &pg, "SELECT COUNT(*) FROM codepop_machines m JOIN codepop_stores s ON s.id = m.store_id " MACHINES_WHERE,
                MACHINE_SELECT MACHINES_WHERE "ORDER BY m.id LIMIT $6 OFFSET $7",
@@ -105,8 +104,8 @@ void codepop_machines_list(struct req *r)
 
 void codepop_machines_get(struct req *r)
 {
-    struct codepop_scope sc;
-    codepop_scope(r, "codepop.machines.read", &sc);
+    struct scope_list sc;
+    rbac_scope_list(r, "codepop.machines.read", &sc, CODEPOP_SCOPE_TYPES);
     json_t *m = db_json_one(r->db, MACHINE_SELECT "WHERE " SCOPE_WHERE("m") "AND m.id = $4", CODEPOP_SCOPE_ARGS(&sc),
                             DB_I(r->param_int[0]));
     if (!m) reply_not_found(r);
@@ -115,13 +114,13 @@ void codepop_machines_get(struct req *r)
 
 void codepop_maintenance_list(struct req *r)
 {
-    struct codepop_scope sc;
+    struct scope_list sc;
     struct page pg;
     int64_t machine_id, store_id;
     if (req_page(r, &pg) < 0 || req_query_int(r, "machine_id", 0, &machine_id) < 0 ||
         req_query_int(r, "store_id", 0, &store_id) < 0)
         return;
-    codepop_scope(r, "codepop.machines.read", &sc);
+    rbac_scope_list(r, "codepop.machines.read", &sc, CODEPOP_SCOPE_TYPES);
 #define LOGS_WHERE "WHERE " SCOPE_WHERE("l") "AND ($4 = 0 OR l.machine_id = $4) AND ($5 = 0 OR l.store_id = $5) "
     reply_page(r, &pg, "SELECT COUNT(*) FROM codepop_maintenance_logs l JOIN codepop_stores s ON s.id = l.store_id " LOGS_WHERE,
                LOG_SELECT LOGS_WHERE "ORDER BY l.id DESC LIMIT $6 OFFSET $7",
@@ -130,8 +129,8 @@ void codepop_maintenance_list(struct req *r)
 
 void codepop_maintenance_get(struct req *r)
 {
-    struct codepop_scope sc;
-    codepop_scope(r, "codepop.machines.read", &sc);
+    struct scope_list sc;
+    rbac_scope_list(r, "codepop.machines.read", &sc, CODEPOP_SCOPE_TYPES);
     json_t *l = db_json_one(r->db, LOG_SELECT "WHERE " SCOPE_WHERE("l") "AND l.id = $4", CODEPOP_SCOPE_ARGS(&sc),
                             DB_I(r->param_int[0]));
     if (!l) reply_not_found(r);

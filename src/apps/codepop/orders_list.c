@@ -102,8 +102,8 @@ void codepop_store_orders(struct req *r)
 #define LIST_FILTERS "($1 IS NULL OR o.status = $1) AND ($2 = 0 OR o.store_id = $2) " \
                      "AND o.created_at >= COALESCE($3, '') AND o.created_at < COALESCE($4, '9999') "
 #define MINE_WHERE   "WHERE o.user_id = $5 AND " LIST_FILTERS
-#define SCOPE_WHERE  "WHERE ($5 = 1 OR o.store_id IN (SELECT value FROM json_each($6)) OR o.store_id IN " \
-                     "(SELECT id FROM codepop_stores WHERE region_id IN (SELECT value FROM json_each($7)))) AND " \
+#define SCOPE_WHERE  "WHERE ($5 = 1 OR " DB_IN_IDS("o.store_id", 6) " OR o.store_id IN " \
+                     "(SELECT id FROM codepop_stores WHERE " DB_IN_IDS("region_id", 7) ")) AND " \
                      LIST_FILTERS
 #define LIST_ORDER   "ORDER BY o.created_at DESC, o.id DESC "
 
@@ -130,8 +130,8 @@ void codepop_orders_list(struct req *r)
                                        "LIMIT $6 OFFSET $7", DB_S(f.status), DB_I(store), DB_S(f.from), DB_S(f.to),
                                 DB_I(r->user.id), DB_I(pg.size), DB_I(pg.offset));
     } else {
-        struct codepop_scope sc;
-        codepop_scope(r, "codepop.orders.read", &sc);
+        struct scope_list sc;
+        rbac_scope_list(r, "codepop.orders.read", &sc, CODEPOP_SCOPE_TYPES);
         if (db_int(r->db, &total, "SELECT COUNT(*) FROM codepop_orders o " SCOPE_WHERE, DB_S(f.status), DB_I(store),
                    DB_S(f.from), DB_S(f.to), CODEPOP_SCOPE_ARGS(&sc)) == 1)
             items = db_json_all(r->db, "SELECT " LIST_COLUMNS " FROM codepop_orders o " SCOPE_WHERE LIST_ORDER

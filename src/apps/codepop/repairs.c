@@ -21,7 +21,7 @@
     "rs.status, rs.actual_start_time, rs.actual_end_time, rs.notes, rs.created_at "                                \
     "FROM codepop_repair_schedules rs JOIN codepop_stores s ON s.id = rs.store_id "
 #define SCOPE_WHERE \
-    "($1 = 1 OR rs.store_id IN (SELECT value FROM json_each($2)) OR s.region_id IN (SELECT value FROM json_each($3))) "
+    "($1 = 1 OR " DB_IN_IDS("rs.store_id", 2) " OR " DB_IN_IDS("s.region_id", 3) ") "
 
 static const char *const actions[] = {"INSPECTION", "PREVENTIVE_MAINTENANCE", "EMERGENCY_REPAIR", "PART_REPLACEMENT",
                                       NULL};
@@ -137,7 +137,7 @@ fail:
 
 void codepop_repairs_list(struct req *r)
 {
-    struct codepop_scope sc;
+    struct scope_list sc;
     struct page pg;
     int64_t assigned = 0, machine_id, store_id;
     const char *status = req_query(r, "status"), *date = req_query(r, "date"), *who = req_query(r, "assigned_to");
@@ -154,7 +154,7 @@ void codepop_repairs_list(struct req *r)
     }
     if (who && !strcmp(who, "me")) assigned = r->user.id;
     else if (who && req_query_int(r, "assigned_to", 0, &assigned) < 0) return;
-    codepop_scope(r, "codepop.repairs.read", &sc);
+    rbac_scope_list(r, "codepop.repairs.read", &sc, CODEPOP_SCOPE_TYPES);
 #define LIST_WHERE "WHERE " SCOPE_WHERE "AND ($4 IS NULL OR rs.status = $4) "                          \
                    "AND ($5 IS NULL OR rs.scheduled_date = $5) "                                           \
                    "AND ($6 = 0 OR rs.assigned_to = $6) AND ($7 = 0 OR rs.machine_id = $7) "                          \
@@ -168,8 +168,8 @@ void codepop_repairs_list(struct req *r)
 
 void codepop_repairs_get(struct req *r)
 {
-    struct codepop_scope sc;
-    codepop_scope(r, "codepop.repairs.read", &sc);
+    struct scope_list sc;
+    rbac_scope_list(r, "codepop.repairs.read", &sc, CODEPOP_SCOPE_TYPES);
     json_t *s = db_json_one(r->db, SCHEDULE_SELECT "WHERE " SCOPE_WHERE "AND rs.id = $4", CODEPOP_SCOPE_ARGS(&sc),
                             DB_I(r->param_int[0]));
     if (!s) reply_not_found(r);

@@ -27,7 +27,7 @@
     "(SELECT d.id FROM codepop_deliveries d WHERE d.supply_request_id = r.id) AS delivery_id "                 \
     "FROM codepop_supply_requests r JOIN codepop_stores s ON s.id = r.store_id "
 #define SCOPE_WHERE \
-    "($1 = 1 OR r.store_id IN (SELECT value FROM json_each($2)) OR s.region_id IN (SELECT value FROM json_each($3))) "
+    "($1 = 1 OR " DB_IN_IDS("r.store_id", 2) " OR " DB_IN_IDS("s.region_id", 3) ") "
 
 static const char *const urgencies[] = {"LOW", "NORMAL", "HIGH", "CRITICAL", NULL};
 static const char *const statuses[] = {"pending", "approved", "rejected", NULL};
@@ -199,7 +199,7 @@ fail:
 
 void codepop_supply_list(struct req *r)
 {
-    struct codepop_scope sc;
+    struct scope_list sc;
     struct page pg;
     int64_t store_id;
     const char *status = req_query(r, "status"), *urgency = req_query(r, "urgency");
@@ -212,7 +212,7 @@ void codepop_supply_list(struct req *r)
         reply_invalid(r, "urgency", "must be LOW, NORMAL, HIGH or CRITICAL");
         return;
     }
-    codepop_scope(r, "codepop.supply.read", &sc);
+    rbac_scope_list(r, "codepop.supply.read", &sc, CODEPOP_SCOPE_TYPES);
 #define LIST_WHERE "WHERE " SCOPE_WHERE "AND ($4 IS NULL OR r.status = $4) AND ($5 IS NULL OR r.urgency = $5) " \
                    "AND ($6 = 0 OR r.store_id = $6) "
     reply_page(r, &pg, "SELECT COUNT(*) FROM codepop_supply_requests r JOIN codepop_stores s ON s.id = r.store_id " LIST_WHERE,
@@ -222,8 +222,8 @@ void codepop_supply_list(struct req *r)
 
 void codepop_supply_get(struct req *r)
 {
-    struct codepop_scope sc;
-    codepop_scope(r, "codepop.supply.read", &sc);
+    struct scope_list sc;
+    rbac_scope_list(r, "codepop.supply.read", &sc, CODEPOP_SCOPE_TYPES);
     json_t *req = db_json_one(r->db, REQUEST_SELECT "WHERE " SCOPE_WHERE "AND r.id = $4", CODEPOP_SCOPE_ARGS(&sc),
                               DB_I(r->param_int[0]));
     if (!req) reply_not_found(r);
