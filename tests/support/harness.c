@@ -204,26 +204,6 @@ int64_t test_count(const char *sql)
     return n;
 }
 
-void authz_run(const struct authz_case *cases)
-{
-    int failures = 0;
-    for (const struct authz_case *c = cases; c->method; c++) {
-        char *tok = c->as ? test_token(c->as) : NULL;
-        const char *body = c->body;
-        if (!body && (!strcmp(c->method, "POST") || !strcmp(c->method, "PATCH") || !strcmp(c->method, "PUT")))
-            body = "{}";
-        struct resp *r = api(c->method, c->path, tok, body);
-        if (r->status != c->expect) {
-            cr_log_error("authz: %s %s as %s -> %d, expected %d (%s)", c->method, c->path,
-                         c->as ? c->as : "anonymous", r->status, c->expect, r->body);
-            failures++;
-        }
-        resp_free(r);
-        free(tok);
-    }
-    cr_assert_eq(failures, 0, "%d authorization case(s) failed", failures);
-}
-
 struct conc {
     pthread_barrier_t barrier;
     void (*fn)(int, void *);

@@ -1,6 +1,6 @@
 /* harness.h -- in-process API tests: start the real server on an ephemeral
  * port against a fresh database in a temp dir, speak HTTP to it with libcurl,
- * make users with roles, and run authorization matrices.
+ * make users with roles (authorization matrices: authz.h).
  *
  * Criterion runs every test in its own process, so each test gets its own
  * server and database: call srv_start() first (or use the HARNESS_SUITE
@@ -10,6 +10,7 @@
 #include <criterion/criterion.h>
 #include "atrium.h"
 #include "internal.h"
+#include "authz.h"
 
 struct resp {
     int status;
@@ -46,16 +47,6 @@ int64_t test_user_id(const char *username);
 char *test_token(const char *username);
 int64_t test_count(const char *sql);   /* SELECT COUNT(*)... on the test db */
 
-/* Authorization matrix: each row is a call as a user (NULL = anonymous) and
- * the status it must get. Every mismatch is reported, not just the first. */
-struct authz_case {
-    const char *method;
-    const char *path;
-    const char *as;              /* username made with test_user(), or NULL */
-    int expect;
-    const char *body;            /* NULL: "{}" for POST/PATCH/PUT */
-};
-void authz_run(const struct authz_case *cases);
 
 /* Run fn on n threads at once (released together); returns after all end. */
 void run_concurrently(int n, void (*fn)(int i, void *arg), void *arg);
