@@ -2,6 +2,7 @@
 #include "harness.h"
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -201,6 +202,39 @@ int64_t test_count(const char *sql)
 {
     int64_t n = -1;
     cr_assert_eq(db_int(test_db(), &n, sql), 1, "count: %s", sql);
+    return n;
+}
+
+int64_t test_countf(const char *fmt, ...)
+{
+    char sql[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    cr_assert_lt(n, (int)sizeof sql, "count: SQL too long");
+    return test_count(sql);
+}
+
+int64_t test_scalar(const char *sql, int64_t arg)
+{
+    int64_t v = -1;
+    db_int(test_db(), &v, sql, DB_I(arg));
+    return v;
+}
+
+char *test_text(const char *sql)
+{
+    char *s = db_text(test_db(), sql);
+    cr_assert(s, "query: %s", sql);
+    return s;
+}
+
+int64_t test_audit_count(const char *app, const char *action)
+{
+    int64_t n = -1;
+    if (app) db_int(test_db(), &n, "SELECT COUNT(*) FROM audit_log WHERE action = $1 AND app = $2", DB_S(action), DB_S(app));
+    else db_int(test_db(), &n, "SELECT COUNT(*) FROM audit_log WHERE action = $1", DB_S(action));
     return n;
 }
 

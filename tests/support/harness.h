@@ -46,8 +46,21 @@ int64_t test_user_id(const char *username);
 /* An access token for the user, issued directly (no argon2 round trip). */
 char *test_token(const char *username);
 int64_t test_count(const char *sql);   /* SELECT COUNT(*)... on the test db */
+/* The same from a printf-style format (the values are the test's own). */
+int64_t test_countf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One integer from SQL with an integer argument $1 (-1 when no row). */
+int64_t test_scalar(const char *sql, int64_t arg);
+/* One text from SQL (must not be NULL); free() it. */
+char *test_text(const char *sql);
+/* Audit rows of `action` written by `app` (NULL: any app). */
+int64_t test_audit_count(const char *app, const char *action);
 
 
 /* Run fn on n threads at once (released together); returns after all end. */
 void run_concurrently(int n, void (*fn)(int i, void *arg), void *arg);
+
+/* The helpers every test shares: JSON getters, requests as a user, times. */
+#include "json.h"
+#include "call.h"
+#include "clock.h"
 #endif

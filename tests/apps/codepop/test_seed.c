@@ -20,17 +20,10 @@ static int seed(unsigned n, bool clear, const char *orders, const char *k)
     return codepop_seed(test_db(), &o);
 }
 
-static char *text(const char *sql)
-{
-    char *s = db_text(test_db(), sql);
-    cr_assert(s, "query: %s", sql);
-    return s;
-}
-
 /* Every reference row (and seeded inventory) as one string. */
 static char *reference_snapshot(void)
 {
-    return text("SELECT json_array("
+    return test_text("SELECT json_array("
                 "(SELECT json_group_array(json_array(id, code, name)) FROM codepop_regions),"
                 "(SELECT json_group_array(json_array(id, region_id, code, name, lat, lon)) FROM codepop_hubs),"
                 "(SELECT json_group_array(json_array(id, name, region_id, supply_hub_id, lat, lon, address, timezone,"
@@ -45,7 +38,7 @@ static char *reference_snapshot(void)
 
 static char *orders_snapshot(void)
 {
-    return text("SELECT json_group_array(json_array(o.id, o.store_id, o.total_cents, o.status, o.payment_status,"
+    return test_text("SELECT json_group_array(json_array(o.id, o.store_id, o.total_cents, o.status, o.payment_status,"
                 " o.created_at, o.pickup_time, (SELECT group_concat(drink_id || 'x' || quantity) FROM"
                 " codepop_order_lines l WHERE l.order_id = o.id))) FROM codepop_orders o");
 }
@@ -63,7 +56,7 @@ static void expect_role(const char *username, const char *role, const char *scop
 Test(codepop_seed, builds_the_world)
 {
     cr_assert_eq(seed(42, false, "1500", NULL), 0);
-    char *codes = text("SELECT group_concat(code, '') FROM (SELECT code FROM codepop_regions ORDER BY code)");
+    char *codes = test_text("SELECT group_concat(code, '') FROM (SELECT code FROM codepop_regions ORDER BY code)");
     cr_assert_str_eq(codes, "ABCDE");
     free(codes);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_hubs"), 5);
@@ -122,7 +115,7 @@ Test(codepop_seed, accounts_with_roles_and_scopes)
     cr_assert_eq(test_count("SELECT COUNT(*) FROM user_roles WHERE app = 'codepop' AND role = 'manager'"), 25);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM user_roles WHERE app = 'codepop' AND role = 'account_user'"), 20);
     /* the demo password works */
-    char *h = text("SELECT password_hash FROM users WHERE username = 'codepop.logistics.C'");
+    char *h = test_text("SELECT password_hash FROM users WHERE username = 'codepop.logistics.C'");
     cr_assert(auth_verify_password(h, "atrium-demo-pass"));
     free(h);
 }

@@ -32,7 +32,7 @@ static void world(void)
     cr_assert_eq(groupbuy_group_complete(db, g2, admin, true, why, sizeof why), 1, "%s", why);
     cr_assert_eq(groupbuy_group_complete(db, g3, admin, true, why, sizeof why), 1, "%s", why);
     cr_assert_eq(groupbuy_group_complete(db, g4, admin, true, why, sizeof why), 1, "%s", why);
-    cr_assert_eq(gb_scalar("SELECT id FROM groupbuy_supplier_orders WHERE group_id = $1", g3), 2);
+    cr_assert_eq(test_scalar("SELECT id FROM groupbuy_supplier_orders WHERE group_id = $1", g3), 2);
     cr_assert_eq(groupbuy_order_accept(db, 2, test_user_id("gb_sup1"), NULL), 1);
     cr_assert_eq(groupbuy_mark_ready(db, g3, admin, &issued), 1);
     cr_assert_eq(issued, 1);
@@ -146,7 +146,7 @@ GbTest(groupbuy_authz, groups_contributions_payments)
     authz_run(groups_cases);
     char body[300];
     snprintf(body, sizeof body, "{\"product_id\":1,\"moq\":10,\"deadline\":\"%s\",\"pickup_location\":\"Gate 2\"}",
-             gb_time_in(24 * 60));
+             time_in(24 * 60));
     const struct authz_case scoped[] = {
         {"POST", GB "/groups", "gb_sup2", 403, body}, {"POST", GB "/groups", "gb_staff1", 403, body},
         {"POST", GB "/groups", "gb_trader1", 403, body}, {"POST", GB "/groups", "gb_sup1", 201, body},
@@ -225,10 +225,10 @@ static const struct authz_case pickup_cases[] = {
 GbTest(groupbuy_authz, pickup)
 {
     authz_run(pickup_cases);
-    struct resp *r = gb_get(GB "/groups/3/qr-code?format=json", "gb_trader1");
+    struct resp *r = api_get(GB "/groups/3/qr-code?format=json", "gb_trader1");
     cr_assert_eq(r->status, 200, "%s", r->body);
     char body[128];
-    snprintf(body, sizeof body, "{\"token\":\"%s\"}", gb_jstr(r->json, "token"));
+    snprintf(body, sizeof body, "{\"token\":\"%s\"}", jstr(r->json, "token"));
     resp_free(r);
     const struct authz_case scan[] = {
         {"POST", GB "/admin/qr/verify", NULL, 401, body}, {"POST", GB "/admin/qr/verify", "gb_nobody", 403, body},

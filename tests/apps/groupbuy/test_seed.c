@@ -29,17 +29,10 @@ static void ledger_balanced(void)
     json_decref(rep);
 }
 
-static char *text(const char *sql)
-{
-    char *s = db_text(test_db(), sql);
-    cr_assert(s, "query: %s", sql);
-    return s;
-}
-
 /* Every groupbuy row that does not depend on the clock or on random nonces. */
 static char *snapshot(void)
 {
-    return text("SELECT json_array("
+    return test_text("SELECT json_array("
                 "(SELECT json_group_array(json_array(id, name)) FROM groupbuy_suppliers),"
                 "(SELECT json_group_array(json_array(id, supplier_id, name, unit_price_cents, bulk_price_cents, moq,"
                 " min_per_trader, max_per_trader)) FROM groupbuy_products),"
@@ -183,7 +176,7 @@ Test(groupbuy_seed, catalog_and_accounts)
     expect_role("groupbuy.trader.1", "trader", "", 0);
     expect_role("groupbuy.trader.8", "trader", "", 0);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM user_roles WHERE app = 'groupbuy' AND role = 'trader'"), 8);
-    char *h = text("SELECT password_hash FROM users WHERE username = 'groupbuy.staff.1'");
+    char *h = test_text("SELECT password_hash FROM users WHERE username = 'groupbuy.staff.1'");
     cr_assert(auth_verify_password(h, "atrium-demo-pass"));
     free(h);
     /* suppliers' users were told about their orders, traders about their pickups */
