@@ -26,6 +26,7 @@ void gb_fixture(void)
     test_user("gb_trader2", "groupbuy", "trader", NULL, 0);
     test_user("gb_trader3", "groupbuy", "trader", NULL, 0);
     test_user("gb_nobody", NULL, NULL, NULL, 0);
+    test_user("gb_staff2", "groupbuy", "supplier_staff", "supplier", 2);
 }
 
 void gb_start(void)

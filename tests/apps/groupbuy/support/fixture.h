@@ -6,7 +6,7 @@
  *             3 Palm oil 25L (supplier 2) unit 4000, bulk 3500 USD, moq 5, per trader 1..3
  *   users     gb_admin (admin), gb_sup1 / gb_sup2 (supplier of 1 / 2),
  *             gb_staff1 (supplier_staff of 1), gb_trader1..gb_trader3 (trader),
- *             gb_nobody (no groupbuy role)
+ *             gb_nobody (no groupbuy role), gb_staff2 (supplier_staff of 2)
  *
  * The sandbox provider's webhook secret is GB_WEBHOOK_SECRET. Tests are
  * written with GbTest(), which runs gb_ledger_ok() at the end of every test
