@@ -230,6 +230,16 @@ char *test_text(const char *sql)
     return s;
 }
 
+void test_expect_role(const char *app, const char *username, const char *role, const char *scope_type, int64_t scope_id)
+{
+    int64_t n = -1;
+    cr_assert_eq(db_int(test_db(), &n, "SELECT COUNT(*) FROM users u JOIN user_roles ur ON ur.user_id = u.id "
+                                       "WHERE u.username = $1 AND ur.app = $2 AND ur.role = $3 "
+                                       "AND ur.scope_type = $4 AND ur.scope_id = $5",
+                        DB_S(username), DB_S(app), DB_S(role), DB_S(scope_type), DB_I(scope_id)), 1);
+    cr_expect_eq(n, 1, "%s should be %s %s on %s %lld", username, app, role, scope_type, (long long)scope_id);
+}
+
 int64_t test_audit_count(const char *app, const char *action)
 {
     int64_t n = -1;

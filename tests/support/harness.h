@@ -52,6 +52,8 @@ int64_t test_countf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int64_t test_scalar(const char *sql, int64_t arg);
 /* One text from SQL (must not be NULL); free() it. */
 char *test_text(const char *sql);
+/* The user holds exactly that role of app (scope_type "" and 0: global). */
+void test_expect_role(const char *app, const char *username, const char *role, const char *scope_type, int64_t scope_id);
 /* Audit rows of `action` written by `app` (NULL: any app). */
 int64_t test_audit_count(const char *app, const char *action);
 
