@@ -8,40 +8,12 @@
 
 #define GOOD_PW "Zebra-Quantum-81"
 
-static struct resp *call(const char *method, const char *path, const char *token, json_t *body)
-{
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    struct resp *r = api(method, path, token, text);
-    free(text);
-    json_decref(body);
-    return r;
-}
-
-static void expect_status(struct resp *r, int status, const char *code)
-{
-    cr_assert_eq(r->status, status, "expected %d %s, got %d: %s", status, code ? code : "", r->status, r->body);
-    if (code) cr_assert_str_eq(resp_error_code(r), code, "body: %s", r->body);
-}
-
 /* A call that must answer `status` (and error `code` when not NULL); freed. */
 static void check(const char *method, const char *path, const char *token, json_t *body, int status, const char *code)
 {
-    struct resp *r = call(method, path, token, body);
-    expect_status(r, status, code);
+    struct resp *r = api_json(method, path, token, body);
+    resp_expect(r, status, code);
     resp_free(r);
-}
-
-static const char *detail_field(struct resp *r)
-{
-    json_t *d = json_array_get(json_object_get(json_object_get(r->json, "error"), "details"), 0);
-    return json_string_value(json_object_get(d, "field"));
-}
-
-static int64_t audit_count(const char *action)
-{
-    int64_t n = -1;
-    db_int(test_db(), &n, "SELECT COUNT(*) FROM audit_log WHERE app = 'core' AND action = $1", DB_S(action));
-    return n;
 }
 
 static char *user_path(int64_t id, const char *rest)
@@ -100,11 +72,11 @@ Test(admin, authorization_matrix)
         cases[3 * N + i] = (struct authz_case){routes[i].method, routes[i].path, "root", routes[i].admin, routes[i].body};
     }
     authz_run(cases);
-    cr_assert_eq(audit_count("user.create"), 1);
-    cr_assert_eq(audit_count("user.update"), 1);
-    cr_assert_eq(audit_count("role.assign"), 1);
-    cr_assert_eq(audit_count("role.remove"), 1);
-    cr_assert_eq(audit_count("permission.set"), 1);
+    cr_assert_eq(test_audit_count("core", "user.create"), 1);
+    cr_assert_eq(test_audit_count("core", "user.update"), 1);
+    cr_assert_eq(test_audit_count("core", "role.assign"), 1);
+    cr_assert_eq(test_audit_count("core", "role.remove"), 1);
+    cr_assert_eq(test_audit_count("core", "permission.set"), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log a JOIN users u ON u.id = a.user_id "
                             "WHERE u.username = 'root' AND a.action IN ('user.create', 'user.update', "
                             "'role.assign', 'role.remove', 'permission.set')"), 5, "the admin is the actor");
@@ -133,17 +105,17 @@ Test(admin, role_assignment_rules)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct resp *r = api("POST", roles, tok, bad[i].body);
-        expect_status(r, 400, "validation_failed");
-        cr_assert_str_eq(detail_field(r), bad[i].field, "%s -> %s", bad[i].body, r->body);
+        resp_expect(r, 400, "validation_failed");
+        cr_assert_str_eq(resp_error_field(r), bad[i].field, "%s -> %s", bad[i].body, r->body);
         resp_free(r);
     }
     cr_assert_eq(test_count("SELECT COUNT(*) FROM user_roles WHERE user_id NOT IN "
                             "(SELECT id FROM users WHERE username IN ('root', 'aud'))"), 0);
 
     /* a scoped assignment grants inside its scope only */
-    struct resp *r = call("POST", roles, tok, json_pack("{s:s, s:s, s:s, s:i}", "app", "testapp", "role", "manager",
+    struct resp *r = api_json("POST", roles, tok, json_pack("{s:s, s:s, s:s, s:i}", "app", "testapp", "role", "manager",
                                                         "scope_type", "store", "scope_id", 7));
-    expect_status(r, 201, NULL);
+    resp_expect(r, 201, NULL);
     cr_assert_gt(json_integer_value(json_object_get(r->json, "id")), 0);
     cr_assert_str_eq(json_string_value(json_object_get(r->json, "app")), "testapp");
     cr_assert_str_eq(json_string_value(json_object_get(r->json, "role")), "manager");
@@ -159,8 +131,8 @@ Test(admin, role_assignment_rules)
                                         "store", "scope_id", 8), 201, NULL);
 
     /* the same role without scope is a global assignment */
-    r = call("POST", roles, tok, json_pack("{s:s, s:s}", "app", "testapp", "role", "staff"));
-    expect_status(r, 201, NULL);
+    r = api_json("POST", roles, tok, json_pack("{s:s, s:s}", "app", "testapp", "role", "staff"));
+    resp_expect(r, 201, NULL);
     cr_assert(json_is_null(json_object_get(r->json, "scope_type")));
     cr_assert(json_is_null(json_object_get(r->json, "scope_id")));
     resp_free(r);
@@ -170,7 +142,7 @@ Test(admin, role_assignment_rules)
     check("POST", "/api/v1/admin/users/9999/roles", tok, json_pack("{s:s, s:s}", "app", "core", "role", "auditor"),
           404, "not_found");
     cr_assert_eq(test_count("SELECT COUNT(*) FROM user_roles WHERE app = 'testapp'"), 3);
-    cr_assert_eq(audit_count("role.assign"), 3);
+    cr_assert_eq(test_audit_count("core", "role.assign"), 3);
     free(ttok);
     free(roles);
     free(tok);
@@ -188,12 +160,12 @@ Test(admin, role_removal)
     check("DELETE", wrong_user, tok, NULL, 404, "not_found");
     check("GET", "/api/v1/audit", aud_tok, NULL, 200, NULL);
     struct resp *r = api("DELETE", path, tok, NULL);
-    expect_status(r, 200, NULL);
+    resp_expect(r, 200, NULL);
     cr_assert_str_eq(json_string_value(json_object_get(r->json, "status")), "removed");
     resp_free(r);
     check("DELETE", path, tok, NULL, 404, "not_found");
     check("GET", "/api/v1/audit", aud_tok, NULL, 403, "forbidden");
-    cr_assert_eq(audit_count("role.remove"), 1);
+    cr_assert_eq(test_audit_count("core", "role.remove"), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'role.remove' "
                             "AND summary LIKE '%auditor%'"), 1);
     (void)plain;
@@ -211,8 +183,8 @@ Test(admin, user_revoke_beats_role_grant)
     char *tok = test_token("root"), *boss_tok = test_token("boss");
     char *perms = user_path(boss, "/permissions"), *one = user_path(target, ""), *roles = user_path(target, "/roles");
     check("GET", "/api/v1/admin/users", boss_tok, NULL, 200, NULL);
-    struct resp *r = call("POST", perms, tok, json_pack("{s:s, s:s}", "permission", "core.users.read", "effect", "revoke"));
-    expect_status(r, 200, NULL);
+    struct resp *r = api_json("POST", perms, tok, json_pack("{s:s, s:s}", "permission", "core.users.read", "effect", "revoke"));
+    resp_expect(r, 200, NULL);
     cr_assert_eq(json_integer_value(json_object_get(r->json, "user_id")), boss);
     cr_assert_str_eq(json_string_value(json_object_get(r->json, "effect")), "revoke");
     resp_free(r);
@@ -230,7 +202,7 @@ Test(admin, user_revoke_beats_role_grant)
     char *sql = xasprintf("SELECT COUNT(*) FROM user_permissions WHERE user_id = %lld AND effect = 'grant'", (long long)boss);
     cr_assert_eq(test_count(sql), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM user_permissions"), 1);
-    cr_assert_eq(audit_count("permission.set"), 2);
+    cr_assert_eq(test_audit_count("core", "permission.set"), 2);
     free(sql);
     free(perms);
     free(one);
@@ -263,7 +235,7 @@ Test(admin, grant_one_permission)
           json_pack("{s:s, s:s}", "permission", "core.users.read", "effect", "grant"), 404, "not_found");
     check("POST", perms, tok, json_pack("{s:s, s:s}", "permission", "testapp.*", "effect", "grant"), 200, NULL);
     check("GET", "/api/v1/testapp/stores/3/stock", plain_tok, NULL, 200, NULL);
-    cr_assert_eq(audit_count("permission.set"), 2);
+    cr_assert_eq(test_audit_count("core", "permission.set"), 2);
     free(one);
     free(perms);
     free(plain_tok);
@@ -271,22 +243,17 @@ Test(admin, grant_one_permission)
     srv_stop();
 }
 
-static struct resp *login(const char *username, const char *password)
-{
-    return call("POST", "/api/v1/auth/login", NULL, json_pack("{s:s, s:s}", "username", username, "password", password));
-}
-
 Test(admin, disabling_ends_sessions)
 {
     int64_t target = start();
     char *tok = test_token("root"), *direct = test_token("target"), *one = user_path(target, "");
-    struct resp *pair = login("target", TEST_PASSWORD);
-    expect_status(pair, 200, NULL);
+    struct resp *pair = api_login("target", TEST_PASSWORD);
+    resp_expect(pair, 200, NULL);
     const char *access = json_string_value(json_object_get(pair->json, "access_token"));
     check("GET", "/api/v1/me", access, NULL, 200, NULL);
 
-    struct resp *r = call("PATCH", one, tok, json_pack("{s:s}", "status", "disabled"));
-    expect_status(r, 200, NULL);
+    struct resp *r = api_json("PATCH", one, tok, json_pack("{s:s}", "status", "disabled"));
+    resp_expect(r, 200, NULL);
     cr_assert_str_eq(json_string_value(json_object_get(r->json, "status")), "disabled");
     resp_free(r);
     check("GET", "/api/v1/me", access, NULL, 401, "invalid_token");
@@ -294,7 +261,7 @@ Test(admin, disabling_ends_sessions)
     check("POST", "/api/v1/auth/refresh", NULL,
           json_pack("{s:s}", "refresh_token", json_string_value(json_object_get(pair->json, "refresh_token"))), 401,
           "invalid_token");
-    expect_status(r = login("target", TEST_PASSWORD), 401, "invalid_credentials");
+    resp_expect(r = api_login("target", TEST_PASSWORD), 401, "invalid_credentials");
     resp_free(r);
     char *sql = xasprintf("SELECT COUNT(*) FROM token_families WHERE user_id = %lld AND revoked_at IS NULL", (long long)target);
     cr_assert_eq(test_count(sql), 0);
@@ -303,7 +270,7 @@ Test(admin, disabling_ends_sessions)
 
     check("GET", "/api/v1/admin/users?status=disabled", tok, NULL, 200, NULL);
     check("PATCH", one, tok, json_pack("{s:s}", "status", "active"), 200, NULL);
-    expect_status(r = login("target", TEST_PASSWORD), 200, NULL);
+    resp_expect(r = api_login("target", TEST_PASSWORD), 200, NULL);
     resp_free(r);
     free(sql);
     resp_free(pair);
@@ -332,8 +299,8 @@ Test(admin, no_self_lockout)
     /* what does not lock out is allowed: own display name, a non-admin role, an unrelated revoke */
     check("PATCH", self, tok, json_pack("{s:s}", "display_name", "Root"), 200, NULL);
     char *roles = user_path(root, "/roles");
-    struct resp *r = call("POST", roles, tok, json_pack("{s:s, s:s}", "app", "core", "role", "auditor"));
-    expect_status(r, 201, NULL);
+    struct resp *r = api_json("POST", roles, tok, json_pack("{s:s, s:s}", "app", "core", "role", "auditor"));
+    resp_expect(r, 201, NULL);
     char *aud_role = xasprintf("/api/v1/admin/users/%lld/roles/%lld", (long long)root,
                                (long long)json_integer_value(json_object_get(r->json, "id")));
     resp_free(r);
@@ -361,9 +328,9 @@ Test(admin, patch_fields_and_password_reset)
     test_user("other", NULL, NULL, NULL, 0);
     cr_assert_eq(db_exec(test_db(), "UPDATE users SET email = 'other@example.com' WHERE username = 'other'"), 1);
     char *tok = test_token("root"), *one = user_path(target, "");
-    struct resp *r = call("PATCH", one, tok, json_pack("{s:s, s:s, s:s}", "display_name", "Tara Get", "email",
+    struct resp *r = api_json("PATCH", one, tok, json_pack("{s:s, s:s, s:s}", "display_name", "Tara Get", "email",
                                                        "tara@example.com", "language", "es"));
-    expect_status(r, 200, NULL);
+    resp_expect(r, 200, NULL);
     cr_assert_str_eq(json_string_value(json_object_get(r->json, "display_name")), "Tara Get");
     cr_assert_str_eq(json_string_value(json_object_get(r->json, "email")), "tara@example.com");
     cr_assert_str_eq(json_string_value(json_object_get(r->json, "language")), "es");
@@ -376,8 +343,8 @@ Test(admin, patch_fields_and_password_reset)
     check("PATCH", one, tok, json_pack("{s:i}", "status", 1), 400, "validation_failed");
     check("PATCH", one, tok, json_pack("{s:s}", "email", "not-an-email"), 400, "validation_failed");
     check("PATCH", one, tok, json_pack("{s:s}", "email", "OTHER@example.com"), 409, "email_taken");
-    r = call("PATCH", one, tok, json_pack("{s:s}", "password", "password123"));
-    expect_status(r, 400, "validation_failed");
+    r = api_json("PATCH", one, tok, json_pack("{s:s}", "password", "password123"));
+    resp_expect(r, 400, "validation_failed");
     cr_assert(strstr(r->body, "\"problem\":\"password_common\""), "%s", r->body);
     resp_free(r);
     check("PATCH", one, tok, json_pack("{s:s}", "password", "Target-99-x"), 400, "validation_failed");
@@ -388,11 +355,11 @@ Test(admin, patch_fields_and_password_reset)
     char *ttok = test_token("target");
     check("PATCH", one, tok, json_pack("{s:s}", "password", "Brand-New-Pass-77"), 200, NULL);
     check("GET", "/api/v1/me", ttok, NULL, 401, "invalid_token");
-    expect_status(r = login("target", TEST_PASSWORD), 401, "invalid_credentials");
+    resp_expect(r = api_login("target", TEST_PASSWORD), 401, "invalid_credentials");
     resp_free(r);
-    expect_status(r = login("target", "Brand-New-Pass-77"), 200, NULL);
+    resp_expect(r = api_login("target", "Brand-New-Pass-77"), 200, NULL);
     resp_free(r);
-    cr_assert_eq(audit_count("user.update"), 2);
+    cr_assert_eq(test_audit_count("core", "user.update"), 2);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'user.update' "
                             "AND summary LIKE '%\"password\"%'"), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE summary LIKE '%Brand-New%'"), 0);
@@ -409,10 +376,10 @@ Test(admin, list_get_and_create)
 {
     int64_t target = start();
     char *tok = test_token("root");
-    struct resp *r = call("POST", "/api/v1/admin/users", tok,
+    struct resp *r = api_json("POST", "/api/v1/admin/users", tok,
                           json_pack("{s:s, s:s, s:s, s:s}", "username", "alina", "password", GOOD_PW, "email",
                                     "alina@example.com", "display_name", "Alina"));
-    expect_status(r, 201, NULL);
+    resp_expect(r, 201, NULL);
     int64_t alina = json_integer_value(json_object_get(r->json, "id"));
     cr_assert_null(json_object_get(r->json, "password_hash"));
     resp_free(r);
@@ -422,10 +389,10 @@ Test(admin, list_get_and_create)
     check("POST", "/api/v1/admin/users", tok,
           json_pack("{s:s, s:s, s:s}", "username", "bertha", "password", "12345678", "email", "b@example.com"), 400,
           "validation_failed");
-    cr_assert_eq(audit_count("user.create"), 1);
+    cr_assert_eq(test_audit_count("core", "user.create"), 1);
 
     r = api("GET", "/api/v1/admin/users?page_size=2", tok, NULL);
-    expect_status(r, 200, NULL);
+    resp_expect(r, 200, NULL);
     cr_assert_eq(json_array_size(json_object_get(r->json, "items")), 2);
     cr_assert_eq(json_integer_value(json_object_get(r->json, "total")), 5);
     cr_assert_eq(json_integer_value(json_object_get(r->json, "page")), 1);
@@ -453,7 +420,7 @@ Test(admin, list_get_and_create)
 
     char *one = user_path(test_user_id("aud"), "");
     r = api("GET", one, tok, NULL);
-    expect_status(r, 200, NULL);
+    resp_expect(r, 200, NULL);
     cr_assert_str_eq(json_string_value(json_object_get(r->json, "username")), "aud");
     cr_assert_eq(json_array_size(json_object_get(r->json, "roles")), 1);
     cr_assert(strstr(r->body, "\"core.audit.read\""), "%s", r->body);

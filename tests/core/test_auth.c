@@ -8,24 +8,11 @@
 #define GOOD_PW "Zebra-Quantum-81"
 
 /* One call with a JSON body built by json_pack (stolen); NULL body allowed. */
-static struct resp *call(const char *method, const char *path, const char *token, json_t *body)
-{
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    struct resp *r = api(method, path, token, text);
-    free(text);
-    json_decref(body);
-    return r;
-}
 
 static struct resp *do_register(const char *username, const char *password, const char *email, const char *token)
 {
-    return call("POST", "/api/v1/auth/register", token,
+    return api_json("POST", "/api/v1/auth/register", token,
                 json_pack("{s:s, s:s, s:s}", "username", username, "password", password, "email", email));
-}
-
-static struct resp *do_login(const char *username, const char *password)
-{
-    return call("POST", "/api/v1/auth/login", NULL, json_pack("{s:s, s:s}", "username", username, "password", password));
 }
 
 static const char *str(struct resp *r, const char *key)
@@ -33,23 +20,10 @@ static const char *str(struct resp *r, const char *key)
     return json_string_value(json_object_get(r->json, key));
 }
 
-static int64_t audit_count(const char *action)
-{
-    int64_t n = -1;
-    db_int(test_db(), &n, "SELECT COUNT(*) FROM audit_log WHERE app = 'core' AND action = $1", DB_S(action));
-    return n;
-}
-
-static void expect_error(struct resp *r, int status, const char *code)
-{
-    cr_assert_eq(r->status, status, "expected %d %s, got %d: %s", status, code, r->status, r->body);
-    cr_assert_str_eq(resp_error_code(r), code, "body: %s", r->body);
-}
-
 Test(auth, register_returns_the_user)
 {
     srv_start();
-    struct resp *r = call("POST", "/api/v1/auth/register", NULL,
+    struct resp *r = api_json("POST", "/api/v1/auth/register", NULL,
                           json_pack("{s:s, s:s, s:s, s:s}", "username", "alice", "password", GOOD_PW, "email",
                                     "alice@example.com", "display_name", "Alice A."));
     cr_assert_eq(r->status, 201, "%s", r->body);
@@ -73,7 +47,7 @@ Test(auth, register_returns_the_user)
     char *hash = db_text(test_db(), "SELECT password_hash FROM users WHERE username = 'alice'");
     cr_assert(hash && !strncmp(hash, "$argon2id$", 10), "stored as argon2id: %s", hash);
     free(hash);
-    cr_assert_eq(audit_count("user.register"), 2);
+    cr_assert_eq(test_audit_count("core", "user.register"), 2);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE summary LIKE '%" GOOD_PW "%'"), 0);
     srv_stop();
 }
@@ -91,7 +65,7 @@ Test(auth, register_refuses_weak_passwords)
     srv_start();
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct resp *r = do_register("maria", cases[i].password, "maria@example.com", NULL);
-        expect_error(r, 400, "validation_failed");
+        resp_expect(r, 400, "validation_failed");
         json_t *d = json_array_get(json_object_get(json_object_get(r->json, "error"), "details"), 0);
         cr_assert_str_eq(json_string_value(json_object_get(d, "field")), "password");
         cr_assert_str_eq(json_string_value(json_object_get(d, "problem")), cases[i].problem, "%s: %s",
@@ -125,7 +99,7 @@ Test(auth, register_validates_fields)
     srv_start();
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct resp *r = api("POST", "/api/v1/auth/register", NULL, cases[i].body);
-        expect_error(r, 400, "validation_failed");
+        resp_expect(r, 400, "validation_failed");
         json_t *d = json_array_get(json_object_get(json_object_get(r->json, "error"), "details"), 0);
         cr_assert_str_eq(json_string_value(json_object_get(d, "field")), cases[i].field, "%s", r->body);
         cr_assert_str_eq(json_string_value(json_object_get(d, "problem")), cases[i].problem, "%s", r->body);
@@ -141,11 +115,11 @@ Test(auth, register_duplicate_409)
     struct resp *r = do_register("alice", GOOD_PW, "alice@example.com", NULL);
     cr_assert_eq(r->status, 201);
     resp_free(r);
-    expect_error(r = do_register("alice", GOOD_PW, "other@example.com", NULL), 409, "username_taken");
+    resp_expect(r = do_register("alice", GOOD_PW, "other@example.com", NULL), 409, "username_taken");
     resp_free(r);
-    expect_error(r = do_register("ALICE", GOOD_PW, "other@example.com", NULL), 409, "username_taken");
+    resp_expect(r = do_register("ALICE", GOOD_PW, "other@example.com", NULL), 409, "username_taken");
     resp_free(r);
-    expect_error(r = do_register("alice2", GOOD_PW, "Alice@Example.com", NULL), 409, "email_taken");
+    resp_expect(r = do_register("alice2", GOOD_PW, "Alice@Example.com", NULL), 409, "email_taken");
     resp_free(r);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM users"), 1);
     srv_stop();
@@ -155,7 +129,7 @@ Test(auth, login_returns_a_token_pair)
 {
     srv_start();
     test_user("alice", NULL, NULL, NULL, 0);
-    struct resp *r = do_login("alice", TEST_PASSWORD);
+    struct resp *r = api_login("alice", TEST_PASSWORD);
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert_eq(strlen(str(r, "access_token")), 64);
     cr_assert_eq(strlen(str(r, "refresh_token")), 64);
@@ -169,10 +143,10 @@ Test(auth, login_returns_a_token_pair)
     cr_assert_eq(me->status, 200);
     resp_free(me);
     resp_free(r);
-    r = do_login("ALICE", TEST_PASSWORD);
+    r = api_login("ALICE", TEST_PASSWORD);
     cr_assert_eq(r->status, 200, "usernames are case-insensitive");
     resp_free(r);
-    cr_assert_eq(audit_count("login"), 2);
+    cr_assert_eq(test_audit_count("core", "login"), 2);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM auth_tokens"), 4);
     srv_stop();
 }
@@ -181,16 +155,16 @@ Test(auth, login_wrong_password_and_unknown_user_401)
 {
     srv_start();
     test_user("alice", NULL, NULL, NULL, 0);
-    struct resp *r = do_login("alice", "Wrong-Horse-42");
-    expect_error(r, 401, "invalid_credentials");
+    struct resp *r = api_login("alice", "Wrong-Horse-42");
+    resp_expect(r, 401, "invalid_credentials");
     resp_free(r);
-    expect_error(r = do_login("nobody", TEST_PASSWORD), 401, "invalid_credentials");
+    resp_expect(r = api_login("nobody", TEST_PASSWORD), 401, "invalid_credentials");
     resp_free(r);
-    expect_error(r = call("POST", "/api/v1/auth/login", NULL, json_pack("{s:s}", "username", "alice")), 400,
+    resp_expect(r = api_json("POST", "/api/v1/auth/login", NULL, json_pack("{s:s}", "username", "alice")), 400,
                  "validation_failed");
     resp_free(r);
-    cr_assert_eq(audit_count("login.failed"), 1, "failures of existing accounts are audited");
-    cr_assert_eq(audit_count("login"), 0);
+    cr_assert_eq(test_audit_count("core", "login.failed"), 1, "failures of existing accounts are audited");
+    cr_assert_eq(test_audit_count("core", "login"), 0);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM auth_tokens"), 0);
     size_t len;
     char *text = metrics_render(&len);
@@ -206,10 +180,10 @@ Test(auth, login_sql_injection_is_just_a_wrong_username)
     srv_start();
     test_user("alice", NULL, NULL, NULL, 0);
     for (const char **n = names; *n; n++) {
-        struct resp *r = do_login(*n, "' OR '1'='1");
-        expect_error(r, 401, "invalid_credentials");
+        struct resp *r = api_login(*n, "' OR '1'='1");
+        resp_expect(r, 401, "invalid_credentials");
         resp_free(r);
-        expect_error(r = do_login(*n, TEST_PASSWORD), 401, "invalid_credentials");
+        resp_expect(r = api_login(*n, TEST_PASSWORD), 401, "invalid_credentials");
         resp_free(r);
     }
     cr_assert_eq(test_count("SELECT COUNT(*) FROM users"), 1);
@@ -236,9 +210,9 @@ Test(auth, me_needs_a_token)
     cr_assert(strstr(r->body, "\"core.audit.read\""), "permissions listed: %s", r->body);
     cr_assert_null(json_object_get(r->json, "password_hash"));
     resp_free(r);
-    expect_error(r = api("GET", "/api/v1/me", NULL, NULL), 401, "unauthorized");
+    resp_expect(r = api("GET", "/api/v1/me", NULL, NULL), 401, "unauthorized");
     resp_free(r);
-    expect_error(r = api("GET", "/api/v1/me", "0000000000000000000000000000000000000000000000000000000000000000", NULL),
+    resp_expect(r = api("GET", "/api/v1/me", "0000000000000000000000000000000000000000000000000000000000000000", NULL),
                  401, "invalid_token");
     resp_free(r);
     free(tok);
@@ -247,14 +221,14 @@ Test(auth, me_needs_a_token)
 
 static struct resp *do_refresh(const char *refresh_token)
 {
-    return call("POST", "/api/v1/auth/refresh", NULL, json_pack("{s:s}", "refresh_token", refresh_token));
+    return api_json("POST", "/api/v1/auth/refresh", NULL, json_pack("{s:s}", "refresh_token", refresh_token));
 }
 
 Test(auth, refresh_rotates_and_reuse_revokes_the_family)
 {
     srv_start();
     test_user("alice", NULL, NULL, NULL, 0);
-    struct resp *first = do_login("alice", TEST_PASSWORD);
+    struct resp *first = api_login("alice", TEST_PASSWORD);
     cr_assert_eq(first->status, 200);
     struct resp *second = do_refresh(str(first, "refresh_token"));
     cr_assert_eq(second->status, 200, "%s", second->body);
@@ -266,23 +240,23 @@ Test(auth, refresh_rotates_and_reuse_revokes_the_family)
     cr_assert_eq(r->status, 200);
     resp_free(r);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM auth_tokens WHERE kind = 'refresh' AND spent_at IS NOT NULL"), 1);
-    cr_assert_eq(audit_count("token.refresh"), 1);
+    cr_assert_eq(test_audit_count("core", "token.refresh"), 1);
 
     /* the old refresh token is spent: presenting it again revokes everything */
-    expect_error(r = do_refresh(str(first, "refresh_token")), 401, "refresh_token_reused");
+    resp_expect(r = do_refresh(str(first, "refresh_token")), 401, "refresh_token_reused");
     resp_free(r);
-    expect_error(r = api("GET", "/api/v1/me", str(second, "access_token"), NULL), 401, "invalid_token");
+    resp_expect(r = api("GET", "/api/v1/me", str(second, "access_token"), NULL), 401, "invalid_token");
     resp_free(r);
-    expect_error(r = do_refresh(str(second, "refresh_token")), 401, "invalid_token");
+    resp_expect(r = do_refresh(str(second, "refresh_token")), 401, "invalid_token");
     resp_free(r);
-    cr_assert_eq(audit_count("token.reuse_detected"), 1, "the reuse is audited and committed");
+    cr_assert_eq(test_audit_count("core", "token.reuse_detected"), 1, "the reuse is audited and committed");
     cr_assert_eq(test_count("SELECT COUNT(*) FROM token_families WHERE revoked_at IS NOT NULL "
                             "AND revoke_reason = 'refresh_token_reuse'"), 1);
-    expect_error(r = do_refresh("not-a-token"), 401, "invalid_token");
+    resp_expect(r = do_refresh("not-a-token"), 401, "invalid_token");
     resp_free(r);
 
     /* another login is a new family, untouched */
-    struct resp *third = do_login("alice", TEST_PASSWORD);
+    struct resp *third = api_login("alice", TEST_PASSWORD);
     cr_assert_eq(third->status, 200);
     r = api("GET", "/api/v1/me", str(third, "access_token"), NULL);
     cr_assert_eq(r->status, 200);
@@ -297,22 +271,22 @@ Test(auth, logout_revokes_the_family)
 {
     srv_start();
     test_user("alice", NULL, NULL, NULL, 0);
-    struct resp *pair = do_login("alice", TEST_PASSWORD), *other = do_login("alice", TEST_PASSWORD);
+    struct resp *pair = api_login("alice", TEST_PASSWORD), *other = api_login("alice", TEST_PASSWORD);
     const char *access = str(pair, "access_token");
     struct resp *r = api("POST", "/api/v1/auth/logout", access, NULL);
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert_str_eq(str(r, "status"), "logged_out");
     resp_free(r);
-    expect_error(r = api("GET", "/api/v1/me", access, NULL), 401, "invalid_token");
+    resp_expect(r = api("GET", "/api/v1/me", access, NULL), 401, "invalid_token");
     resp_free(r);
-    expect_error(r = do_refresh(str(pair, "refresh_token")), 401, "invalid_token");
+    resp_expect(r = do_refresh(str(pair, "refresh_token")), 401, "invalid_token");
     resp_free(r);
-    expect_error(r = api("POST", "/api/v1/auth/logout", NULL, NULL), 401, "unauthorized");
+    resp_expect(r = api("POST", "/api/v1/auth/logout", NULL, NULL), 401, "unauthorized");
     resp_free(r);
     r = api("GET", "/api/v1/me", str(other, "access_token"), NULL);
     cr_assert_eq(r->status, 200, "the other session stays");
     resp_free(r);
-    cr_assert_eq(audit_count("logout"), 1);
+    cr_assert_eq(test_audit_count("core", "logout"), 1);
     resp_free(other);
     resp_free(pair);
     srv_stop();
@@ -325,11 +299,11 @@ Test(auth, login_rate_limit)
     test_user("alice", NULL, NULL, NULL, 0);
     struct resp *r;
     for (int i = 0; i < 3; i++) {
-        expect_error(r = do_login("alice", "Wrong-Horse-42"), 401, "invalid_credentials");
+        resp_expect(r = api_login("alice", "Wrong-Horse-42"), 401, "invalid_credentials");
         resp_free(r);
     }
-    r = do_login("alice", TEST_PASSWORD);
-    expect_error(r, 429, "rate_limited");
+    r = api_login("alice", TEST_PASSWORD);
+    resp_expect(r, 429, "rate_limited");
     const char *retry = resp_header(r, "Retry-After");
     cr_assert_not_null(retry, "Retry-After header: %s", r->headers);
     cr_assert_geq(atoi(retry), 1);
@@ -345,10 +319,10 @@ Test(auth, login_rate_limit_per_ip_across_usernames)
     static const char *names[] = {"u1", "u2", "u3"};
     struct resp *r;
     for (int i = 0; i < 3; i++) {
-        expect_error(r = do_login(names[i], "Wrong-Horse-42"), 401, "invalid_credentials");
+        resp_expect(r = api_login(names[i], "Wrong-Horse-42"), 401, "invalid_credentials");
         resp_free(r);
     }
-    expect_error(r = do_login("u4", "Wrong-Horse-42"), 429, "rate_limited");
+    resp_expect(r = api_login("u4", "Wrong-Horse-42"), 429, "rate_limited");
     cr_assert_not_null(resp_header(r, "Retry-After"));
     resp_free(r);
     srv_stop();
@@ -363,11 +337,11 @@ Test(auth, login_rate_limit_per_username)
     test_user("carol", NULL, NULL, NULL, 0);
     test_user("dave", NULL, NULL, NULL, 0);
     for (int i = 0; i < 3; i++) cr_assert(ratelimit_take("login-user:carol", &cfg.rate_login, NULL));
-    struct resp *r = do_login("Carol", TEST_PASSWORD);
-    expect_error(r, 429, "rate_limited");
+    struct resp *r = api_login("Carol", TEST_PASSWORD);
+    resp_expect(r, 429, "rate_limited");
     cr_assert_not_null(resp_header(r, "Retry-After"));
     resp_free(r);
-    r = do_login("dave", TEST_PASSWORD);
+    r = api_login("dave", TEST_PASSWORD);
     cr_assert_eq(r->status, 200, "other usernames from this IP still work: %s", r->body);
     resp_free(r);
     srv_stop();
@@ -378,7 +352,7 @@ Test(auth, language_change_persists)
     srv_start();
     test_user("alice", NULL, NULL, NULL, 0);
     char *tok = test_token("alice");
-    struct resp *r = call("POST", "/api/v1/me/language", tok, json_pack("{s:s}", "language", "es"));
+    struct resp *r = api_json("POST", "/api/v1/me/language", tok, json_pack("{s:s}", "language", "es"));
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert_str_eq(str(r, "language"), "es");
     resp_free(r);
@@ -386,15 +360,15 @@ Test(auth, language_change_persists)
     cr_assert_str_eq(str(r, "language"), "es");
     resp_free(r);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM users WHERE username = 'alice' AND language = 'es'"), 1);
-    cr_assert_eq(audit_count("user.language"), 1);
+    cr_assert_eq(test_audit_count("core", "user.language"), 1);
     static const char *bad[] = {"{\"language\":\"fr\"}", "{\"language\":\"EN\"}", "{\"language\":1}", "{}",
                                 "{\"language\":\"en\",\"x\":1}", NULL};
     for (const char **b = bad; *b; b++) {
-        expect_error(r = api("POST", "/api/v1/me/language", tok, *b), 400, "validation_failed");
+        resp_expect(r = api("POST", "/api/v1/me/language", tok, *b), 400, "validation_failed");
         resp_free(r);
     }
     cr_assert_eq(test_count("SELECT COUNT(*) FROM users WHERE username = 'alice' AND language = 'es'"), 1);
-    cr_assert_eq(audit_count("user.language"), 1);
+    cr_assert_eq(test_audit_count("core", "user.language"), 1);
     free(tok);
     srv_stop();
 }
@@ -407,9 +381,9 @@ Test(auth, closed_registration)
     test_user("plain", NULL, NULL, NULL, 0);
     char *admin = test_token("root"), *plain = test_token("plain");
     struct resp *r = do_register("newbie", GOOD_PW, "newbie@example.com", NULL);
-    expect_error(r, 403, "registration_closed");
+    resp_expect(r, 403, "registration_closed");
     resp_free(r);
-    expect_error(r = do_register("newbie", GOOD_PW, "newbie@example.com", plain), 403, "registration_closed");
+    resp_expect(r = do_register("newbie", GOOD_PW, "newbie@example.com", plain), 403, "registration_closed");
     resp_free(r);
     r = do_register("newbie", GOOD_PW, "newbie@example.com", admin);
     cr_assert_eq(r->status, 201, "%s", r->body);
@@ -425,8 +399,8 @@ Test(auth, disabled_user_cannot_log_in)
     srv_start();
     int64_t id = test_user("alice", NULL, NULL, NULL, 0);
     cr_assert_eq(db_exec(test_db(), "UPDATE users SET status = 'disabled' WHERE id = $1", DB_I(id)), 1);
-    struct resp *r = do_login("alice", TEST_PASSWORD);
-    expect_error(r, 401, "invalid_credentials");
+    struct resp *r = api_login("alice", TEST_PASSWORD);
+    resp_expect(r, 401, "invalid_credentials");
     resp_free(r);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'login.failed' "
                             "AND summary LIKE '%disabled%'"), 1);

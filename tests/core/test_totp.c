@@ -6,21 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct resp *call(const char *method, const char *path, const char *token, json_t *body)
-{
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    struct resp *r = api(method, path, token, text);
-    free(text);
-    json_decref(body);
-    return r;
-}
-
-static void expect_error(struct resp *r, int status, const char *code)
-{
-    cr_assert_eq(r->status, status, "expected %d %s, got %d: %s", status, code, r->status, r->body);
-    cr_assert_str_eq(resp_error_code(r), code, "body: %s", r->body);
-}
-
 /* The 6-digit code of `secret` (base32) for the time step `steps` away from now. */
 static void code_at(const char *secret, int steps, char out[7])
 {
@@ -42,14 +27,14 @@ static void wrong_code(const char *code, char out[7])
 
 static struct resp *login(const char *username, const char *code)
 {
-    return call("POST", "/api/v1/auth/login", NULL,
+    return api_json("POST", "/api/v1/auth/login", NULL,
                 code ? json_pack("{s:s, s:s, s:s}", "username", username, "password", TEST_PASSWORD, "totp_code", code)
                      : json_pack("{s:s, s:s}", "username", username, "password", TEST_PASSWORD));
 }
 
 static struct resp *with_code(const char *path, const char *token, const char *code)
 {
-    return call("POST", path, token, json_pack("{s:s}", "code", code));
+    return api_json("POST", path, token, json_pack("{s:s}", "code", code));
 }
 
 struct totp_user {
@@ -133,18 +118,18 @@ Test(totp, enable_needs_a_valid_code)
     test_user("nosetup", NULL, NULL, NULL, 0);
     char *tok = test_token("nosetup");
     struct resp *r = with_code("/api/v1/auth/totp/enable", tok, "123456");
-    expect_error(r, 409, "totp_not_set_up");
+    resp_expect(r, 409, "totp_not_set_up");
     resp_free(r);
     free(tok);
 
     totp_user(&u, false);
     code_at(u.secret, 0, code);
     wrong_code(code, bad);
-    expect_error(r = with_code("/api/v1/auth/totp/enable", u.token, bad), 400, "invalid_totp");
+    resp_expect(r = with_code("/api/v1/auth/totp/enable", u.token, bad), 400, "invalid_totp");
     resp_free(r);
-    expect_error(r = with_code("/api/v1/auth/totp/enable", u.token, "abc"), 400, "invalid_totp");
+    resp_expect(r = with_code("/api/v1/auth/totp/enable", u.token, "abc"), 400, "invalid_totp");
     resp_free(r);
-    expect_error(r = api("POST", "/api/v1/auth/totp/enable", u.token, "{}"), 400, "validation_failed");
+    resp_expect(r = api("POST", "/api/v1/auth/totp/enable", u.token, "{}"), 400, "validation_failed");
     resp_free(r);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM users WHERE totp_enabled = 1"), 0);
 
@@ -155,9 +140,9 @@ Test(totp, enable_needs_a_valid_code)
     cr_assert_eq(test_count("SELECT COUNT(*) FROM users WHERE username = 'tina' AND totp_enabled = 1 "
                             "AND totp_last_step > 0"), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'totp.enable'"), 1);
-    expect_error(r = with_code("/api/v1/auth/totp/enable", u.token, code), 409, "totp_already_enabled");
+    resp_expect(r = with_code("/api/v1/auth/totp/enable", u.token, code), 409, "totp_already_enabled");
     resp_free(r);
-    expect_error(r = api("POST", "/api/v1/auth/totp/setup", u.token, NULL), 409, "totp_already_enabled");
+    resp_expect(r = api("POST", "/api/v1/auth/totp/setup", u.token, NULL), 409, "totp_already_enabled");
     resp_free(r);
     r = api("GET", "/api/v1/me", u.token, NULL);
     cr_assert(json_is_true(json_object_get(r->json, "totp_enabled")));
@@ -173,30 +158,30 @@ Test(totp, login_requires_a_fresh_code)
     srv_start();
     totp_user(&u, true);
     struct resp *r = login("tina", NULL);
-    expect_error(r, 401, "totp_required");
+    resp_expect(r, 401, "totp_required");
     resp_free(r);
-    expect_error(r = login("tina", ""), 401, "totp_required");
+    resp_expect(r = login("tina", ""), 401, "totp_required");
     resp_free(r);
 
     /* enable spent the current step; the next step's code is inside the window */
     code_at(u.secret, 1, next);
     wrong_code(next, bad);
-    expect_error(r = login("tina", bad), 401, "invalid_totp");
+    resp_expect(r = login("tina", bad), 401, "invalid_totp");
     resp_free(r);
     r = login("tina", next);
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert_eq(strlen(json_string_value(json_object_get(r->json, "access_token"))), 64);
     resp_free(r);
-    expect_error(r = login("tina", next), 401, "invalid_totp");     /* replay inside its window */
+    resp_expect(r = login("tina", next), 401, "invalid_totp");     /* replay inside its window */
     resp_free(r);
     code_at(u.secret, 0, next);
-    expect_error(r = login("tina", next), 401, "invalid_totp");     /* an older step after a newer one */
+    resp_expect(r = login("tina", next), 401, "invalid_totp");     /* an older step after a newer one */
     resp_free(r);
 
     /* a wrong password never reaches the code check */
-    r = call("POST", "/api/v1/auth/login", NULL,
+    r = api_json("POST", "/api/v1/auth/login", NULL,
              json_pack("{s:s, s:s, s:s}", "username", "tina", "password", "Wrong-Horse-42", "totp_code", next));
-    expect_error(r, 401, "invalid_credentials");
+    resp_expect(r, 401, "invalid_credentials");
     resp_free(r);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'login'"), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'login.failed' "
@@ -213,7 +198,7 @@ Test(totp, recovery_code_works_once)
     struct resp *r = login("tina", u.codes[0]);
     cr_assert_eq(r->status, 200, "%s", r->body);
     resp_free(r);
-    expect_error(r = login("tina", u.codes[0]), 401, "invalid_totp");
+    resp_expect(r = login("tina", u.codes[0]), 401, "invalid_totp");
     resp_free(r);
 
     char loose[16];                          /* without the dash, upper case */
@@ -224,9 +209,9 @@ Test(totp, recovery_code_works_once)
     r = login("tina", loose);
     cr_assert_eq(r->status, 200, "%s: %s", loose, r->body);
     resp_free(r);
-    expect_error(r = login("tina", u.codes[1]), 401, "invalid_totp");
+    resp_expect(r = login("tina", u.codes[1]), 401, "invalid_totp");
     resp_free(r);
-    expect_error(r = login("tina", "zzzzz-zzzzz"), 401, "invalid_totp");
+    resp_expect(r = login("tina", "zzzzz-zzzzz"), 401, "invalid_totp");
     resp_free(r);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM totp_recovery_codes WHERE used_at IS NOT NULL"), 2);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM totp_recovery_codes WHERE used_at IS NULL"), 8);
@@ -243,7 +228,7 @@ Test(totp, disable_with_a_code)
     code_at(u.secret, 1, next);
     wrong_code(next, bad);
     struct resp *r = with_code("/api/v1/auth/totp/disable", u.token, bad);
-    expect_error(r, 400, "invalid_totp");
+    resp_expect(r, 400, "invalid_totp");
     resp_free(r);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM users WHERE totp_enabled = 1"), 1);
 
@@ -255,7 +240,7 @@ Test(totp, disable_with_a_code)
                             "AND totp_secret IS NULL"), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM totp_recovery_codes"), 0);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'totp.disable'"), 1);
-    expect_error(r = with_code("/api/v1/auth/totp/disable", u.token, next), 409, "totp_not_enabled");
+    resp_expect(r = with_code("/api/v1/auth/totp/disable", u.token, next), 409, "totp_not_enabled");
     resp_free(r);
     r = login("tina", NULL);
     cr_assert_eq(r->status, 200, "no code needed any more: %s", r->body);
@@ -273,7 +258,7 @@ Test(totp, disable_with_a_recovery_code)
     cr_assert_eq(r->status, 200, "%s", r->body);
     resp_free(r);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM users WHERE totp_enabled = 1"), 0);
-    expect_error(r = api("POST", "/api/v1/auth/totp/disable", NULL, "{\"code\":\"123456\"}"), 401, "unauthorized");
+    resp_expect(r = api("POST", "/api/v1/auth/totp/disable", NULL, "{\"code\":\"123456\"}"), 401, "unauthorized");
     resp_free(r);
     free(u.token);
     srv_stop();

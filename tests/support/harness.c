@@ -2,6 +2,7 @@
 #include "harness.h"
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -204,24 +205,47 @@ int64_t test_count(const char *sql)
     return n;
 }
 
-void authz_run(const struct authz_case *cases)
+int64_t test_countf(const char *fmt, ...)
 {
-    int failures = 0;
-    for (const struct authz_case *c = cases; c->method; c++) {
-        char *tok = c->as ? test_token(c->as) : NULL;
-        const char *body = c->body;
-        if (!body && (!strcmp(c->method, "POST") || !strcmp(c->method, "PATCH") || !strcmp(c->method, "PUT")))
-            body = "{}";
-        struct resp *r = api(c->method, c->path, tok, body);
-        if (r->status != c->expect) {
-            cr_log_error("authz: %s %s as %s -> %d, expected %d (%s)", c->method, c->path,
-                         c->as ? c->as : "anonymous", r->status, c->expect, r->body);
-            failures++;
-        }
-        resp_free(r);
-        free(tok);
-    }
-    cr_assert_eq(failures, 0, "%d authorization case(s) failed", failures);
+    char sql[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    cr_assert_lt(n, (int)sizeof sql, "count: SQL too long");
+    return test_count(sql);
+}
+
+int64_t test_scalar(const char *sql, int64_t arg)
+{
+    int64_t v = -1;
+    db_int(test_db(), &v, sql, DB_I(arg));
+    return v;
+}
+
+char *test_text(const char *sql)
+{
+    char *s = db_text(test_db(), sql);
+    cr_assert(s, "query: %s", sql);
+    return s;
+}
+
+void test_expect_role(const char *app, const char *username, const char *role, const char *scope_type, int64_t scope_id)
+{
+    int64_t n = -1;
+    cr_assert_eq(db_int(test_db(), &n, "SELECT COUNT(*) FROM users u JOIN user_roles ur ON ur.user_id = u.id "
+                                       "WHERE u.username = $1 AND ur.app = $2 AND ur.role = $3 "
+                                       "AND ur.scope_type = $4 AND ur.scope_id = $5",
+                        DB_S(username), DB_S(app), DB_S(role), DB_S(scope_type), DB_I(scope_id)), 1);
+    cr_expect_eq(n, 1, "%s should be %s %s on %s %lld", username, app, role, scope_type, (long long)scope_id);
+}
+
+int64_t test_audit_count(const char *app, const char *action)
+{
+    int64_t n = -1;
+    if (app) db_int(test_db(), &n, "SELECT COUNT(*) FROM audit_log WHERE action = $1 AND app = $2", DB_S(action), DB_S(app));
+    else db_int(test_db(), &n, "SELECT COUNT(*) FROM audit_log WHERE action = $1", DB_S(action));
+    return n;
 }
 
 struct conc {

@@ -1,6 +1,6 @@
 /* harness.h -- in-process API tests: start the real server on an ephemeral
  * port against a fresh database in a temp dir, speak HTTP to it with libcurl,
- * make users with roles, and run authorization matrices.
+ * make users with roles (authorization matrices: authz.h).
  *
  * Criterion runs every test in its own process, so each test gets its own
  * server and database: call srv_start() first (or use the HARNESS_SUITE
@@ -10,6 +10,7 @@
 #include <criterion/criterion.h>
 #include "atrium.h"
 #include "internal.h"
+#include "authz.h"
 
 struct resp {
     int status;
@@ -45,18 +46,23 @@ int64_t test_user_id(const char *username);
 /* An access token for the user, issued directly (no argon2 round trip). */
 char *test_token(const char *username);
 int64_t test_count(const char *sql);   /* SELECT COUNT(*)... on the test db */
+/* The same from a printf-style format (the values are the test's own). */
+int64_t test_countf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One integer from SQL with an integer argument $1 (-1 when no row). */
+int64_t test_scalar(const char *sql, int64_t arg);
+/* One text from SQL (must not be NULL); free() it. */
+char *test_text(const char *sql);
+/* The user holds exactly that role of app (scope_type "" and 0: global). */
+void test_expect_role(const char *app, const char *username, const char *role, const char *scope_type, int64_t scope_id);
+/* Audit rows of `action` written by `app` (NULL: any app). */
+int64_t test_audit_count(const char *app, const char *action);
 
-/* Authorization matrix: each row is a call as a user (NULL = anonymous) and
- * the status it must get. Every mismatch is reported, not just the first. */
-struct authz_case {
-    const char *method;
-    const char *path;
-    const char *as;              /* username made with test_user(), or NULL */
-    int expect;
-    const char *body;            /* NULL: "{}" for POST/PATCH/PUT */
-};
-void authz_run(const struct authz_case *cases);
 
 /* Run fn on n threads at once (released together); returns after all end. */
 void run_concurrently(int n, void (*fn)(int i, void *arg), void *arg);
+
+/* The helpers every test shares: JSON getters, requests as a user, times. */
+#include "json.h"
+#include "call.h"
+#include "clock.h"
 #endif

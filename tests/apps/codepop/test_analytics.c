@@ -12,24 +12,23 @@ static struct resp *analytics(const char *as, const char *query)
 {
     char path[128];
     snprintf(path, sizeof path, P "/stores/1/analytics%s", query ? query : "");
-    struct resp *r = cp_get(path, as);
+    struct resp *r = api_get(path, as);
     return r;
 }
 
 static json_t *trends(struct resp *r) { return json_object_get(r->json, "revenue_trends"); }
-static int64_t num(json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
 
 /* Creates and pays an order at store 1; returns its id. */
 static int64_t paid_order(const char *items)
 {
-    struct resp *r = cp_post(P "/orders", "cp_user1", "{\"store_id\":1,\"items\":%s,\"pickup_time\":\"%s\"}", items,
-                             cp_time_in(30));
+    struct resp *r = api_post(P "/orders", "cp_user1", NULL, "{\"store_id\":1,\"items\":%s,\"pickup_time\":\"%s\"}", items,
+                             time_in(30));
     cr_assert_eq(r->status, 201, "%s", r->body);
-    int64_t id = num(r->json, "id");
+    int64_t id = jint(r->json, "id");
     resp_free(r);
     char path[64];
     snprintf(path, sizeof path, P "/orders/%lld/pay", (long long)id);
-    r = cp_post(path, "cp_user1", "{}");
+    r = api_post(path, "cp_user1", NULL, "{}");
     cr_assert_eq(r->status, 200, "%s", r->body);
     resp_free(r);
     return id;
@@ -47,10 +46,10 @@ Test(analytics, revenue_grows_by_the_payment_and_cache_follows)
     struct resp *a = analytics("cp_mgr1", NULL);
     cr_assert_eq(a->status, 200, "%s", a->body);
     expect_cache(a, "miss");
-    int64_t before = num(trends(a), "total_revenue_cents");
+    int64_t before = jint(trends(a), "total_revenue_cents");
     cr_assert_eq(before, 350);
-    cr_assert_eq(num(a->json, "period_days"), 30);
-    cr_assert_eq(num(a->json, "store_id"), 1);
+    cr_assert_eq(jint(a->json, "period_days"), 30);
+    cr_assert_eq(jint(a->json, "store_id"), 1);
     struct resp *b = analytics("cp_mgr1", NULL);
     expect_cache(b, "hit");
     cr_assert_str_eq(a->body, b->body);
@@ -60,33 +59,33 @@ Test(analytics, revenue_grows_by_the_payment_and_cache_follows)
     paid_order("[{\"drink_id\":2,\"quantity\":2},{\"drink_id\":3,\"quantity\":1}]");   /* 900 + 650 */
     a = analytics("cp_mgr1", NULL);
     expect_cache(a, "miss");
-    cr_assert_eq(num(trends(a), "total_revenue_cents"), before + 1550);
-    cr_assert_eq(num(trends(a), "refunds_cents"), 0);
+    cr_assert_eq(jint(trends(a), "total_revenue_cents"), before + 1550);
+    cr_assert_eq(jint(trends(a), "refunds_cents"), 0);
     json_t *daily = json_object_get(trends(a), "daily");
     cr_assert_eq(json_array_size(daily), 30, "every day of the period");
     json_t *today = json_array_get(daily, 29);
-    cr_assert_eq(num(today, "revenue_cents"), 1900);
-    cr_assert_eq(num(today, "orders"), 2);
+    cr_assert_eq(jint(today, "revenue_cents"), 1900);
+    cr_assert_eq(jint(today, "orders"), 2);
     json_t *top = json_array_get(json_object_get(a->json, "drink_popularity"), 0);
-    cr_assert_eq(num(top, "drink_id"), 2);
-    cr_assert_eq(num(top, "quantity"), 2);
-    cr_assert_eq(num(top, "revenue_cents"), 900);
+    cr_assert_eq(jint(top, "drink_id"), 2);
+    cr_assert_eq(jint(top, "quantity"), 2);
+    cr_assert_eq(jint(top, "revenue_cents"), 900);
     json_t *usage = json_object_get(a->json, "inventory_usage");
     cr_assert_str_eq(json_string_value(json_object_get(json_array_get(usage, 0), "item_name")), "Vanilla Syrup");
-    cr_assert_eq(num(json_array_get(usage, 0), "used"), 5);
+    cr_assert_eq(jint(json_array_get(usage, 0), "used"), 5);
     json_t *hours = json_object_get(a->json, "peak_hours");
     cr_assert_eq(json_array_size(hours), 24);
     int64_t sum = 0;
     size_t i;
     json_t *v;
-    json_array_foreach(hours, i, v) sum += num(v, "orders");
+    json_array_foreach(hours, i, v) sum += jint(v, "orders");
     cr_assert_eq(sum, 2);
     json_t *next = json_object_get(json_object_get(a->json, "forecast"), "next_7_days");
     cr_assert_eq(json_array_size(next), 7);
     resp_free(a);
     a = analytics("cp_mgr1", NULL);
     expect_cache(a, "hit");
-    cr_assert_eq(num(trends(a), "total_revenue_cents"), before + 1550);
+    cr_assert_eq(jint(trends(a), "total_revenue_cents"), before + 1550);
     resp_free(a);
     a = analytics("cp_mgr1", "?period_days=7");
     expect_cache(a, "miss");
@@ -99,20 +98,20 @@ Test(analytics, refunds_are_apart)
     paid_order("[{\"drink_id\":1,\"quantity\":1}]");
     int64_t refunded = paid_order("[{\"drink_id\":3,\"quantity\":2}]");
     struct resp *a = analytics("cp_admin", NULL);
-    cr_assert_eq(num(trends(a), "total_revenue_cents"), 350 + 1300);
+    cr_assert_eq(jint(trends(a), "total_revenue_cents"), 350 + 1300);
     resp_free(a);
     char path[64];
     snprintf(path, sizeof path, P "/orders/%lld/cancel", (long long)refunded);
-    a = cp_post(path, "cp_user1", "{}");
+    a = api_post(path, "cp_user1", NULL, "{}");
     cr_assert_eq(a->status, 200);
     resp_free(a);
     a = analytics("cp_admin", NULL);
     expect_cache(a, "miss");
-    cr_assert_eq(num(trends(a), "total_revenue_cents"), 350 + 1300, "non-refund entries only");
-    cr_assert_eq(num(trends(a), "refunds_cents"), 1300);
+    cr_assert_eq(jint(trends(a), "total_revenue_cents"), 350 + 1300, "non-refund entries only");
+    cr_assert_eq(jint(trends(a), "refunds_cents"), 1300);
     json_t *pop = json_object_get(a->json, "drink_popularity");
     cr_assert_eq(json_array_size(pop), 1, "a refunded order sold nothing");
-    cr_assert_eq(num(json_array_get(pop, 0), "drink_id"), 1);
+    cr_assert_eq(jint(json_array_get(pop, 0), "drink_id"), 1);
     resp_free(a);
 }
 
@@ -165,14 +164,14 @@ Test(analytics, totals_are_exact_over_history)
         struct resp *a = analytics("cp_mgr1", q);
         cr_assert_eq(a->status, 200);
         int64_t want = test_count(sql), days = 0;
-        cr_assert_eq(num(trends(a), "total_revenue_cents"), want, "period %d", periods[k]);
+        cr_assert_eq(jint(trends(a), "total_revenue_cents"), want, "period %d", periods[k]);
         size_t i;
         json_t *v;
-        json_array_foreach(json_object_get(trends(a), "daily"), i, v) days += num(v, "revenue_cents");
+        json_array_foreach(json_object_get(trends(a), "daily"), i, v) days += jint(v, "revenue_cents");
         cr_assert_eq(days, want, "daily adds up, period %d", periods[k]);
         json_t *next = json_object_get(json_object_get(a->json, "forecast"), "next_7_days");
         cr_assert_eq(json_array_size(next), 7);
-        if (periods[k] == 30) cr_assert_gt(num(json_array_get(next, 0), "revenue_cents"), 0);
+        if (periods[k] == 30) cr_assert_gt(jint(json_array_get(next, 0), "revenue_cents"), 0);
         resp_free(a);
     }
 }

@@ -26,7 +26,7 @@ static void expect_invalid(const char *query, const char *field)
 {
     char path[512];
     snprintf(path, sizeof path, GW "?%s", query);
-    struct resp *r = cp_get(path, "cp_user1");
+    struct resp *r = api_get(path, "cp_user1");
     cr_expect_eq(r->status, 400, "%s -> %d", query, r->status);
     cr_expect_str_eq(resp_error_code(r), "validation_failed", "%s", query);
     cr_expect_str_eq(error_field(r), field, "%s: %s", query, r->body);
@@ -36,7 +36,7 @@ static void expect_invalid(const char *query, const char *field)
 Test(codepop_golden, spec_example)
 {
     /* 0.073 degrees of latitude north of the store, 30 mph, a medium drink */
-    struct resp *r = cp_get(GW "?store_id=1&lat=40.7858&lon=-74.0060&velocity_mph=30&complexity=medium", "cp_user1");
+    struct resp *r = api_get(GW "?store_id=1&lat=40.7858&lon=-74.0060&velocity_mph=30&complexity=medium", "cp_user1");
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert_eq(json_integer_value(json_object_get(r->json, "store_id")), 1);
     double d = num(r, "current_distance_miles");
@@ -56,7 +56,7 @@ Test(codepop_golden, spec_example)
 Test(codepop_golden, inside_the_window_starts_preparation)
 {
     /* 0.01 degrees (~0.69 mi) away at 30 mph: inside a 1.5-mile window */
-    struct resp *r = cp_get(GW "?store_id=1&lat=40.7228&lon=-74.0060&velocity_mph=30&complexity=medium", "cp_mgr2");
+    struct resp *r = api_get(GW "?store_id=1&lat=40.7228&lon=-74.0060&velocity_mph=30&complexity=medium", "cp_mgr2");
     cr_assert_eq(r->status, 200);
     cr_assert_lt(fabs(num(r, "current_distance_miles") - 0.69), 0.01);
     cr_assert_lt(fabs(num(r, "estimated_arrival_minutes") - 1.4), 0.11);
@@ -64,7 +64,7 @@ Test(codepop_golden, inside_the_window_starts_preparation)
     resp_free(r);
 
     /* at the store */
-    r = cp_get(GW "?store_id=1&lat=40.7128&lon=-74.0060&velocity_mph=3&complexity=simple", "cp_user1");
+    r = api_get(GW "?store_id=1&lat=40.7128&lon=-74.0060&velocity_mph=3&complexity=simple", "cp_user1");
     cr_assert_eq(r->status, 200);
     cr_assert_float_eq(num(r, "current_distance_miles"), 0.0, 1e-9);
     cr_assert_eq(json_integer_value(json_object_get(r->json, "preparation_time_minutes")), 2);
@@ -76,14 +76,14 @@ Test(codepop_golden, inside_the_window_starts_preparation)
 Test(codepop_golden, complexity_sets_the_window)
 {
     /* complex: 5 minutes at 60 mph = 5 miles; the spec customer (5.04) is just outside */
-    struct resp *r = cp_get(GW "?store_id=1&lat=40.7858&lon=-74.0060&velocity_mph=60&complexity=complex", "cp_user1");
+    struct resp *r = api_get(GW "?store_id=1&lat=40.7858&lon=-74.0060&velocity_mph=60&complexity=complex", "cp_user1");
     cr_assert_eq(r->status, 200);
     cr_assert_eq(json_integer_value(json_object_get(r->json, "preparation_time_minutes")), 5);
     cr_assert_float_eq(num(r, "golden_window_distance_miles"), 5.0, 1e-9);
     cr_assert(json_is_false(json_object_get(r->json, "start_preparation")));
     resp_free(r);
     /* 0.072 degrees (~4.97 mi) is inside it */
-    r = cp_get(GW "?store_id=1&lat=40.7848&lon=-74.0060&velocity_mph=60&complexity=complex", "cp_user1");
+    r = api_get(GW "?store_id=1&lat=40.7848&lon=-74.0060&velocity_mph=60&complexity=complex", "cp_user1");
     cr_assert_eq(r->status, 200);
     cr_assert(json_is_true(json_object_get(r->json, "start_preparation")));
     resp_free(r);
@@ -113,11 +113,11 @@ Test(codepop_golden, invalid_parameters)
 
 Test(codepop_golden, unknown_store_and_no_token)
 {
-    struct resp *r = cp_get(GW "?store_id=999&lat=40.7&lon=-74&velocity_mph=30&complexity=medium", "cp_user1");
+    struct resp *r = api_get(GW "?store_id=999&lat=40.7&lon=-74&velocity_mph=30&complexity=medium", "cp_user1");
     cr_assert_eq(r->status, 404);
     cr_assert_str_eq(resp_error_code(r), "not_found");
     resp_free(r);
-    r = cp_get(GW "?store_id=1&lat=40.7&lon=-74&velocity_mph=30&complexity=medium", NULL);
+    r = api_get(GW "?store_id=1&lat=40.7&lon=-74&velocity_mph=30&complexity=medium", NULL);
     cr_assert_eq(r->status, 401);
     resp_free(r);
 }

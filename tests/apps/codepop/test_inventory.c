@@ -38,8 +38,8 @@ static int64_t low_notices(const char *user)
 
 static void order(int qty)
 {
-    struct resp *r = cp_post(P "/orders", "cp_user1", "{\"store_id\":1,\"items\":[{\"drink_id\":1,\"quantity\":%d}],"
-                             "\"pickup_time\":\"%s\"}", qty, cp_time_in(30));
+    struct resp *r = api_post(P "/orders", "cp_user1", NULL, "{\"store_id\":1,\"items\":[{\"drink_id\":1,\"quantity\":%d}],"
+                             "\"pickup_time\":\"%s\"}", qty, time_in(30));
     cr_assert_eq(r->status, 201, "%s", r->body);
     resp_free(r);
 }
@@ -64,7 +64,7 @@ Test(inventory, list_scope)
     };
     authz_run(cases);
     cp_set_stock(1, "Cola Syrup", 10);
-    struct resp *r = cp_get(P "/stores/1/inventory?item_type=Syrups", "cp_mgr1");
+    struct resp *r = api_get(P "/stores/1/inventory?item_type=Syrups", "cp_mgr1");
     cr_assert_eq(r->status, 200);
     cr_assert_eq(json_integer_value(json_object_get(r->json, "total")), 3);
     size_t i;
@@ -77,7 +77,7 @@ Test(inventory, list_scope)
         cr_assert_eq(json_is_true(json_object_get(v, "low")), !strcmp(name, "Cola Syrup"), "%s", name);
     }
     resp_free(r);
-    r = cp_get(P "/stores/1/inventory", "cp_log_c");
+    r = api_get(P "/stores/1/inventory", "cp_log_c");
     cr_assert_eq(json_integer_value(json_object_get(r->json, "total")), 4);
     resp_free(r);
 }
@@ -164,12 +164,12 @@ Test(inventory, low_stock_once_per_crossing)
 Test(inventory, cancel_above_threshold_rearms)
 {
     cp_set_stock(1, "Cherry Syrup", 11);
-    struct resp *r = cp_post(P "/orders", "cp_user1", "{\"store_id\":1,\"items\":[{\"drink_id\":1,\"quantity\":2}],"
-                             "\"pickup_time\":\"%s\"}", cp_time_in(30));
+    struct resp *r = api_post(P "/orders", "cp_user1", NULL, "{\"store_id\":1,\"items\":[{\"drink_id\":1,\"quantity\":2}],"
+                             "\"pickup_time\":\"%s\"}", time_in(30));
     cr_assert_eq(r->status, 201);
     resp_free(r);
     cr_assert_eq(low_notices("cp_mgr1"), 1);
-    r = cp_post(P "/orders/1/cancel", "cp_user1", "{}");
+    r = api_post(P "/orders/1/cancel", "cp_user1", NULL, "{}");
     cr_assert_eq(r->status, 200);
     resp_free(r);
     cr_assert_eq(cp_stock(1, "Cherry Syrup"), 11);
@@ -194,7 +194,7 @@ Test(inventory, hub_inventory_scope)
         {0},
     };
     authz_run(cases);
-    struct resp *r = cp_get(P "/hubs/1/inventory?item_type=Cups", "cp_log_c");
+    struct resp *r = api_get(P "/hubs/1/inventory?item_type=Cups", "cp_log_c");
     cr_assert_eq(json_integer_value(json_object_get(r->json, "total")), 1);
     json_t *item = json_array_get(json_object_get(r->json, "items"), 0);
     cr_assert_str_eq(json_string_value(json_object_get(item, "item_name")), "Cups");

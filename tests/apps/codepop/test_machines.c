@@ -10,16 +10,6 @@ TestSuite(codepop_machines, .init = cp_start, .fini = srv_stop);
 #define MC "/api/v1/codepop/machines"
 #define ML "/api/v1/codepop/maintenance-logs"
 
-static int64_t jint(json_t *o, const char *key)
-{
-    return json_integer_value(json_object_get(o, key));
-}
-
-static const char *jstr(json_t *o, const char *key)
-{
-    return json_string_value(json_object_get(o, key));
-}
-
 static int64_t notes_of(const char *user)
 {
     char sql[256];
@@ -30,7 +20,7 @@ static int64_t notes_of(const char *user)
 
 Test(codepop_machines, status_change_is_logged)
 {
-    struct resp *r = cp_post(MC "/1/status", "cp_mgr1", "{\"status\":\"warning\",\"notes\":\"ice maker slow\"}");
+    struct resp *r = api_post(MC "/1/status", "cp_mgr1", NULL, "{\"status\":\"warning\",\"notes\":\"ice maker slow\"}");
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert_str_eq(jstr(r->json, "status"), "warning");
     cr_assert_str_eq(jstr(r->json, "previous_status"), "normal");
@@ -45,7 +35,7 @@ Test(codepop_machines, status_change_is_logged)
     cr_assert_eq(test_count(sql), 1);
     cr_assert_eq(notes_of("cp_mgr1"), 0, "a warning notifies nobody");
 
-    r = cp_post(MC "/1/status", "cp_rep_c", "{\"status\":\"error\"}");
+    r = api_post(MC "/1/status", "cp_rep_c", NULL, "{\"status\":\"error\"}");
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert_str_eq(jstr(r->json, "previous_status"), "warning");
     resp_free(r);
@@ -68,7 +58,7 @@ Test(codepop_machines, status_change_is_logged)
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.machine.status_changed' AND target_id = 1"), 2);
 
     /* the same status again is not a change: no log row, no event */
-    r = cp_post(MC "/1/status", "cp_rep_c", "{\"status\":\"error\",\"notes\":\"still broken\"}");
+    r = api_post(MC "/1/status", "cp_rep_c", NULL, "{\"status\":\"error\",\"notes\":\"still broken\"}");
     cr_assert_eq(r->status, 200);
     cr_assert(json_is_false(json_object_get(r->json, "changed")));
     cr_assert(json_is_null(json_object_get(r->json, "log_id")));
@@ -78,7 +68,7 @@ Test(codepop_machines, status_change_is_logged)
     cr_assert_eq(notes_of("cp_mgr1"), 1);
 
     /* the log lists newest first, for those who may see the machine */
-    r = cp_get(ML "?machine_id=1", "cp_mgr1");
+    r = api_get(ML "?machine_id=1", "cp_mgr1");
     cr_assert_eq(r->status, 200);
     cr_assert_eq(jint(r->json, "total"), 2);
     cr_assert_str_eq(jstr(json_array_get(json_object_get(r->json, "items"), 0), "new_status"), "error");
@@ -97,7 +87,7 @@ Test(codepop_machines, status_change_is_logged)
         {0},
     };
     authz_run(reads);
-    r = cp_get(ML, "cp_mgr2");
+    r = api_get(ML, "cp_mgr2");
     cr_assert_eq(jint(r->json, "total"), 0);
     resp_free(r);
 }
@@ -106,7 +96,7 @@ Test(codepop_machines, every_status_and_back)
 {
     const char *seq[] = {"offline", "repair_start", "repair_end", "normal"};
     for (int i = 0; i < 4; i++) {
-        struct resp *r = cp_post(MC "/2/status", "cp_admin", "{\"status\":\"%s\"}", seq[i]);
+        struct resp *r = api_post(MC "/2/status", "cp_admin", NULL, "{\"status\":\"%s\"}", seq[i]);
         cr_assert_eq(r->status, 200, "%s: %s", seq[i], r->body);
         cr_assert_str_eq(jstr(r->json, "previous_status"), i ? seq[i - 1] : "normal");
         resp_free(r);
@@ -140,19 +130,19 @@ Test(codepop_machines, scope)
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_maintenance_logs"), 0);
     struct { const char *as; int total; } lists[] = {{"cp_mgr1", 1}, {"cp_rep_c", 2}, {"cp_rep_e", 1}, {"cp_admin", 3}};
     for (int i = 0; i < 4; i++) {
-        struct resp *r = cp_get(MC, lists[i].as);
+        struct resp *r = api_get(MC, lists[i].as);
         cr_assert_eq(r->status, 200);
         cr_assert_eq(jint(r->json, "total"), lists[i].total, "%s", lists[i].as);
         resp_free(r);
     }
-    struct resp *r = cp_post(MC "/3/status", "cp_rep_e", "%s", w);
+    struct resp *r = api_post(MC "/3/status", "cp_rep_e", NULL, "%s", w);
     cr_assert_eq(r->status, 200);
     resp_free(r);
-    r = cp_get(MC "?status=warning", "cp_admin");
+    r = api_get(MC "?status=warning", "cp_admin");
     cr_assert_eq(jint(r->json, "total"), 1);
     cr_assert_eq(jint(json_array_get(json_object_get(r->json, "items"), 0), "id"), 3);
     resp_free(r);
-    r = cp_get(MC "?status=broken", "cp_admin");
+    r = api_get(MC "?status=broken", "cp_admin");
     cr_assert_eq(r->status, 400);
     resp_free(r);
 }
@@ -162,7 +152,7 @@ Test(codepop_machines, invalid_bodies)
     const char *bodies[] = {"{\"status\":\"broken\"}", "{\"status\":\"ERROR\"}", "{}", "{\"status\":3}",
                             "{\"status\":\"error\",\"notes\":5}", "{\"status\":\"error\",\"who\":\"me\"}", "[]"};
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
-        struct resp *r = cp_post(MC "/1/status", "cp_mgr1", "%s", bodies[i]);
+        struct resp *r = api_post(MC "/1/status", "cp_mgr1", NULL, "%s", bodies[i]);
         cr_assert_eq(r->status, 400, "%s -> %d", bodies[i], r->status);
         resp_free(r);
     }

@@ -9,7 +9,7 @@ static int64_t listed_total(const char *query)
 {
     char path[128];
     snprintf(path, sizeof path, "/api/v1/codepop/stores/1/orders%s", query);
-    struct resp *r = cp_get(path, "cp_mgr1");
+    struct resp *r = api_get(path, "cp_mgr1");
     cr_assert_eq(r->status, 200, "%s", r->body);
     int64_t total = json_integer_value(json_object_get(r->json, "total"));
     resp_free(r);
@@ -18,9 +18,9 @@ static int64_t listed_total(const char *query)
 
 static int64_t create(void)
 {
-    struct resp *r = cp_post("/api/v1/codepop/orders", "cp_user1",
+    struct resp *r = api_post("/api/v1/codepop/orders", "cp_user1", NULL,
                              "{\"store_id\":1,\"items\":[{\"drink_id\":1,\"quantity\":1}],\"pickup_time\":\"%s\"}",
-                             cp_time_in(60));
+                             time_in(60));
     cr_assert_eq(r->status, 201, "%s", r->body);
     int64_t id = json_integer_value(json_object_get(r->json, "id"));
     resp_free(r);
@@ -33,11 +33,11 @@ Test(order_counts, totals_follow_the_workflow)
     create();
     char path[96];
     snprintf(path, sizeof path, "/api/v1/codepop/orders/%lld/status", (long long)a);
-    struct resp *r = cp_post(path, "cp_mgr1", "{\"status\":\"preparing\"}");
+    struct resp *r = api_post(path, "cp_mgr1", NULL, "{\"status\":\"preparing\"}");
     cr_assert_eq(r->status, 200, "%s", r->body);
     resp_free(r);
     snprintf(path, sizeof path, "/api/v1/codepop/orders/%lld/cancel", (long long)b);
-    r = cp_post(path, "cp_user1", "{}");
+    r = api_post(path, "cp_user1", NULL, "{}");
     cr_assert_eq(r->status, 200, "%s", r->body);
     resp_free(r);
     static const char *const statuses[] = {"pending", "preparing", "ready", "picked_up", "cancelled"};

@@ -15,8 +15,8 @@ extern const char codepop_store_orders_sql[];     /* orders_list.c */
 
 static struct resp *create(const char *as, int64_t store, const char *items, const char *pickup)
 {
-    return cp_post(P "/orders", as, "{\"store_id\":%lld,\"items\":%s,\"pickup_time\":\"%s\"}", (long long)store, items,
-                   pickup ? pickup : cp_time_in(30));
+    return api_post(P "/orders", as, NULL, "{\"store_id\":%lld,\"items\":%s,\"pickup_time\":\"%s\"}", (long long)store, items,
+                   pickup ? pickup : time_in(30));
 }
 
 static int64_t new_order(const char *as, int64_t store, const char *items)
@@ -33,7 +33,7 @@ static void act(const char *as, int64_t id, const char *what, const char *body, 
 {
     char path[128];
     snprintf(path, sizeof path, P "/orders/%lld/%s", (long long)id, what);
-    struct resp *r = cp_post(path, as, "%s", body ? body : "{}");
+    struct resp *r = api_post(path, as, NULL, "%s", body ? body : "{}");
     cr_assert_eq(r->status, status, "%s %s as %s: %d %s", what, body ? body : "", as, r->status, r->body);
     if (code) cr_assert_str_eq(resp_error_code(r), code, "%s", r->body);
     resp_free(r);
@@ -46,54 +46,41 @@ static void set_status(const char *as, int64_t id, const char *to, int status, c
     act(as, id, "status", body, status, code);
 }
 
-static int64_t count(const char *fmt, ...)
-{
-    char sql[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    return test_count(sql);
-}
-
-static const char *str(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
-static int64_t num(json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
-
 /* ------------------------------------------------------------ end to end */
 
 Test(orders, create_pay_prepare_ready_pickup)
 {
     struct resp *r = create("cp_user1", 1, "[{\"drink_id\":1,\"quantity\":1},{\"drink_id\":2,\"quantity\":2}]", NULL);
     cr_assert_eq(r->status, 201, "%s", r->body);
-    int64_t id = num(r->json, "id");
-    cr_assert_str_eq(str(r->json, "status"), "pending");
-    cr_assert_str_eq(str(r->json, "payment_status"), "unpaid");
-    cr_assert_eq(num(r->json, "total_cents"), 350 + 2 * 450);
-    cr_assert_str_eq(str(r->json, "currency"), "USD");
-    cr_assert_eq(num(r->json, "preparation_minutes"), 3 + 1, "medium (3) + 1 for the third drink");
-    cr_assert_eq(num(r->json, "user_id"), test_user_id("cp_user1"));
+    int64_t id = jint(r->json, "id");
+    cr_assert_str_eq(jstr(r->json, "status"), "pending");
+    cr_assert_str_eq(jstr(r->json, "payment_status"), "unpaid");
+    cr_assert_eq(jint(r->json, "total_cents"), 350 + 2 * 450);
+    cr_assert_str_eq(jstr(r->json, "currency"), "USD");
+    cr_assert_eq(jint(r->json, "preparation_minutes"), 3 + 1, "medium (3) + 1 for the third drink");
+    cr_assert_eq(jint(r->json, "user_id"), test_user_id("cp_user1"));
     cr_assert_eq(json_array_size(json_object_get(r->json, "lines")), 2);
-    cr_assert_eq(num(json_array_get(json_object_get(r->json, "lines"), 1), "line_total_cents"), 900);
+    cr_assert_eq(jint(json_array_get(json_object_get(r->json, "lines"), 1), "line_total_cents"), 900);
     resp_free(r);
     cr_assert_eq(cp_stock(1, "Cherry Syrup"), 99);
     cr_assert_eq(cp_stock(1, "Vanilla Syrup"), 96);
     cr_assert_eq(cp_stock(1, "Cups"), 497);
-    cr_assert_eq(count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.order.created' AND target_id = %lld", (long long)id), 1);
+    cr_assert_eq(test_countf("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.order.created' AND target_id = %lld", (long long)id), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM outbox WHERE topic = 'codepop.store.1' AND type = 'ORDER_CREATED'"), 1);
 
     act("cp_user1", id, "pay", NULL, 200, NULL);
-    cr_assert_eq(count("SELECT COUNT(*) FROM codepop_revenue WHERE order_id = %lld AND is_refund = 0 "
+    cr_assert_eq(test_countf("SELECT COUNT(*) FROM codepop_revenue WHERE order_id = %lld AND is_refund = 0 "
                        "AND amount_cents = 1250", (long long)id), 1);
     set_status("cp_mgr1", id, "preparing", 200, NULL);
     set_status("cp_mgr1", id, "ready", 200, NULL);
-    cr_assert_eq(count("SELECT COUNT(*) FROM notifications WHERE user_id = %lld AND kind = 'order.ready'",
+    cr_assert_eq(test_countf("SELECT COUNT(*) FROM notifications WHERE user_id = %lld AND kind = 'order.ready'",
                        (long long)test_user_id("cp_user1")), 1);
     set_status("cp_admin", id, "picked_up", 200, NULL);
     set_status("cp_mgr1", id, "ready", 409, "invalid_transition");
-    r = cp_get(P "/orders/1", "cp_user1");
+    r = api_get(P "/orders/1", "cp_user1");
     cr_assert_eq(r->status, 200);
-    cr_assert_str_eq(str(r->json, "status"), "picked_up");
-    cr_assert_str_eq(str(r->json, "payment_status"), "paid");
+    cr_assert_str_eq(jstr(r->json, "status"), "picked_up");
+    cr_assert_str_eq(jstr(r->json, "payment_status"), "paid");
     resp_free(r);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.order.status_changed'"), 3);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM outbox WHERE type = 'ORDER_STATUS_CHANGED'"), 3);
@@ -120,7 +107,7 @@ Test(orders, pay_then_cancel_refunds)
     act("cp_user1", id, "pay", NULL, 200, NULL);
     act("cp_mgr2", id, "cancel", NULL, 200, NULL);        /* the store's manager may cancel */
     cr_assert_eq(cp_stock(2, "Vanilla Syrup"), 100);
-    cr_assert_eq(count("SELECT COUNT(*) FROM codepop_revenue WHERE order_id = %lld AND is_refund = 1 "
+    cr_assert_eq(test_countf("SELECT COUNT(*) FROM codepop_revenue WHERE order_id = %lld AND is_refund = 1 "
                        "AND amount_cents = 1350", (long long)id), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_orders WHERE payment_status = 'refunded'"), 1);
     act("cp_user1", id, "pay", NULL, 409, "invalid_state");
@@ -194,9 +181,9 @@ Test(orders, invalid_bodies)
         {0},
     };
     for (int i = 0; bad[i].body; i++) {
-        struct resp *r = cp_post(P "/orders", "cp_user1", bad[i].body, cp_time_in(30));
+        struct resp *r = api_post(P "/orders", "cp_user1", NULL, bad[i].body, time_in(30));
         cr_expect_eq(r->status, 400, "case %d: %d %s", i, r->status, r->body);
-        const char *field = str(json_array_get(json_object_get(json_object_get(r->json, "error"), "details"), 0), "field");
+        const char *field = jstr(json_array_get(json_object_get(json_object_get(r->json, "error"), "details"), 0), "field");
         cr_expect(field && !strcmp(field, bad[i].field), "case %d: field %s, want %s", i, field, bad[i].field);
         resp_free(r);
     }
@@ -206,7 +193,7 @@ Test(orders, invalid_bodies)
     struct resp *r = create("cp_user1", 1, items, NULL);
     cr_assert_eq(r->status, 400, "21 lines");
     resp_free(r);
-    r = create("cp_user1", 1, "[{\"drink_id\":1,\"quantity\":1}]", cp_time_in(8 * 24 * 60));
+    r = create("cp_user1", 1, "[{\"drink_id\":1,\"quantity\":1}]", time_in(8 * 24 * 60));
     cr_assert_eq(r->status, 400, "more than a week ahead");
     resp_free(r);
     r = create("cp_user1", 99, "[{\"drink_id\":1,\"quantity\":1}]", NULL);
@@ -269,8 +256,8 @@ Test(orders, out_of_stock_names_item_and_changes_nothing)
     cr_assert_eq(r->status, 409);
     cr_assert_str_eq(resp_error_code(r), "out_of_stock");
     json_t *err = json_object_get(r->json, "error");
-    cr_assert(strstr(str(err, "message"), "Vanilla Syrup"));
-    cr_assert_str_eq(str(json_array_get(json_object_get(err, "details"), 0), "item_name"), "Vanilla Syrup");
+    cr_assert(strstr(jstr(err, "message"), "Vanilla Syrup"));
+    cr_assert_str_eq(jstr(json_array_get(json_object_get(err, "details"), 0), "item_name"), "Vanilla Syrup");
     resp_free(r);
     cr_assert_eq(cp_stock(1, "Cherry Syrup"), 100, "taken before Vanilla, rolled back");
     cr_assert_eq(cp_stock(1, "Cups"), 500);
@@ -289,7 +276,7 @@ Test(orders, idempotent_pay_and_create)
     char *tok = test_token("cp_user1");
     char body[256];
     snprintf(body, sizeof body, "{\"store_id\":1,\"items\":[{\"drink_id\":1,\"quantity\":1}],\"pickup_time\":\"%s\"}",
-             cp_time_in(30));
+             time_in(30));
     const char *h1[] = {idem_headers("create-1"), NULL};
     struct resp *a = api_h("POST", P "/orders", tok, body, h1), *b = api_h("POST", P "/orders", tok, body, h1);
     cr_assert_eq(a->status, 201);
@@ -298,7 +285,7 @@ Test(orders, idempotent_pay_and_create)
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_orders"), 1);
     cr_assert_eq(cp_stock(1, "Cups"), 499);
     char path[64];
-    snprintf(path, sizeof path, P "/orders/%lld/pay", (long long)num(a->json, "id"));
+    snprintf(path, sizeof path, P "/orders/%lld/pay", (long long)jint(a->json, "id"));
     resp_free(a);
     resp_free(b);
     const char *h2[] = {idem_headers("pay-1"), NULL};
@@ -337,7 +324,7 @@ Test(orders, inventory_race_never_oversells)
     cp_set_stock(1, "Cherry Syrup", 20);
     race_tok = test_token("cp_user1");
     snprintf(race_body, sizeof race_body, "{\"store_id\":1,\"items\":[{\"drink_id\":1,\"quantity\":1}],"
-             "\"pickup_time\":\"%s\"}", cp_time_in(30));
+             "\"pickup_time\":\"%s\"}", time_in(30));
     run_concurrently(50, racer, NULL);
     int created = 0, out = 0;
     for (int i = 0; i < 50; i++) {
@@ -350,7 +337,7 @@ Test(orders, inventory_race_never_oversells)
     cr_assert_eq(cp_stock(1, "Cola Syrup"), 80);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_orders"), 20);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_store_inventory WHERE quantity < 0"), 0);
-    cr_assert_eq(count("SELECT COUNT(*) FROM notifications WHERE kind = 'inventory.low' AND user_id = %lld",
+    cr_assert_eq(test_countf("SELECT COUNT(*) FROM notifications WHERE kind = 'inventory.low' AND user_id = %lld",
                        (long long)test_user_id("cp_mgr1")), 1, "one low-stock notice for the crossing");
     free(race_tok);
 }
@@ -362,30 +349,30 @@ Test(orders, location_starts_preparation_inside_window)
     int64_t id = new_order("cp_user1", 1, "[{\"drink_id\":1,\"quantity\":1}]");    /* simple: 2 minutes */
     char path[64];
     snprintf(path, sizeof path, P "/orders/%lld/location", (long long)id);
-    struct resp *r = cp_post(path, "cp_user1", "{\"lat\":%.4f,\"lon\":-74.0060,\"velocity_mph\":30}", 40.7128 + 0.073);
+    struct resp *r = api_post(path, "cp_user1", NULL, "{\"lat\":%.4f,\"lon\":-74.0060,\"velocity_mph\":30}", 40.7128 + 0.073);
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_str_eq(str(r->json, "status"), "pending");
+    cr_assert_str_eq(jstr(r->json, "status"), "pending");
     cr_assert(json_is_false(json_object_get(r->json, "start_preparation")));
     cr_assert_float_eq(json_number_value(json_object_get(r->json, "golden_window_distance_miles")), 1.0, 1e-9);
     cr_assert_float_eq(json_number_value(json_object_get(r->json, "current_distance_miles")), 5.04, 0.01);
     resp_free(r);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM notifications WHERE kind = 'order.preparing'"), 0);
 
-    r = cp_post(path, "cp_user1", "{\"lat\":40.7200,\"lon\":-74.0060,\"velocity_mph\":30}");   /* ~0.5 mi */
+    r = api_post(path, "cp_user1", NULL, "{\"lat\":40.7200,\"lon\":-74.0060,\"velocity_mph\":30}");   /* ~0.5 mi */
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_str_eq(str(r->json, "status"), "preparing");
+    cr_assert_str_eq(jstr(r->json, "status"), "preparing");
     cr_assert(json_is_true(json_object_get(r->json, "start_preparation")));
-    cr_assert_eq(num(r->json, "order_id"), id);
+    cr_assert_eq(jint(r->json, "order_id"), id);
     resp_free(r);
-    cr_assert_eq(count("SELECT COUNT(*) FROM notifications WHERE kind = 'order.preparing' AND user_id = %lld",
+    cr_assert_eq(test_countf("SELECT COUNT(*) FROM notifications WHERE kind = 'order.preparing' AND user_id = %lld",
                        (long long)test_user_id("cp_mgr1")), 1);
-    cr_assert_eq(count("SELECT COUNT(*) FROM notifications WHERE user_id = %lld", (long long)test_user_id("cp_mgr2")), 0);
+    cr_assert_eq(test_countf("SELECT COUNT(*) FROM notifications WHERE user_id = %lld", (long long)test_user_id("cp_mgr2")), 0);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM outbox WHERE topic = 'codepop.store.1' AND type = 'ORDER_PREPARING'"), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.order.status_changed'"), 1);
 
-    r = cp_post(path, "cp_user1", "{\"lat\":40.7128,\"lon\":-74.0060,\"velocity_mph\":30}");
+    r = api_post(path, "cp_user1", NULL, "{\"lat\":40.7128,\"lon\":-74.0060,\"velocity_mph\":30}");
     cr_assert_eq(r->status, 200);
-    cr_assert_str_eq(str(r->json, "status"), "preparing");
+    cr_assert_str_eq(jstr(r->json, "status"), "preparing");
     resp_free(r);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM outbox WHERE type = 'ORDER_PREPARING'"), 1, "once");
 
@@ -393,11 +380,11 @@ Test(orders, location_starts_preparation_inside_window)
                                       "{\"lat\":0,\"lon\":0,\"velocity_mph\":0}", "{\"lat\":0,\"lon\":0,\"velocity_mph\":-5}",
                                       "{\"lat\":\"x\",\"lon\":0,\"velocity_mph\":5}", "{\"lat\":0,\"lon\":0}", NULL};
     for (int i = 0; bad[i]; i++) {
-        r = cp_post(path, "cp_user1", "%s", bad[i]);
+        r = api_post(path, "cp_user1", NULL, "%s", bad[i]);
         cr_expect_eq(r->status, 400, "%s -> %d", bad[i], r->status);
         resp_free(r);
     }
-    r = cp_post(path, "cp_user2", "{\"lat\":40.7128,\"lon\":-74.0060,\"velocity_mph\":30}");
+    r = api_post(path, "cp_user2", NULL, "{\"lat\":40.7128,\"lon\":-74.0060,\"velocity_mph\":30}");
     cr_assert_eq(r->status, 404);
     resp_free(r);
 }
@@ -406,9 +393,9 @@ Test(orders, location_starts_preparation_inside_window)
 
 static json_t *list(const char *path, const char *as, int64_t *total)
 {
-    struct resp *r = cp_get(path, as);
+    struct resp *r = api_get(path, as);
     cr_assert_eq(r->status, 200, "%s: %s", path, r->body);
-    *total = num(r->json, "total");
+    *total = jint(r->json, "total");
     json_t *items = json_incref(json_object_get(r->json, "items"));
     resp_free(r);
     return items;
@@ -426,8 +413,8 @@ Test(orders, lists_are_scoped)
     cr_assert_eq(total, 2);
     size_t i;
     json_t *v;
-    json_array_foreach(items, i, v) cr_assert_eq(num(v, "user_id"), u1);
-    cr_assert_eq(num(json_array_get(items, 0), "id"), second, "newest first");
+    json_array_foreach(items, i, v) cr_assert_eq(jint(v, "user_id"), u1);
+    cr_assert_eq(jint(json_array_get(items, 0), "id"), second, "newest first");
     cr_assert_null(json_object_get(json_array_get(items, 0), "lines"));
     json_decref(items);
     json_decref(list(P "/orders?mine=1", "cp_user2", &total));
@@ -438,7 +425,7 @@ Test(orders, lists_are_scoped)
     cr_assert_eq(total, 0, "without mine=1 only stores the caller reads");
     items = list(P "/orders", "cp_mgr1", &total);
     cr_assert_eq(total, 2);
-    json_array_foreach(items, i, v) cr_assert_eq(num(v, "store_id"), 1);
+    json_array_foreach(items, i, v) cr_assert_eq(jint(v, "store_id"), 1);
     json_decref(items);
     json_decref(list(P "/orders", "cp_admin", &total));
     cr_assert_eq(total, 3);
@@ -459,14 +446,14 @@ Test(orders, lists_are_scoped)
                                       P "/orders?mine=maybe", P "/orders?page_size=101", P "/stores/1/orders?status=x",
                                       P "/stores/1/orders?from=2026-13-01", NULL};
     for (int k = 0; bad[k]; k++) {
-        struct resp *r = cp_get(bad[k], "cp_mgr1");
+        struct resp *r = api_get(bad[k], "cp_mgr1");
         cr_expect_eq(r->status, 400, "%s -> %d", bad[k], r->status);
         resp_free(r);
     }
-    struct resp *r = cp_get(P "/orders/2", "cp_user2");
+    struct resp *r = api_get(P "/orders/2", "cp_user2");
     cr_assert_eq(r->status, 404, "another customer's order");
     resp_free(r);
-    r = cp_get(P "/orders/1", "cp_mgr2");
+    r = api_get(P "/orders/1", "cp_mgr2");
     cr_assert_eq(r->status, 404, "another store's order");
     resp_free(r);
 }
@@ -495,7 +482,7 @@ Test(orders, store_orders_page_uses_index)
         char detail[2048] = "";
         size_t i;
         json_t *v;
-        json_array_foreach(rows, i, v) snprintf(detail + strlen(detail), sizeof detail - strlen(detail), "%s; ", str(v, "detail"));
+        json_array_foreach(rows, i, v) snprintf(detail + strlen(detail), sizeof detail - strlen(detail), "%s; ", jstr(v, "detail"));
         cr_log_info("plan: %s", detail);
         cr_assert(strstr(detail, "USING INDEX codepop_orders_store (store_id=?"), "plan: %s", detail);
         cr_assert_null(strstr(detail, "TEMP B-TREE"), "plan: %s", detail);
@@ -512,11 +499,11 @@ Test(orders, store_orders_page_uses_index)
         double ms = ms_since(&t0);
         best = ms < best ? ms : best;
         cr_assert_eq(r->status, 200, "%s", r->body);
-        cr_assert_eq(num(r->json, "total"), 100000);
+        cr_assert_eq(jint(r->json, "total"), 100000);
         json_t *items = json_object_get(r->json, "items");
         cr_assert_eq(json_array_size(items), 50);
-        cr_assert_eq(num(json_array_get(items, 0), "id"), 100000 - 100, "newest first, page 3");
-        cr_assert_str_gt(str(json_array_get(items, 0), "created_at"), str(json_array_get(items, 49), "created_at"));
+        cr_assert_eq(jint(json_array_get(items, 0), "id"), 100000 - 100, "newest first, page 3");
+        cr_assert_str_gt(jstr(json_array_get(items, 0), "created_at"), jstr(json_array_get(items, 49), "created_at"));
         resp_free(r);
     }
     free(tok);
@@ -525,14 +512,14 @@ Test(orders, store_orders_page_uses_index)
      * a plan gone wrong (a sort of 100,000 rows) on a busy test machine */
     cr_assert_lt(best, 250.0, "a page took %.2f ms", best);
 
-    struct resp *r = cp_get(P "/stores/1/orders?status=pending&from=2023-11-15&to=2023-11-15", "cp_mgr1");
+    struct resp *r = api_get(P "/stores/1/orders?status=pending&from=2023-11-15&to=2023-11-15", "cp_mgr1");
     cr_assert_eq(r->status, 200);
-    cr_assert_gt(num(r->json, "total"), 0);
+    cr_assert_gt(jint(r->json, "total"), 0);
     json_t *v;
     size_t i;
     json_array_foreach(json_object_get(r->json, "items"), i, v) {
-        cr_assert_str_eq(str(v, "status"), "pending");
-        cr_assert(!strncmp(str(v, "created_at"), "2023-11-15", 10));
+        cr_assert_str_eq(jstr(v, "status"), "pending");
+        cr_assert(!strncmp(jstr(v, "created_at"), "2023-11-15", 10));
     }
     resp_free(r);
 }

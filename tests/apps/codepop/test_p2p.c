@@ -195,7 +195,7 @@ Test(p2p, signed_event_is_applied_once)
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_p2p_inbox"), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_nodes WHERE last_contact_at IS NOT NULL"), 1);
     /* the hub's logistics manager sees it */
-    r = cp_get("/api/v1/codepop/supply-requests?store_id=1", "cp_log_c");
+    r = api_get("/api/v1/codepop/supply-requests?store_id=1", "cp_log_c");
     cr_assert_eq(r->status, 200);
     cr_assert_eq(json_integer_value(json_object_get(r->json, "total")), 1);
     resp_free(r);
@@ -443,19 +443,19 @@ Test(p2p, unreachable_peer_backs_off_then_fails_and_admin_retries)
     db_int(test_db(), &id, "SELECT id FROM codepop_p2p_events");
     char path[128];
     snprintf(path, sizeof path, "/api/v1/codepop/p2p/events/%lld/retry", (long long)id);
-    struct resp *r = cp_post(path, "cp_log_c", "{}");
+    struct resp *r = api_post(path, "cp_log_c", NULL, "{}");
     cr_assert_eq(r->status, 403);
     resp_free(r);
-    r = cp_post(path, "cp_admin", "{}");
+    r = api_post(path, "cp_admin", NULL, "{}");
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert_str_eq(json_string_value(json_object_get(r->json, "status")), "pending");
     cr_assert_eq(json_integer_value(json_object_get(r->json, "attempts")), 0);
     resp_free(r);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.p2p_event.retried'"), 1);
-    r = cp_post(path, "cp_admin", "{}");
+    r = api_post(path, "cp_admin", NULL, "{}");
     cr_assert_eq(r->status, 409);
     resp_free(r);
-    r = cp_post("/api/v1/codepop/p2p/events/999/retry", "cp_admin", "{}");
+    r = api_post("/api/v1/codepop/p2p/events/999/retry", "cp_admin", NULL, "{}");
     cr_assert_eq(r->status, 404);
     resp_free(r);
 }
@@ -512,31 +512,31 @@ Test(p2p, lists_and_health)
 {
     free(register_store(STORE_NODE, "http://127.0.0.1:1", 1));
     emit(1, "SUPPLY_REQUEST_REJECTED");
-    struct resp *r = cp_get("/api/v1/codepop/p2p/nodes", "cp_admin");
+    struct resp *r = api_get("/api/v1/codepop/p2p/nodes", "cp_admin");
     cr_assert_eq(r->status, 200);
     cr_assert_eq(json_integer_value(json_object_get(r->json, "total")), 1);
     cr_assert(!strstr(r->body, "credential"), "no credentials in the list: %s", r->body);
     resp_free(r);
-    r = cp_get("/api/v1/codepop/p2p/nodes", "cp_mgr1");
+    r = api_get("/api/v1/codepop/p2p/nodes", "cp_mgr1");
     cr_assert_eq(r->status, 403);
     resp_free(r);
-    r = cp_get("/api/v1/codepop/p2p/events?status=pending&event_type=SUPPLY_REQUEST_REJECTED", "cp_admin");
+    r = api_get("/api/v1/codepop/p2p/events?status=pending&event_type=SUPPLY_REQUEST_REJECTED", "cp_admin");
     cr_assert_eq(r->status, 200);
     cr_assert_eq(json_integer_value(json_object_get(r->json, "total")), 1);
     json_t *item = json_array_get(json_object_get(r->json, "items"), 0);
     cr_assert_eq(json_integer_value(json_object_get(json_object_get(item, "payload"), "store_id")), 1);
     resp_free(r);
-    r = cp_get("/api/v1/codepop/p2p/events?status=failed", "cp_admin");
+    r = api_get("/api/v1/codepop/p2p/events?status=failed", "cp_admin");
     cr_assert_eq(json_integer_value(json_object_get(r->json, "total")), 0);
     resp_free(r);
-    r = cp_get("/api/v1/codepop/p2p/events?status=bogus", "cp_admin");
+    r = api_get("/api/v1/codepop/p2p/events?status=bogus", "cp_admin");
     cr_assert_eq(r->status, 400);
     resp_free(r);
-    r = cp_get("/api/v1/codepop/p2p/events", "cp_log_c");
+    r = api_get("/api/v1/codepop/p2p/events", "cp_log_c");
     cr_assert_eq(r->status, 403);
     resp_free(r);
 
-    r = cp_get("/api/v1/codepop/p2p/health", NULL);
+    r = api_get("/api/v1/codepop/p2p/health", NULL);
     cr_assert_eq(r->status, 200);
     cr_assert_str_eq(json_string_value(json_object_get(r->json, "node_id")), HUB_NODE);
     cr_assert_str_eq(json_string_value(json_object_get(r->json, "node_type")), "hub");
@@ -604,7 +604,7 @@ Test(p2p_store, registers_late_retargets_and_registers_again_on_401)
     sign(SECRET, REGISTER, ts, f.bodies[0], want);
     cr_assert_str_eq(header_of(f.headers[0], "X-Atrium-Signature"), want, "registration signed with the secret");
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.node.registered_with_hub'"), 2);
-    struct resp *r = cp_get("/api/v1/codepop/p2p/health", NULL);
+    struct resp *r = api_get("/api/v1/codepop/p2p/health", NULL);
     cr_assert_str_eq(json_string_value(json_object_get(r->json, "node_type")), "store");
     cr_assert_eq(json_integer_value(json_object_get(json_object_get(r->json, "outbox"), "pending")), 1);
     resp_free(r);

@@ -29,26 +29,19 @@ static const char *item_str(struct resp *r, size_t i, const char *key)
     return json_string_value(json_object_get(json_array_get(items(r), i), key));
 }
 
-static const char *error_field(struct resp *r)
-{
-    json_t *d = json_object_get(json_object_get(r->json, "error"), "details");
-    const char *f = json_string_value(json_object_get(json_array_get(d, 0), "field"));
-    return f ? f : "";
-}
-
 /* GET path as user; expect a 400 validation_failed naming field. */
 static void expect_invalid(const char *path, const char *field)
 {
-    struct resp *r = cp_get(path, "cp_user1");
+    struct resp *r = api_get(path, "cp_user1");
     cr_expect_eq(r->status, 400, "%s -> %d", path, r->status);
     cr_expect_str_eq(resp_error_code(r), "validation_failed", "%s", path);
-    cr_expect_str_eq(error_field(r), field, "%s", path);
+    cr_expect_str_eq(resp_error_field(r), field, "%s", path);
     resp_free(r);
 }
 
 static void expect_not_found(const char *path, const char *as)
 {
-    struct resp *r = cp_get(path, as);
+    struct resp *r = api_get(path, as);
     cr_expect_eq(r->status, 404, "%s -> %d", path, r->status);
     cr_expect_str_eq(resp_error_code(r), "not_found", "%s", path);
     resp_free(r);
@@ -56,7 +49,7 @@ static void expect_not_found(const char *path, const char *as)
 
 Test(codepop_reference, regions_list_filter_detail)
 {
-    struct resp *r = cp_get(P "/regions", "cp_user1");
+    struct resp *r = api_get(P "/regions", "cp_user1");
     cr_assert_eq(r->status, 200);
     cr_assert_eq(total(r), 2);
     cr_assert_str_eq(item_str(r, 0, "code"), "C");
@@ -64,7 +57,7 @@ Test(codepop_reference, regions_list_filter_detail)
     cr_assert_str_eq(item_str(r, 0, "name"), "Central");
     resp_free(r);
 
-    r = cp_get(P "/regions?page=2&page_size=1", "cp_user1");
+    r = api_get(P "/regions?page=2&page_size=1", "cp_user1");
     cr_assert_eq(r->status, 200);
     cr_assert_eq(total(r), 2);
     cr_assert_eq(json_array_size(items(r)), 1);
@@ -73,12 +66,12 @@ Test(codepop_reference, regions_list_filter_detail)
     cr_assert_eq(json_integer_value(json_object_get(r->json, "page_size")), 1);
     resp_free(r);
 
-    r = cp_get(P "/regions?code=E", "cp_user1");
+    r = api_get(P "/regions?code=E", "cp_user1");
     cr_assert_eq(total(r), 1);
     cr_assert_eq(item_int(r, 0, "id"), 2);
     resp_free(r);
 
-    r = cp_get(P "/regions/1", "cp_mgr3");
+    r = api_get(P "/regions/1", "cp_mgr3");
     cr_assert_eq(r->status, 200);
     cr_assert_str_eq(json_string_value(json_object_get(r->json, "code")), "C");
     cr_assert_eq(json_integer_value(json_object_get(r->json, "store_count")), 2);
@@ -90,25 +83,25 @@ Test(codepop_reference, regions_list_filter_detail)
 
 Test(codepop_reference, hubs_list_filter_detail)
 {
-    struct resp *r = cp_get(P "/hubs", "cp_rep_c");
+    struct resp *r = api_get(P "/hubs", "cp_rep_c");
     cr_assert_eq(r->status, 200);
     cr_assert_eq(total(r), 2);
     resp_free(r);
 
-    r = cp_get(P "/hubs?region=E", "cp_user1");
+    r = api_get(P "/hubs?region=E", "cp_user1");
     cr_assert_eq(total(r), 1);
     cr_assert_eq(item_int(r, 0, "id"), 2);
     cr_assert_str_eq(item_str(r, 0, "code"), "HUB-E");
     cr_assert_str_eq(item_str(r, 0, "region"), "E");
     resp_free(r);
 
-    r = cp_get(P "/hubs?region=Z", "cp_user1");
+    r = api_get(P "/hubs?region=Z", "cp_user1");
     cr_assert_eq(r->status, 200);
     cr_assert_eq(total(r), 0);
     cr_assert_eq(json_array_size(items(r)), 0);
     resp_free(r);
 
-    r = cp_get(P "/hubs/1", "cp_user1");
+    r = api_get(P "/hubs/1", "cp_user1");
     cr_assert_eq(r->status, 200);
     cr_assert_str_eq(json_string_value(json_object_get(r->json, "name")), "Central Hub");
     cr_assert_eq(json_integer_value(json_object_get(r->json, "region_id")), 1);
@@ -121,19 +114,19 @@ Test(codepop_reference, hubs_list_filter_detail)
 
 Test(codepop_reference, stores_need_a_signed_in_user)
 {
-    struct resp *r = cp_get(P "/stores", NULL);
+    struct resp *r = api_get(P "/stores", NULL);
     cr_assert_eq(r->status, 401);
     resp_free(r);
-    r = cp_get(P "/stores/1", NULL);
+    r = api_get(P "/stores/1", NULL);
     cr_assert_eq(r->status, 401);
     resp_free(r);
-    r = cp_get(P "/regions", NULL);
+    r = api_get(P "/regions", NULL);
     cr_assert_eq(r->status, 401);
     resp_free(r);
     /* any signed-in user, even one without a codepop role */
     const char *users[] = {"cp_nobody", "cp_user1", "cp_mgr1", "cp_log_e", "cp_rep_c", "cp_admin", NULL};
     for (const char **u = users; *u; u++) {
-        r = cp_get(P "/stores", *u);
+        r = api_get(P "/stores", *u);
         cr_expect_eq(r->status, 200, "%s -> %d", *u, r->status);
         cr_expect_eq(total(r), 3, "%s sees every store", *u);
         resp_free(r);
@@ -142,7 +135,7 @@ Test(codepop_reference, stores_need_a_signed_in_user)
 
 Test(codepop_reference, stores_list_paging_filters)
 {
-    struct resp *r = cp_get(P "/stores?page_size=2", "cp_user1");
+    struct resp *r = api_get(P "/stores?page_size=2", "cp_user1");
     cr_assert_eq(r->status, 200);
     cr_assert_eq(total(r), 3);
     cr_assert_eq(json_array_size(items(r)), 2);
@@ -150,39 +143,39 @@ Test(codepop_reference, stores_list_paging_filters)
     cr_assert_eq(item_int(r, 1, "id"), 2);
     resp_free(r);
 
-    r = cp_get(P "/stores?page_size=2&page=2", "cp_user1");
+    r = api_get(P "/stores?page_size=2&page=2", "cp_user1");
     cr_assert_eq(json_array_size(items(r)), 1);
     cr_assert_eq(item_int(r, 0, "id"), 3);
     resp_free(r);
 
-    r = cp_get(P "/stores?page=9", "cp_user1");
+    r = api_get(P "/stores?page=9", "cp_user1");
     cr_assert_eq(r->status, 200);
     cr_assert_eq(total(r), 3);
     cr_assert_eq(json_array_size(items(r)), 0);
     resp_free(r);
 
-    r = cp_get(P "/stores?region=C", "cp_user1");
+    r = api_get(P "/stores?region=C", "cp_user1");
     cr_assert_eq(total(r), 2);
     cr_assert_eq(item_int(r, 0, "id"), 1);
     cr_assert_eq(item_int(r, 1, "id"), 2);
     resp_free(r);
 
-    r = cp_get(P "/stores?region=E", "cp_user1");
+    r = api_get(P "/stores?region=E", "cp_user1");
     cr_assert_eq(total(r), 1);
     cr_assert_str_eq(item_str(r, 0, "name"), "Eastside");
     resp_free(r);
 
-    r = cp_get(P "/stores?region_id=1&q=MID", "cp_user1");
+    r = api_get(P "/stores?region_id=1&q=MID", "cp_user1");
     cr_assert_eq(total(r), 1);
     cr_assert_eq(item_int(r, 0, "id"), 2);
     resp_free(r);
 
-    r = cp_get(P "/stores?supply_hub_id=2", "cp_user1");
+    r = api_get(P "/stores?supply_hub_id=2", "cp_user1");
     cr_assert_eq(total(r), 1);
     cr_assert_eq(item_int(r, 0, "id"), 3);
     resp_free(r);
 
-    r = cp_get(P "/stores?machine_status=error", "cp_user1");
+    r = api_get(P "/stores?machine_status=error", "cp_user1");
     cr_assert_eq(total(r), 0);
     resp_free(r);
 
@@ -193,7 +186,7 @@ Test(codepop_reference, stores_list_paging_filters)
 
 Test(codepop_reference, store_detail_shows_machine_hub_region)
 {
-    struct resp *r = cp_get(P "/stores/3", "cp_user2");
+    struct resp *r = api_get(P "/stores/3", "cp_user2");
     cr_assert_eq(r->status, 200);
     json_t *s = r->json;
     cr_assert_eq(json_integer_value(json_object_get(s, "id")), 3);
@@ -212,7 +205,7 @@ Test(codepop_reference, store_detail_shows_machine_hub_region)
     resp_free(r);
 
     cr_assert_eq(db_exec(test_db(), "UPDATE codepop_machines SET status = 'error' WHERE id = 2"), 1);
-    r = cp_get(P "/stores?machine_status=error", "cp_user1");
+    r = api_get(P "/stores?machine_status=error", "cp_user1");
     cr_assert_eq(total(r), 1);
     cr_assert_eq(item_int(r, 0, "machine_id"), 2);
     cr_assert_str_eq(item_str(r, 0, "machine_status"), "error");
@@ -223,7 +216,7 @@ Test(codepop_reference, store_detail_shows_machine_hub_region)
 
 Test(codepop_reference, drinks_are_public_with_recipes)
 {
-    struct resp *r = cp_get(P "/drinks", NULL);
+    struct resp *r = api_get(P "/drinks", NULL);
     cr_assert_eq(r->status, 200);
     cr_assert_eq(total(r), 3);
     json_t *d = json_array_get(items(r), 0);
@@ -241,7 +234,7 @@ Test(codepop_reference, drinks_are_public_with_recipes)
     cr_assert_eq(json_integer_value(json_object_get(json_array_get(recipe, 0), "amount")), 1);
     resp_free(r);
 
-    r = cp_get(P "/drinks/2", NULL);
+    r = api_get(P "/drinks/2", NULL);
     cr_assert_eq(r->status, 200);
     recipe = json_object_get(r->json, "recipe");
     cr_assert_eq(json_array_size(recipe), 2);
@@ -249,13 +242,13 @@ Test(codepop_reference, drinks_are_public_with_recipes)
     cr_assert_eq(json_integer_value(json_object_get(json_array_get(recipe, 1), "amount")), 2);
     resp_free(r);
 
-    r = cp_get(P "/drinks?complexity=complex", "cp_user1");
+    r = api_get(P "/drinks?complexity=complex", "cp_user1");
     cr_assert_eq(total(r), 1);
     cr_assert_str_eq(item_str(r, 0, "name"), "Triple Layer");
     cr_assert_eq(json_array_size(json_object_get(json_array_get(items(r), 0), "recipe")), 4);
     resp_free(r);
 
-    r = cp_get(P "/drinks?q=vanilla", NULL);
+    r = api_get(P "/drinks?q=vanilla", NULL);
     cr_assert_eq(total(r), 1);
     cr_assert_eq(item_int(r, 0, "id"), 2);
     resp_free(r);
@@ -267,7 +260,7 @@ Test(codepop_reference, drinks_are_public_with_recipes)
 Test(codepop_reference, nearby_sorted_by_distance)
 {
     /* From Downtown (store 1): Midtown is ~3 miles away, Chicago ~710. */
-    struct resp *r = cp_get(P "/stores/nearby?lat=40.7128&lon=-74.0060&radius_miles=10", "cp_user1");
+    struct resp *r = api_get(P "/stores/nearby?lat=40.7128&lon=-74.0060&radius_miles=10", "cp_user1");
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert_eq(total(r), 2);
     cr_assert_eq(item_int(r, 0, "id"), 1);
@@ -284,7 +277,7 @@ Test(codepop_reference, nearby_sorted_by_distance)
      * Midtown (it lies farther east along the way). */
     cr_assert_lt(codepop_haversine_miles(41.4993, -81.6944, 40.7128, -74.0060),
                  codepop_haversine_miles(41.4993, -81.6944, 40.7549, -73.9840));
-    r = cp_get(P "/stores/nearby?lat=41.4993&lon=-81.6944&radius_miles=500", "cp_user1");
+    r = api_get(P "/stores/nearby?lat=41.4993&lon=-81.6944&radius_miles=500", "cp_user1");
     cr_assert_eq(r->status, 200);
     cr_assert_eq(total(r), 3);
     cr_assert_eq(item_int(r, 0, "id"), 3);
@@ -300,24 +293,24 @@ Test(codepop_reference, nearby_sorted_by_distance)
     resp_free(r);
 
     /* paged: the second nearest alone */
-    r = cp_get(P "/stores/nearby?lat=41.4993&lon=-81.6944&radius_miles=500&page=2&page_size=1", "cp_user1");
+    r = api_get(P "/stores/nearby?lat=41.4993&lon=-81.6944&radius_miles=500&page=2&page_size=1", "cp_user1");
     cr_assert_eq(total(r), 3);
     cr_assert_eq(json_array_size(items(r)), 1);
     cr_assert_eq(item_int(r, 0, "id"), 1);
     resp_free(r);
 
     /* a radius just short of Midtown leaves Downtown only */
-    r = cp_get(P "/stores/nearby?lat=40.7128&lon=-74.0060&radius_miles=2.5", "cp_user1");
+    r = api_get(P "/stores/nearby?lat=40.7128&lon=-74.0060&radius_miles=2.5", "cp_user1");
     cr_assert_eq(total(r), 1);
     cr_assert_eq(item_int(r, 0, "id"), 1);
     resp_free(r);
 
-    r = cp_get(P "/stores/nearby?lat=0&lon=0&radius_miles=100", "cp_user1");
+    r = api_get(P "/stores/nearby?lat=0&lon=0&radius_miles=100", "cp_user1");
     cr_assert_eq(r->status, 200);
     cr_assert_eq(total(r), 0);
     resp_free(r);
 
-    r = cp_get(P "/stores/nearby?lat=40.7&lon=-74&radius_miles=5", NULL);
+    r = api_get(P "/stores/nearby?lat=40.7&lon=-74&radius_miles=5", NULL);
     cr_assert_eq(r->status, 401);
     resp_free(r);
 }
@@ -337,7 +330,7 @@ Test(codepop_reference, nearby_validation)
     expect_invalid(P "/stores/nearby?lat=40.7&lon=-74&radius_miles=500.5", "radius_miles");
     expect_invalid(P "/stores/nearby?lat=40.7&lon=-74&radius_miles=nan", "radius_miles");
     /* the edges are allowed */
-    struct resp *r = cp_get(P "/stores/nearby?lat=90&lon=180&radius_miles=500", "cp_user1");
+    struct resp *r = api_get(P "/stores/nearby?lat=90&lon=180&radius_miles=500", "cp_user1");
     cr_assert_eq(r->status, 200);
     cr_assert_eq(total(r), 0);
     resp_free(r);

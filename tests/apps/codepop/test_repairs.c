@@ -8,22 +8,12 @@ TestSuite(codepop_repairs, .init = cp_start, .fini = srv_stop);
 
 #define RS "/api/v1/codepop/repair-schedules"
 
-static int64_t jint(json_t *o, const char *key)
-{
-    return json_integer_value(json_object_get(o, key));
-}
-
-static const char *jstr(json_t *o, const char *key)
-{
-    return json_string_value(json_object_get(o, key));
-}
-
 static int64_t schedule(const char *as, int machine, const char *action)
 {
-    struct resp *r = cp_post(RS, as,
+    struct resp *r = api_post(RS, as, NULL,
                              "{\"machine_id\":%d,\"scheduled_date\":\"%s\",\"scheduled_time\":\"09:30\","
                              "\"action_type\":\"%s\",\"estimated_duration_minutes\":60}",
-                             machine, cp_date_in(0), action);
+                             machine, date_in(0), action);
     cr_assert_eq(r->status, 201, "schedule: %d %s", r->status, r->body);
     int64_t id = jint(r->json, "id");
     resp_free(r);
@@ -34,18 +24,11 @@ static struct resp *step(int64_t id, const char *what, const char *as, const cha
 {
     char path[96];
     snprintf(path, sizeof path, RS "/%lld/%s", (long long)id, what);
-    if (body) return cp_post(path, as, "%s", body);
+    if (body) return api_post(path, as, NULL, "%s", body);
     char *tok = test_token(as);
     struct resp *r = api("POST", path, tok, NULL);
     free(tok);
     return r;
-}
-
-static int64_t q(const char *fmt, long long a)
-{
-    char sql[512];
-    snprintf(sql, sizeof sql, fmt, a);
-    return test_count(sql);
 }
 
 static const char *machine_status(int id)
@@ -60,9 +43,9 @@ static const char *machine_status(int id)
 Test(codepop_repairs, schedule_start_complete)
 {
     int64_t rep = test_user_id("cp_rep_c");
-    struct resp *r = cp_post(RS, "cp_rep_c",
+    struct resp *r = api_post(RS, "cp_rep_c", NULL,
                              "{\"machine_id\":1,\"scheduled_date\":\"%s\",\"scheduled_time\":\"09:30\","
-                             "\"action_type\":\"PREVENTIVE_MAINTENANCE\",\"estimated_duration_minutes\":60}", cp_date_in(0));
+                             "\"action_type\":\"PREVENTIVE_MAINTENANCE\",\"estimated_duration_minutes\":60}", date_in(0));
     cr_assert_eq(r->status, 201, "%s", r->body);
     int64_t id = jint(r->json, "id");
     cr_assert_str_eq(jstr(r->json, "status"), "scheduled");
@@ -71,7 +54,7 @@ Test(codepop_repairs, schedule_start_complete)
     cr_assert_eq(strlen(jstr(r->json, "uuid")), 36);
     resp_free(r);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM outbox WHERE topic = 'codepop.store.1' AND type = 'REPAIR_SCHEDULED'"), 1);
-    cr_assert_eq(q("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.repair_schedule.created' AND target_id = %lld", id), 1);
+    cr_assert_eq(test_countf("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.repair_schedule.created' AND target_id = %lld", (long long)id), 1);
 
     r = step(id, "complete", "cp_rep_c", "{}");
     cr_assert_eq(r->status, 409, "complete before start");
@@ -103,15 +86,15 @@ Test(codepop_repairs, schedule_start_complete)
     cr_assert_str_eq(machine_status(1), "normal");
     char sql[512];
     snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM codepop_machines WHERE id = 1 AND last_maintenance_date = '%s'",
-             cp_date_in(0));
+             date_in(0));
     cr_assert_eq(test_count(sql), 1);
     snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM codepop_maintenance_logs WHERE machine_id = 1 AND "
                               "previous_status = 'repair_start' AND new_status = 'repair_end' AND action_type = "
                               "'PREVENTIVE_MAINTENANCE' AND performed_by = %lld AND notes = 'replaced the pump' AND "
                               "duration_minutes = 45", (long long)rep);
     cr_assert_eq(test_count(sql), 1);
-    cr_assert_eq(q("SELECT COUNT(*) FROM audit_log WHERE action IN ('codepop.repair_schedule.started', 'codepop.repair_schedule.completed') "
-                   "AND target_id = %lld", id), 2);
+    cr_assert_eq(test_countf("SELECT COUNT(*) FROM audit_log WHERE action IN ('codepop.repair_schedule.started', 'codepop.repair_schedule.completed') "
+                   "AND target_id = %lld", (long long)id), 2);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM outbox WHERE type = 'MACHINE_STATUS_CHANGED' AND topic = "
                             "'codepop.store.1'"), 2);
 
@@ -135,8 +118,8 @@ Test(codepop_repairs, complete_is_one_transaction)
     r = step(id, "complete", "cp_rep_c", "{\"notes\":\"done\"}");
     cr_assert_eq(r->status, 500, "%s", r->body);
     resp_free(r);
-    cr_assert_eq(q("SELECT COUNT(*) FROM codepop_repair_schedules WHERE id = %lld AND status = 'in_progress' "
-                   "AND actual_end_time IS NULL AND notes = ''", id), 1);
+    cr_assert_eq(test_countf("SELECT COUNT(*) FROM codepop_repair_schedules WHERE id = %lld AND status = 'in_progress' "
+                   "AND actual_end_time IS NULL AND notes = ''", (long long)id), 1);
     cr_assert_str_eq(machine_status(2), "repair_start");
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_machines WHERE id = 2 AND last_maintenance_date IS NULL"), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.repair_schedule.completed'"), 0);
@@ -164,7 +147,7 @@ Test(codepop_repairs, cancel)
     resp_free(r);
 
     /* in progress: the machine goes back to what it was before the repair */
-    r = cp_post("/api/v1/codepop/machines/1/status", "cp_mgr1", "{\"status\":\"error\"}");
+    r = api_post("/api/v1/codepop/machines/1/status", "cp_mgr1", NULL, "{\"status\":\"error\"}");
     cr_assert_eq(r->status, 200);
     resp_free(r);
     int64_t b = schedule("cp_rep_c", 1, "EMERGENCY_REPAIR");
@@ -177,7 +160,7 @@ Test(codepop_repairs, cancel)
     cr_assert_str_eq(machine_status(1), "error");
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_maintenance_logs WHERE machine_id = 1 AND "
                             "previous_status = 'repair_start' AND new_status = 'error'"), 1);
-    cr_assert_eq(q("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.repair_schedule.cancelled' AND target_id = %lld", b), 1);
+    cr_assert_eq(test_countf("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.repair_schedule.cancelled' AND target_id = %lld", (long long)b), 1);
     r = step(b, "complete", "cp_rep_c", "{}");
     cr_assert_eq(r->status, 409);
     resp_free(r);
@@ -192,7 +175,7 @@ Test(codepop_repairs, regions_and_roles)
     snprintf(start, sizeof start, RS "/%lld/start", (long long)id);
     char body[256];
     snprintf(body, sizeof body, "{\"machine_id\":1,\"scheduled_date\":\"%s\",\"scheduled_time\":\"10:00\","
-                                "\"action_type\":\"INSPECTION\",\"estimated_duration_minutes\":30}", cp_date_in(1));
+                                "\"action_type\":\"INSPECTION\",\"estimated_duration_minutes\":30}", date_in(1));
     const struct authz_case cases[] = {
         {"POST", RS, "cp_rep_e", 403, body},
         {"POST", RS, "cp_mgr1", 403, body},
@@ -212,14 +195,14 @@ Test(codepop_repairs, regions_and_roles)
     };
     authz_run(cases);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_repair_schedules"), 2);
-    struct resp *r = cp_get(RS, "cp_mgr1");
+    struct resp *r = api_get(RS, "cp_mgr1");
     cr_assert_eq(jint(r->json, "total"), 1);
     resp_free(r);
-    r = cp_get(RS, "cp_rep_e");
+    r = api_get(RS, "cp_rep_e");
     cr_assert_eq(jint(r->json, "total"), 1);
     cr_assert_eq(jint(json_array_get(json_object_get(r->json, "items"), 0), "id"), east);
     resp_free(r);
-    r = cp_get(RS, "cp_admin");
+    r = api_get(RS, "cp_admin");
     cr_assert_eq(jint(r->json, "total"), 2);
     resp_free(r);
     /* a colleague of the same region may take the job over; an admin too */
@@ -227,21 +210,21 @@ Test(codepop_repairs, regions_and_roles)
     r = step(id, "start", "cp_rep_c2", "{}");
     cr_assert_eq(r->status, 200, "%s", r->body);
     resp_free(r);
-    r = cp_get(RS "?assigned_to=me", "cp_rep_c2");
+    r = api_get(RS "?assigned_to=me", "cp_rep_c2");
     cr_assert_eq(jint(r->json, "total"), 0);
     resp_free(r);
-    r = cp_get(RS "?assigned_to=me&status=in_progress", "cp_rep_c");
+    r = api_get(RS "?assigned_to=me&status=in_progress", "cp_rep_c");
     cr_assert_eq(jint(r->json, "total"), 1);
     resp_free(r);
     char path[96];
-    snprintf(path, sizeof path, RS "?date=%s", cp_date_in(1));
-    r = cp_get(path, "cp_admin");
+    snprintf(path, sizeof path, RS "?date=%s", date_in(1));
+    r = api_get(path, "cp_admin");
     cr_assert_eq(jint(r->json, "total"), 0);
     resp_free(r);
-    r = cp_get(RS "?date=yesterday", "cp_admin");
+    r = api_get(RS "?date=yesterday", "cp_admin");
     cr_assert_eq(r->status, 400);
     resp_free(r);
-    r = cp_get(RS "?assigned_to=bob", "cp_admin");
+    r = api_get(RS "?assigned_to=bob", "cp_admin");
     cr_assert_eq(r->status, 400);
     resp_free(r);
 }
@@ -275,7 +258,7 @@ Test(codepop_repairs, validation)
          "\"estimated_duration_minutes\":1440,\"notes\":\"bring the spare\"}", 201},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct resp *r = cp_post(RS, "cp_rep_c", cases[i].fmt, cp_date_in(0));
+        struct resp *r = api_post(RS, "cp_rep_c", NULL, cases[i].fmt, date_in(0));
         cr_assert_eq(r->status, cases[i].status, "case %zu: %d %s", i, r->status, r->body);
         resp_free(r);
     }

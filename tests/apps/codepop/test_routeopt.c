@@ -151,26 +151,9 @@ Test(codepop_routeopt_unit, edges_and_timing)
 
 /* ------------------------------------------------------------------ HTTP */
 
-static int64_t jint(json_t *o, const char *key)
-{
-    return json_integer_value(json_object_get(o, key));
-}
-
-static const char *today(int days)
-{
-    static __thread char buf[2][16];
-    static __thread int k;
-    char *out = buf[k++ % 2];
-    time_t t = time(NULL) + (time_t)days * 86400;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 16, "%Y-%m-%d", &tm);
-    return out;
-}
-
 static int64_t schedule(const char *as, int machine, const char *date, const char *time_)
 {
-    struct resp *r = cp_post("/api/v1/codepop/repair-schedules", as,
+    struct resp *r = api_post("/api/v1/codepop/repair-schedules", as, NULL,
                              "{\"machine_id\":%d,\"scheduled_date\":\"%s\",\"scheduled_time\":\"%s\","
                              "\"action_type\":\"INSPECTION\",\"estimated_duration_minutes\":30}", machine, date, time_);
     cr_assert_eq(r->status, 201, "%s", r->body);
@@ -182,17 +165,17 @@ static int64_t schedule(const char *as, int machine, const char *date, const cha
 Test(codepop_routeopt, optimize_endpoint)
 {
     /* Midtown first by time, but the start is next to Downtown */
-    int64_t mid = schedule("cp_rep_c", 2, today(0), "09:00");
-    int64_t down = schedule("cp_rep_c", 1, today(0), "10:00");
-    int64_t later = schedule("cp_rep_c", 1, today(1), "09:00");
-    int64_t gone = schedule("cp_rep_c", 2, today(0), "11:00");
-    int64_t east = schedule("cp_rep_e", 3, today(0), "09:00");
+    int64_t mid = schedule("cp_rep_c", 2, date_in(0), "09:00");
+    int64_t down = schedule("cp_rep_c", 1, date_in(0), "10:00");
+    int64_t later = schedule("cp_rep_c", 1, date_in(1), "09:00");
+    int64_t gone = schedule("cp_rep_c", 2, date_in(0), "11:00");
+    int64_t east = schedule("cp_rep_e", 3, date_in(0), "09:00");
     char path[96];
     snprintf(path, sizeof path, "/api/v1/codepop/repair-schedules/%lld/cancel", (long long)gone);
-    resp_free(cp_post(path, "cp_rep_c", "{}"));
+    resp_free(api_post(path, "cp_rep_c", NULL, "{}"));
     (void)later;
 
-    struct resp *r = cp_post(OPT, "cp_rep_c", "{\"date\":\"%s\",\"start\":{\"lat\":40.70,\"lon\":-74.01}}", today(0));
+    struct resp *r = api_post(OPT, "cp_rep_c", NULL, "{\"date\":\"%s\",\"start\":{\"lat\":40.70,\"lon\":-74.01}}", date_in(0));
     cr_assert_eq(r->status, 200, "%s", r->body);
     json_t *order = json_object_get(r->json, "order"), *legs = json_object_get(r->json, "legs");
     cr_assert_eq(json_array_size(order), 2);
@@ -213,19 +196,19 @@ Test(codepop_routeopt, optimize_endpoint)
     resp_free(r);
 
     /* by ids: the given order is the original */
-    r = cp_post(OPT, "cp_rep_c", "{\"schedule_ids\":[%lld,%lld],\"start\":{\"lat\":40.70,\"lon\":-74.01}}",
+    r = api_post(OPT, "cp_rep_c", NULL, "{\"schedule_ids\":[%lld,%lld],\"start\":{\"lat\":40.70,\"lon\":-74.01}}",
                 (long long)down, (long long)mid);
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert(fabs(json_real_value(json_object_get(r->json, "total_distance_miles")) -
                    json_real_value(json_object_get(r->json, "original_distance_miles"))) < 1e-9);
     resp_free(r);
-    r = cp_post(OPT, "cp_rep_c", "{\"schedule_ids\":[%lld,%lld],\"start\":{\"lat\":40.70,\"lon\":-74.01}}",
+    r = api_post(OPT, "cp_rep_c", NULL, "{\"schedule_ids\":[%lld,%lld],\"start\":{\"lat\":40.70,\"lon\":-74.01}}",
                 (long long)down, (long long)east);
     cr_assert_eq(r->status, 404, "someone else's schedule");
     resp_free(r);
 
     /* a day without schedules */
-    r = cp_post(OPT, "cp_rep_c", "{\"date\":\"2031-01-01\",\"start\":{\"lat\":40,\"lon\":-74}}");
+    r = api_post(OPT, "cp_rep_c", NULL, "{\"date\":\"2031-01-01\",\"start\":{\"lat\":40,\"lon\":-74}}");
     cr_assert_eq(r->status, 200);
     cr_assert_eq(json_array_size(json_object_get(r->json, "order")), 0);
     cr_assert(json_number_value(json_object_get(r->json, "total_distance_miles")) == 0);

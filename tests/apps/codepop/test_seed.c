@@ -20,17 +20,10 @@ static int seed(unsigned n, bool clear, const char *orders, const char *k)
     return codepop_seed(test_db(), &o);
 }
 
-static char *text(const char *sql)
-{
-    char *s = db_text(test_db(), sql);
-    cr_assert(s, "query: %s", sql);
-    return s;
-}
-
 /* Every reference row (and seeded inventory) as one string. */
 static char *reference_snapshot(void)
 {
-    return text("SELECT json_array("
+    return test_text("SELECT json_array("
                 "(SELECT json_group_array(json_array(id, code, name)) FROM codepop_regions),"
                 "(SELECT json_group_array(json_array(id, region_id, code, name, lat, lon)) FROM codepop_hubs),"
                 "(SELECT json_group_array(json_array(id, name, region_id, supply_hub_id, lat, lon, address, timezone,"
@@ -45,25 +38,15 @@ static char *reference_snapshot(void)
 
 static char *orders_snapshot(void)
 {
-    return text("SELECT json_group_array(json_array(o.id, o.store_id, o.total_cents, o.status, o.payment_status,"
+    return test_text("SELECT json_group_array(json_array(o.id, o.store_id, o.total_cents, o.status, o.payment_status,"
                 " o.created_at, o.pickup_time, (SELECT group_concat(drink_id || 'x' || quantity) FROM"
                 " codepop_order_lines l WHERE l.order_id = o.id))) FROM codepop_orders o");
-}
-
-static void expect_role(const char *username, const char *role, const char *scope_type, int64_t scope_id)
-{
-    int64_t n = -1;
-    cr_assert_eq(db_int(test_db(), &n, "SELECT COUNT(*) FROM users u JOIN user_roles ur ON ur.user_id = u.id "
-                                       "WHERE u.username = $1 AND ur.app = 'codepop' AND ur.role = $2 "
-                                       "AND ur.scope_type = $3 AND ur.scope_id = $4",
-                        DB_S(username), DB_S(role), DB_S(scope_type), DB_I(scope_id)), 1);
-    cr_expect_eq(n, 1, "%s should be %s on %s %lld", username, role, scope_type, (long long)scope_id);
 }
 
 Test(codepop_seed, builds_the_world)
 {
     cr_assert_eq(seed(42, false, "1500", NULL), 0);
-    char *codes = text("SELECT group_concat(code, '') FROM (SELECT code FROM codepop_regions ORDER BY code)");
+    char *codes = test_text("SELECT group_concat(code, '') FROM (SELECT code FROM codepop_regions ORDER BY code)");
     cr_assert_str_eq(codes, "ABCDE");
     free(codes);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_hubs"), 5);
@@ -107,22 +90,22 @@ Test(codepop_seed, builds_the_world)
 Test(codepop_seed, accounts_with_roles_and_scopes)
 {
     cr_assert_eq(seed(42, false, "100", NULL), 0);
-    expect_role("codepop.admin", "admin", "", 0);
-    expect_role("codepop.manager.1", "manager", "store", 1);
-    expect_role("codepop.manager.17", "manager", "store", 17);
-    expect_role("codepop.manager.25", "manager", "store", 25);
+    test_expect_role("codepop", "codepop.admin", "admin", "", 0);
+    test_expect_role("codepop", "codepop.manager.1", "manager", "store", 1);
+    test_expect_role("codepop", "codepop.manager.17", "manager", "store", 17);
+    test_expect_role("codepop", "codepop.manager.25", "manager", "store", 25);
     int64_t region_c = 0;
     cr_assert_eq(db_int(test_db(), &region_c, "SELECT id FROM codepop_regions WHERE code = 'C'"), 1);
-    expect_role("codepop.logistics.C", "logistics_manager", "region", region_c);
-    expect_role("codepop.repair.C", "repair_staff", "region", region_c);
-    expect_role("codepop.logistics.A", "logistics_manager", "region", 1);
-    expect_role("codepop.repair.E", "repair_staff", "region", 5);
-    expect_role("codepop.user.1", "account_user", "", 0);
-    expect_role("codepop.user.20", "account_user", "", 0);
+    test_expect_role("codepop", "codepop.logistics.C", "logistics_manager", "region", region_c);
+    test_expect_role("codepop", "codepop.repair.C", "repair_staff", "region", region_c);
+    test_expect_role("codepop", "codepop.logistics.A", "logistics_manager", "region", 1);
+    test_expect_role("codepop", "codepop.repair.E", "repair_staff", "region", 5);
+    test_expect_role("codepop", "codepop.user.1", "account_user", "", 0);
+    test_expect_role("codepop", "codepop.user.20", "account_user", "", 0);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM user_roles WHERE app = 'codepop' AND role = 'manager'"), 25);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM user_roles WHERE app = 'codepop' AND role = 'account_user'"), 20);
     /* the demo password works */
-    char *h = text("SELECT password_hash FROM users WHERE username = 'codepop.logistics.C'");
+    char *h = test_text("SELECT password_hash FROM users WHERE username = 'codepop.logistics.C'");
     cr_assert(auth_verify_password(h, "atrium-demo-pass"));
     free(h);
 }
@@ -262,5 +245,5 @@ Test(codepop_seed, stores_per_region_and_bad_flags)
     cr_assert_eq(test_count("SELECT COUNT(DISTINCT name) FROM codepop_stores"), 45);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_machines"), 45);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_orders"), 0);
-    expect_role("codepop.manager.45", "manager", "store", 45);
+    test_expect_role("codepop", "codepop.manager.45", "manager", "store", 45);
 }

@@ -12,27 +12,10 @@ TestSuite(codepop_supply, .init = cp_start, .fini = srv_stop);
 #define SR "/api/v1/codepop/supply-requests"
 #define DL "/api/v1/codepop/deliveries"
 
-static int64_t jint(json_t *o, const char *key)
-{
-    return json_integer_value(json_object_get(o, key));
-}
-
-static const char *jstr(json_t *o, const char *key)
-{
-    return json_string_value(json_object_get(o, key));
-}
-
-static void expect(struct resp *r, int status, const char *code)
-{
-    cr_assert_eq(r->status, status, "%d %s", r->status, r->body);
-    if (code) cr_assert_str_eq(resp_error_code(r), code);
-    resp_free(r);
-}
-
 /* A request as cp_mgr1 for store 1; returns its id. */
 static int64_t create(const char *urgency, int cups, int cherry)
 {
-    struct resp *r = cp_post(SR, "cp_mgr1",
+    struct resp *r = api_post(SR, "cp_mgr1", NULL,
                              "{\"urgency\":\"%s\",\"notes\":\"weekend\",\"items\":["
                              "{\"item_name\":\"Cups\",\"item_type\":\"Cups\",\"quantity\":%d},"
                              "{\"item_name\":\"Cherry Syrup\",\"item_type\":\"Syrups\",\"quantity\":%d}]}",
@@ -47,7 +30,7 @@ static struct resp *act(int64_t id, const char *what, const char *as, const char
 {
     char path[128];
     snprintf(path, sizeof path, SR "/%lld/%s", (long long)id, what);
-    return cp_post(path, as, "%s", body);
+    return api_post(path, as, NULL, "%s", body);
 }
 
 static struct resp *set_status(int64_t delivery, const char *status, const char *as, const char *key)
@@ -63,13 +46,6 @@ static struct resp *set_status(int64_t delivery, const char *status, const char 
     return r;
 }
 
-static int64_t count(const char *fmt, long long a)
-{
-    char sql[512];
-    snprintf(sql, sizeof sql, fmt, a);
-    return test_count(sql);
-}
-
 /* Approve as cp_log_c; returns the delivery id. */
 static int64_t approve(int64_t id)
 {
@@ -82,7 +58,7 @@ static int64_t approve(int64_t id)
 
 Test(codepop_supply, whole_flow)
 {
-    struct resp *r = cp_post(SR, "cp_mgr1",
+    struct resp *r = api_post(SR, "cp_mgr1", NULL,
                              "{\"urgency\":\"NORMAL\",\"items\":[{\"item_name\":\"Cups\",\"item_type\":\"Cups\","
                              "\"quantity\":40},{\"item_name\":\"Cherry Syrup\",\"item_type\":\"Syrups\",\"quantity\":7}]}");
     cr_assert_eq(r->status, 201, "%s", r->body);
@@ -101,7 +77,7 @@ Test(codepop_supply, whole_flow)
                               "json_array_length(payload, '$.items') = 2 AND json_extract(payload, '$.created_at') "
                               "IS NOT NULL", uuid);
     cr_assert_eq(test_count(sql), 1, "the full request is emitted for the hub");
-    cr_assert_eq(count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.supply_request.created' AND target_id = %lld", id), 1);
+    cr_assert_eq(test_countf("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.supply_request.created' AND target_id = %lld", (long long)id), 1);
 
     /* approve: hub 1 loses exactly the items, a delivery is scheduled in 2 days */
     r = act(id, "approve", "cp_log_c", "{}");
@@ -112,7 +88,7 @@ Test(codepop_supply, whole_flow)
     json_t *d = json_object_get(r->json, "delivery");
     int64_t did = jint(d, "id");
     cr_assert_str_eq(jstr(d, "status"), "scheduled");
-    cr_assert_str_eq(jstr(d, "scheduled_date"), cp_date_in(2));
+    cr_assert_str_eq(jstr(d, "scheduled_date"), date_in(2));
     cr_assert_str_eq(jstr(d, "supply_request_uuid"), uuid);
     cr_assert_eq(jint(d, "supply_request_id"), id);
     cr_assert_eq(jint(d, "hub_id"), 1);
@@ -123,10 +99,10 @@ Test(codepop_supply, whole_flow)
     cr_assert_eq(cp_hub_stock(2, "Cups"), 5000);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM outbox WHERE type IN ('SUPPLY_REQUEST_APPROVED', "
                             "'DELIVERY_SCHEDULED') AND topic = 'codepop.store.1'"), 2);
-    cr_assert_eq(count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.supply_request.approved' AND target_id = %lld", id), 1);
+    cr_assert_eq(test_countf("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.supply_request.approved' AND target_id = %lld", (long long)id), 1);
 
     /* the delivery lists with its request's id and uuid */
-    r = cp_get(DL, "cp_mgr1");
+    r = api_get(DL, "cp_mgr1");
     cr_assert_eq(r->status, 200);
     cr_assert_eq(jint(r->json, "total"), 1);
     json_t *item = json_array_get(json_object_get(r->json, "items"), 0);
@@ -136,7 +112,7 @@ Test(codepop_supply, whole_flow)
     resp_free(r);
 
     /* delivered straight from scheduled is not a transition */
-    expect(set_status(did, "delivered", "cp_log_c", NULL), 409, "invalid_transition");
+    resp_check(set_status(did, "delivered", "cp_log_c", NULL), 409, "invalid_transition");
     r = set_status(did, "in_transit", "cp_log_c", NULL);
     cr_assert_eq(r->status, 200, "%s", r->body);
     resp_free(r);
@@ -154,18 +130,18 @@ Test(codepop_supply, whole_flow)
     cr_assert_eq(r->status, 200);
     cr_assert_str_eq(resp_header(r, "Idempotent-Replayed"), "true");
     resp_free(r);
-    expect(set_status(did, "delivered", "cp_log_c", NULL), 409, NULL);
-    expect(set_status(did, "cancelled", "cp_log_c", NULL), 409, NULL);
+    resp_check(set_status(did, "delivered", "cp_log_c", NULL), 409, NULL);
+    resp_check(set_status(did, "cancelled", "cp_log_c", NULL), 409, NULL);
     cr_assert_eq(cp_stock(1, "Cups"), 540);
     cr_assert_eq(cp_stock(2, "Cups"), 500);
     cr_assert_eq(cp_hub_stock(1, "Cups"), 4960);
-    cr_assert_eq(count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.delivery.status_changed' AND target_id = %lld", did), 2);
+    cr_assert_eq(test_countf("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.delivery.status_changed' AND target_id = %lld", (long long)did), 2);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM outbox WHERE type = 'DELIVERY_STATUS_CHANGED' AND "
                             "json_extract(payload, '$.status') = 'delivered' AND "
                             "json_array_length(payload, '$.items') = 2"), 1);
 
     /* approving again is a state conflict */
-    expect(act(id, "approve", "cp_log_c", "{}"), 409, "invalid_state");
+    resp_check(act(id, "approve", "cp_log_c", "{}"), 409, "invalid_state");
     cr_assert_eq(cp_hub_stock(1, "Cups"), 4960);
 }
 
@@ -177,9 +153,9 @@ Test(codepop_supply, delivery_date_by_urgency)
         int64_t did = approve(create(urgency[i], 1, 1));
         char path[64];
         snprintf(path, sizeof path, DL "/%lld", (long long)did);
-        struct resp *r = cp_get(path, "cp_log_c");
+        struct resp *r = api_get(path, "cp_log_c");
         cr_assert_eq(r->status, 200);
-        cr_assert_str_eq(jstr(r->json, "scheduled_date"), cp_date_in(days[i]), "%s", urgency[i]);
+        cr_assert_str_eq(jstr(r->json, "scheduled_date"), date_in(days[i]), "%s", urgency[i]);
         cr_assert_str_eq(jstr(r->json, "urgency"), urgency[i]);
         resp_free(r);
     }
@@ -188,20 +164,20 @@ Test(codepop_supply, delivery_date_by_urgency)
 Test(codepop_supply, reject)
 {
     int64_t id = create("HIGH", 10, 10);
-    expect(act(id, "reject", "cp_log_c", "{}"), 400, NULL);
-    expect(act(id, "reject", "cp_log_c", "{\"reason\":\"  \"}"), 400, NULL);
+    resp_check(act(id, "reject", "cp_log_c", "{}"), 400, NULL);
+    resp_check(act(id, "reject", "cp_log_c", "{\"reason\":\"  \"}"), 400, NULL);
     struct resp *r = act(id, "reject", "cp_log_c", "{\"reason\":\"budget freeze\"}");
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert_str_eq(jstr(r->json, "status"), "rejected");
     cr_assert_str_eq(jstr(r->json, "rejected_reason"), "budget freeze");
     cr_assert_eq(jint(r->json, "reviewed_by"), test_user_id("cp_log_c"));
     resp_free(r);
-    expect(act(id, "reject", "cp_log_c", "{\"reason\":\"again\"}"), 409, NULL);
-    expect(act(id, "approve", "cp_log_c", "{}"), 409, "invalid_state");
+    resp_check(act(id, "reject", "cp_log_c", "{\"reason\":\"again\"}"), 409, NULL);
+    resp_check(act(id, "approve", "cp_log_c", "{}"), 409, "invalid_state");
     cr_assert_eq(cp_hub_stock(1, "Cups"), 5000);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_deliveries"), 0);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM outbox WHERE type = 'SUPPLY_REQUEST_REJECTED'"), 1);
-    cr_assert_eq(count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.supply_request.rejected' AND target_id = %lld", id), 1);
+    cr_assert_eq(test_countf("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.supply_request.rejected' AND target_id = %lld", (long long)id), 1);
 }
 
 Test(codepop_supply, cancel_returns_hub_stock)
@@ -215,14 +191,14 @@ Test(codepop_supply, cancel_returns_hub_stock)
     cr_assert_eq(cp_hub_stock(1, "Cherry Syrup"), 4995);
     r = set_status(b, "in_transit", "cp_log_c", NULL);
     resp_free(r);
-    expect(set_status(b, "cancelled", "cp_log_c", NULL), 200, NULL);
+    resp_check(set_status(b, "cancelled", "cp_log_c", NULL), 200, NULL);
     cr_assert_eq(cp_hub_stock(1, "Cups"), 5000);
     cr_assert_eq(cp_hub_stock(1, "Cherry Syrup"), 5000);
-    expect(set_status(b, "cancelled", "cp_log_c", NULL), 409, NULL);
-    expect(set_status(a, "in_transit", "cp_log_c", NULL), 409, NULL);
+    resp_check(set_status(b, "cancelled", "cp_log_c", NULL), 409, NULL);
+    resp_check(set_status(a, "in_transit", "cp_log_c", NULL), 409, NULL);
     cr_assert_eq(cp_hub_stock(1, "Cups"), 5000);
     cr_assert_eq(cp_stock(1, "Cups"), 500);
-    expect(set_status(a, "LOST", "cp_log_c", NULL), 400, NULL);
+    resp_check(set_status(a, "LOST", "cp_log_c", NULL), 400, NULL);
 }
 
 Test(codepop_supply, roles_and_scope)
@@ -275,20 +251,20 @@ Test(codepop_supply, roles_and_scope)
     authz_run(after);
 
     /* lists only hold what the caller may see */
-    struct resp *r = cp_get(SR, "cp_mgr2");
+    struct resp *r = api_get(SR, "cp_mgr2");
     cr_assert_eq(jint(r->json, "total"), 0);
     resp_free(r);
-    r = cp_get(SR, "cp_log_e");
+    r = api_get(SR, "cp_log_e");
     cr_assert_eq(jint(r->json, "total"), 0);
     resp_free(r);
-    r = cp_get(SR "?status=approved&store_id=1", "cp_log_c");
+    r = api_get(SR "?status=approved&store_id=1", "cp_log_c");
     cr_assert_eq(jint(r->json, "total"), 1);
     resp_free(r);
-    r = cp_get(SR "?status=pending", "cp_admin");
+    r = api_get(SR "?status=pending", "cp_admin");
     cr_assert_eq(jint(r->json, "total"), 0);
     resp_free(r);
-    expect(cp_get(SR "?urgency=SOON", "cp_admin"), 400, NULL);
-    r = cp_get(DL, "cp_mgr2");
+    resp_check(api_get(SR "?urgency=SOON", "cp_admin"), 400, NULL);
+    r = api_get(DL, "cp_mgr2");
     cr_assert_eq(jint(r->json, "total"), 0);
     resp_free(r);
 }
@@ -319,7 +295,7 @@ Test(codepop_supply, invalid_bodies_change_nothing)
         {"{\"urgency\":\"LOW\",\"items\":{}}", "items"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct resp *r = cp_post(SR, "cp_mgr1", "%s", cases[i].body);
+        struct resp *r = api_post(SR, "cp_mgr1", NULL, "%s", cases[i].body);
         cr_assert_eq(r->status, 400, "case %zu: %d %s", i, r->status, r->body);
         json_t *detail = json_array_get(json_object_get(json_object_get(r->json, "error"), "details"), 0);
         cr_assert_str_eq(jstr(detail, "field"), cases[i].field, "case %zu: %s", i, r->body);
@@ -330,10 +306,10 @@ Test(codepop_supply, invalid_bodies_change_nothing)
         snprintf(big + strlen(big), sizeof big - strlen(big), "%s{\"item_name\":\"I%d\",\"item_type\":\"T\",\"quantity\":1}",
                  i ? "," : "", i);
     strcat(big, "]}");
-    expect(cp_post(SR, "cp_mgr1", "%s", big), 400, NULL);
+    resp_check(api_post(SR, "cp_mgr1", NULL, "%s", big), 400, NULL);
     memset(name, 'a', 101);
     name[101] = 0;
-    struct resp *r = cp_post(SR, "cp_mgr1",
+    struct resp *r = api_post(SR, "cp_mgr1", NULL,
                              "{\"urgency\":\"LOW\",\"items\":[{\"item_name\":\"%s\",\"item_type\":\"T\",\"quantity\":1}]}",
                 name);
     cr_assert_eq(r->status, 400);
@@ -349,13 +325,13 @@ Test(codepop_supply, which_store)
     cr_assert_eq(db_exec(test_db(), "INSERT INTO user_roles (user_id, app, role, scope_type, scope_id) "
                                     "VALUES ($1, 'codepop', 'manager', 'store', 2)", DB_I(test_user_id("cp_mgr12"))), 1);
     const char *items = "\"urgency\":\"LOW\",\"items\":[{\"item_name\":\"Cups\",\"item_type\":\"Cups\",\"quantity\":1}]";
-    expect(cp_post(SR, "cp_mgr12", "{%s}", items), 400, NULL);
-    expect(cp_post(SR, "cp_admin", "{%s}", items), 400, NULL);
-    struct resp *r = cp_post(SR, "cp_mgr12", "{\"store_id\":2,%s}", items);
+    resp_check(api_post(SR, "cp_mgr12", NULL, "{%s}", items), 400, NULL);
+    resp_check(api_post(SR, "cp_admin", NULL, "{%s}", items), 400, NULL);
+    struct resp *r = api_post(SR, "cp_mgr12", NULL, "{\"store_id\":2,%s}", items);
     cr_assert_eq(r->status, 201, "%s", r->body);
     cr_assert_eq(jint(r->json, "store_id"), 2);
     resp_free(r);
-    expect(cp_post(SR, "cp_admin", "{\"store_id\":3,%s}", items), 201, NULL);
+    resp_check(api_post(SR, "cp_admin", NULL, "{\"store_id\":3,%s}", items), 201, NULL);
 }
 
 Test(codepop_supply, insufficient_hub_stock)
@@ -374,17 +350,17 @@ Test(codepop_supply, insufficient_hub_stock)
     /* nothing changed: not the Cherry Syrup taken first, not the status */
     cr_assert_eq(cp_hub_stock(1, "Cups"), 10);
     cr_assert_eq(cp_hub_stock(1, "Cherry Syrup"), 5000);
-    cr_assert_eq(count("SELECT COUNT(*) FROM codepop_supply_requests WHERE id = %lld AND status = 'pending' "
-                       "AND reviewed_by IS NULL", id), 1);
+    cr_assert_eq(test_countf("SELECT COUNT(*) FROM codepop_supply_requests WHERE id = %lld AND status = 'pending' "
+                       "AND reviewed_by IS NULL", (long long)id), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_deliveries"), 0);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.supply_request.approved'"), 0);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM outbox WHERE type = 'DELIVERY_SCHEDULED'"), 0);
     /* an item the hub does not carry at all */
-    r = cp_post(SR, "cp_mgr1", "{\"urgency\":\"LOW\",\"items\":[{\"item_name\":\"Mango Syrup\",\"item_type\":\"Syrups\","
+    r = api_post(SR, "cp_mgr1", NULL, "{\"urgency\":\"LOW\",\"items\":[{\"item_name\":\"Mango Syrup\",\"item_type\":\"Syrups\","
                                "\"quantity\":1}]}");
     int64_t other = jint(r->json, "id");
     resp_free(r);
-    expect(act(other, "approve", "cp_log_c", "{}"), 409, "insufficient_hub_stock");
+    resp_check(act(other, "approve", "cp_log_c", "{}"), 409, "insufficient_hub_stock");
 }
 
 /* ----------------------------------------------------------------- races */
@@ -499,16 +475,16 @@ Test(codepop_supply, store_node_leaves_reviews_to_the_hub)
     int64_t did = approve(create("LOW", 2, 2));
     codepop_node.is_store = true;
     codepop_node.store_id = 1;
-    expect(act(id, "approve", "cp_log_c", "{}"), 409, "not_owner");
-    expect(act(id, "reject", "cp_log_c", "{\"reason\":\"x\"}"), 409, NULL);
-    expect(set_status(did, "in_transit", "cp_log_c", NULL), 409, NULL);
+    resp_check(act(id, "approve", "cp_log_c", "{}"), 409, "not_owner");
+    resp_check(act(id, "reject", "cp_log_c", "{\"reason\":\"x\"}"), 409, NULL);
+    resp_check(set_status(did, "in_transit", "cp_log_c", NULL), 409, NULL);
     /* on a store node the request is for that store by default */
     const char *one = "\"urgency\":\"LOW\",\"items\":[{\"item_name\":\"Cups\",\"item_type\":\"Cups\",\"quantity\":1}]";
-    struct resp *r = cp_post(SR, "cp_admin", "{%s}", one);
+    struct resp *r = api_post(SR, "cp_admin", NULL, "{%s}", one);
     cr_assert_eq(r->status, 201, "%s", r->body);
     cr_assert_eq(jint(r->json, "store_id"), 1);
     resp_free(r);
-    expect(cp_post(SR, "cp_admin", "{\"store_id\":2,%s}", one), 409, "not_owner");
+    resp_check(api_post(SR, "cp_admin", NULL, "{\"store_id\":2,%s}", one), 409, "not_owner");
     codepop_node.is_store = false;
     codepop_node.store_id = 0;
 }

@@ -80,11 +80,11 @@ GbTest(groupbuy_complete, job_completes_fails_and_skips)
     int calls = pay_sandbox_refund_calls();
 
     char *result = run_job();
-    cr_assert(matches(result, gb_path("^group %lld: completed, order ORD-[0-9]+-[0-9]+$", ready)), "%s", result);
-    cr_assert(matches(result, gb_path("^group %lld: failed \\(MOQ not met: 2 of 5\\), 1 refund\\(s\\): 1 refunded, "
+    cr_assert(matches(result, pathf("^group %lld: completed, order ORD-[0-9]+-[0-9]+$", ready)), "%s", result);
+    cr_assert(matches(result, pathf("^group %lld: failed \\(MOQ not met: 2 of 5\\), 1 refund\\(s\\): 1 refunded, "
                                    "0 failed$", failing)), "%s", result);
-    cr_assert(matches(result, gb_path("^group %lld: skipped: deadline not reached$", early)), "%s", result);
-    cr_assert(matches(result, gb_path("^group %lld: skipped: unpaid contributions: 1 payment\\(s\\) pending$", inflight)),
+    cr_assert(matches(result, pathf("^group %lld: skipped: deadline not reached$", early)), "%s", result);
+    cr_assert(matches(result, pathf("^group %lld: skipped: unpaid contributions: 1 payment\\(s\\) pending$", inflight)),
               "%s", result);
     cr_assert(matches(result, "completed 1, failed 1, skipped 2$"), "%s", result);
     free(result);
@@ -94,20 +94,20 @@ GbTest(groupbuy_complete, job_completes_fails_and_skips)
     cr_assert(o);
     char want[64];
     snprintf(want, sizeof want, "ORD-%lld-", (long long)ready);
-    cr_assert(!strncmp(gb_jstr(o, "order_number"), want, strlen(want)), "%s", gb_jstr(o, "order_number"));
-    long long stamp = atoll(gb_jstr(o, "order_number") + strlen(want));
+    cr_assert(!strncmp(jstr(o, "order_number"), want, strlen(want)), "%s", jstr(o, "order_number"));
+    long long stamp = atoll(jstr(o, "order_number") + strlen(want));
     cr_assert(stamp > time(NULL) - 120 && stamp <= time(NULL), "unix seconds: %lld", stamp);
-    cr_assert_eq(gb_jint(o, "quantity"), 5);
-    cr_assert_eq(gb_jint(o, "total_cents"), 5 * 2500);
-    cr_assert_str_eq(gb_jstr(o, "currency"), "USD");
-    cr_assert_str_eq(gb_jstr(o, "status"), "pending");
-    cr_assert_eq(gb_jint(o, "supplier_id"), 1);
+    cr_assert_eq(jint(o, "quantity"), 5);
+    cr_assert_eq(jint(o, "total_cents"), 5 * 2500);
+    cr_assert_str_eq(jstr(o, "currency"), "USD");
+    cr_assert_str_eq(jstr(o, "status"), "pending");
+    cr_assert_eq(jint(o, "supplier_id"), 1);
     json_decref(o);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_groups WHERE id = $1 AND status = 'completed' AND "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_groups WHERE id = $1 AND status = 'completed' AND "
                            "supplier_status = 'pending_supplier' AND completed_at IS NOT NULL AND closed_at IS NOT NULL",
                            ready), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE id = $1 AND status = 'cancelled'", unpaid), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE group_id = $1 AND status = 'active'", ready),
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE id = $1 AND status = 'cancelled'", unpaid), 1);
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE group_id = $1 AND status = 'active'", ready),
                  2);
     cr_assert_eq(notified("gb_sup1", "groupbuy.order.created"), 1);
     cr_assert_eq(notified("gb_staff1", "groupbuy.order.created"), 1);
@@ -115,33 +115,33 @@ GbTest(groupbuy_complete, job_completes_fails_and_skips)
     cr_assert_eq(notified("gb_trader1", "groupbuy.group.completed"), 1);
     cr_assert_eq(notified("gb_trader2", "groupbuy.group.completed"), 1);
     cr_assert_eq(notified("gb_trader3", "groupbuy.group.completed"), 0, "an unpaid contribution is not counted");
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.group.completed' AND target_id = $1 "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.group.completed' AND target_id = $1 "
                            "AND json_extract(summary, '$.early') = 0 AND json_extract(summary, '$.order_number') = "
                            "(SELECT order_number FROM groupbuy_supplier_orders WHERE group_id = $1)", ready), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM outbox WHERE topic = 'groupbuy.group.' || $1 AND type = "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM outbox WHERE topic = 'groupbuy.group.' || $1 AND type = "
                            "'group.completed'", ready), 1);
 
     /* the failed group: reason, unpaid cancelled, the paid one refunded */
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_groups WHERE id = $1 AND status = 'failed' AND status_reason = "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_groups WHERE id = $1 AND status = 'failed' AND status_reason = "
                            "'MOQ not met: 2 of 5' AND closed_at IS NOT NULL", failing), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE id = $1 AND status = 'cancelled'", f_unpaid),
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE id = $1 AND status = 'cancelled'", f_unpaid),
                  1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE id = $1 AND refund_status = 'refunded' "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE id = $1 AND refund_status = 'refunded' "
                            "AND refunded_at IS NOT NULL", f1), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_refunds WHERE contribution_id = $1 AND status = 'refunded' "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_refunds WHERE contribution_id = $1 AND status = 'refunded' "
                            "AND amount_cents = 7000 AND reference = 'GB-R' || $1", f1), 1);
-    cr_assert_eq(gb_scalar("SELECT COALESCE(SUM(amount_cents), 0) FROM groupbuy_ledger WHERE group_id = $1", failing), 0);
+    cr_assert_eq(test_scalar("SELECT COALESCE(SUM(amount_cents), 0) FROM groupbuy_ledger WHERE group_id = $1", failing), 0);
     cr_assert_eq(pay_sandbox_refund_calls() - calls, 1);
     cr_assert_eq(notified("gb_trader1", "groupbuy.group.failed"), 1);
     cr_assert_eq(notified("gb_trader2", "groupbuy.group.failed"), 1);
     cr_assert_eq(notified("gb_trader1", "groupbuy.refund.refunded"), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.group.failed' AND target_id = $1",
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.group.failed' AND target_id = $1",
                            failing), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM outbox WHERE type = 'group.failed' AND topic = 'groupbuy.group.' || $1",
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM outbox WHERE type = 'group.failed' AND topic = 'groupbuy.group.' || $1",
                            failing), 1);
 
     /* skipped groups are untouched */
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_groups WHERE id IN ($1, $1 + 1) AND status = 'open'", early), 2);
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_groups WHERE id IN ($1, $1 + 1) AND status = 'open'", early), 2);
 
     /* a second run changes nothing at all */
     char *before = snapshot();
@@ -175,10 +175,10 @@ GbTest(groupbuy_complete, job_leaves_a_group_short_of_moq_with_pending_payments)
     cr_assert_eq(db_exec(test_db(), "UPDATE groupbuy_contributions SET payment_status = 'pending' WHERE id = $1", DB_I(c)),
                  1);
     char *result = run_job();
-    cr_assert(matches(result, gb_path("^group %lld: skipped: unpaid contributions: 1 payment\\(s\\) pending$", g)), "%s",
+    cr_assert(matches(result, pathf("^group %lld: skipped: unpaid contributions: 1 payment\\(s\\) pending$", g)), "%s",
               result);
     free(result);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_groups WHERE id = $1 AND status = 'open'", g), 1);
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_groups WHERE id = $1 AND status = 'open'", g), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM groupbuy_refunds"), 0);
 }
 
@@ -201,10 +201,10 @@ static void job_direct(int i, void *arg)
 
 static void expect_completed_once(int64_t g)
 {
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_supplier_orders WHERE group_id = $1", g), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.group.completed' AND target_id = $1",
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_supplier_orders WHERE group_id = $1", g), 1);
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.group.completed' AND target_id = $1",
                            g), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM outbox WHERE type = 'group.completed' AND topic = 'groupbuy.group.' "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM outbox WHERE type = 'group.completed' AND topic = 'groupbuy.group.' "
                            "|| $1", g), 1);
     cr_assert_eq(notified("gb_trader1", "groupbuy.group.completed"), 1);
     cr_assert_eq(notified("gb_sup1", "groupbuy.order.created"), 1);
@@ -230,9 +230,9 @@ GbTest(groupbuy_complete, concurrent_runs_past_the_job_lease_complete_once)
     cr_assert_eq(rc[0], 0);
     cr_assert_eq(rc[1], 0);
     expect_completed_once(g);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.group.failed' AND target_id = $1", f),
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.group.failed' AND target_id = $1", f),
                  1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_refunds WHERE group_id = $1 AND status = 'refunded'", f), 1);
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_refunds WHERE group_id = $1 AND status = 'refunded'", f), 1);
     cr_assert_eq(pay_sandbox_refund_calls() - calls, 1, "refunded once");
 }
 
@@ -244,21 +244,21 @@ GbTest(groupbuy_complete, admin_completes_early)
     gb_paid(g, "gb_trader1", 3);
     gb_paid(g, "gb_trader2", 2);
     int64_t unpaid = gb_contribution(g, "gb_trader3", 1);
-    struct resp *r = gb_post(gb_path(GB "/admin/groups/%lld/complete", g), "gb_admin", NULL, "%s", "");
+    struct resp *r = api_post(pathf(GB "/admin/groups/%lld/complete", g), "gb_admin", NULL, "%s", "");
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_eq(gb_jint(r->json, "id"), g);
-    cr_assert_str_eq(gb_jstr(r->json, "status"), "completed");
-    cr_assert_str_eq(gb_jstr(r->json, "supplier_status"), "pending_supplier");
+    cr_assert_eq(jint(r->json, "id"), g);
+    cr_assert_str_eq(jstr(r->json, "status"), "completed");
+    cr_assert_str_eq(jstr(r->json, "supplier_status"), "pending_supplier");
     resp_free(r);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_supplier_orders WHERE group_id = $1 AND quantity = 5 AND "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_supplier_orders WHERE group_id = $1 AND quantity = 5 AND "
                            "total_cents = 12500 AND status = 'pending'", g), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE id = $1 AND status = 'cancelled'", unpaid), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.group.completed' AND target_id = $1 "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE id = $1 AND status = 'cancelled'", unpaid), 1);
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.group.completed' AND target_id = $1 "
                            "AND json_extract(summary, '$.early') = 1 AND user_id = (SELECT id FROM users WHERE "
                            "username = 'gb_admin') AND request_id IS NOT NULL", g), 1);
     /* completing again: no longer open */
-    gb_expect(gb_post(gb_path(GB "/admin/groups/%lld/complete", g), "gb_admin", NULL, "%s", ""), 409, "invalid_state");
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_supplier_orders WHERE group_id = $1", g), 1);
+    resp_check(api_post(pathf(GB "/admin/groups/%lld/complete", g), "gb_admin", NULL, "%s", ""), 409, "invalid_state");
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_supplier_orders WHERE group_id = $1", g), 1);
 }
 
 GbTest(groupbuy_complete, admin_complete_refusals)
@@ -266,12 +266,12 @@ GbTest(groupbuy_complete, admin_complete_refusals)
     int64_t g = gb_group(1, 10, 120);
     gb_paid(g, "gb_trader1", 3);
     gb_contribution(g, "gb_trader2", 2);
-    struct resp *r = gb_post(gb_path(GB "/admin/groups/%lld/complete", g), "gb_admin", NULL, "%s", "");
+    struct resp *r = api_post(pathf(GB "/admin/groups/%lld/complete", g), "gb_admin", NULL, "%s", "");
     cr_assert_eq(r->status, 409, "%s", r->body);
     cr_assert_str_eq(resp_error_code(r), "moq_not_met");
     json_t *details = json_object_get(json_object_get(r->json, "error"), "details");
-    cr_assert_eq(gb_jint(details, "committed"), 3, "unpaid contributions do not count");
-    cr_assert_eq(gb_jint(details, "moq"), 10);
+    cr_assert_eq(jint(details, "committed"), 3, "unpaid contributions do not count");
+    cr_assert_eq(jint(details, "moq"), 10);
     resp_free(r);
 
     int64_t p = gb_group(1, 1, 120);
@@ -279,24 +279,24 @@ GbTest(groupbuy_complete, admin_complete_refusals)
     int64_t c = gb_contribution(p, "gb_trader2", 1);
     cr_assert_eq(db_exec(test_db(), "UPDATE groupbuy_contributions SET payment_status = 'pending' WHERE id = $1", DB_I(c)),
                  1);
-    gb_expect(gb_post(gb_path(GB "/admin/groups/%lld/complete", p), "gb_admin", NULL, "%s", ""), 409, "payments_pending");
+    resp_check(api_post(pathf(GB "/admin/groups/%lld/complete", p), "gb_admin", NULL, "%s", ""), 409, "payments_pending");
 
     int64_t closed = gb_group(1, 1, 120);
     cr_assert_eq(db_exec(test_db(), "UPDATE groupbuy_groups SET status = 'failed' WHERE id = $1", DB_I(closed)), 1);
-    gb_expect(gb_post(gb_path(GB "/admin/groups/%lld/complete", closed), "gb_admin", NULL, "%s", ""), 409, "invalid_state");
-    gb_expect(gb_post(GB "/admin/groups/9999/complete", "gb_admin", NULL, "%s", ""), 404, "not_found");
+    resp_check(api_post(pathf(GB "/admin/groups/%lld/complete", closed), "gb_admin", NULL, "%s", ""), 409, "invalid_state");
+    resp_check(api_post(GB "/admin/groups/9999/complete", "gb_admin", NULL, "%s", ""), 404, "not_found");
 
     int64_t ok = gb_group(1, 1, 120);
     gb_paid(ok, "gb_trader1", 1);
-    const char *url = gb_path(GB "/admin/groups/%lld/complete", ok);
-    gb_expect(gb_post(url, "gb_admin", NULL, "{\"early\":true}"), 400, "validation_failed");
-    gb_expect(gb_post(url, "gb_sup1", NULL, "%s", ""), 403, NULL);
-    gb_expect(gb_post(url, "gb_trader1", NULL, "%s", ""), 403, NULL);
-    gb_expect(gb_post(url, "gb_staff1", NULL, "%s", ""), 403, NULL);
-    gb_expect(gb_post(url, NULL, NULL, "%s", ""), 401, NULL);
+    const char *url = pathf(GB "/admin/groups/%lld/complete", ok);
+    resp_check(api_post(url, "gb_admin", NULL, "{\"early\":true}"), 400, "validation_failed");
+    resp_check(api_post(url, "gb_sup1", NULL, "%s", ""), 403, NULL);
+    resp_check(api_post(url, "gb_trader1", NULL, "%s", ""), 403, NULL);
+    resp_check(api_post(url, "gb_staff1", NULL, "%s", ""), 403, NULL);
+    resp_check(api_post(url, NULL, NULL, "%s", ""), 401, NULL);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM groupbuy_supplier_orders"), 0, "nothing refused completed anything");
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.group.completed'"), 0);
-    gb_expect(gb_post(url, "gb_admin", NULL, "{}"), 200, NULL);
+    resp_check(api_post(url, "gb_admin", NULL, "{}"), 200, NULL);
 }
 
 /* The seeder closes groups inside its own transaction: a skip must not spoil it. */
@@ -317,15 +317,15 @@ GbTest(groupbuy_complete, skips_leave_the_callers_transaction_usable)
     cr_assert_eq(db_exec(test_db(), "UPDATE groupbuy_groups SET pickup_location = 'Gate 2' WHERE id = $1", DB_I(g)), 1);
     cr_assert_eq(groupbuy_group_complete(test_db(), met, 0, false, why, sizeof why), 1);
     cr_assert_eq(db_commit(test_db()), 0);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_groups WHERE id = $1 AND pickup_location = 'Gate 2'", g), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_supplier_orders WHERE group_id = $1", met), 1);
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_groups WHERE id = $1 AND pickup_location = 'Gate 2'", g), 1);
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_supplier_orders WHERE group_id = $1", met), 1);
 }
 
 /* ------------------------------------------------ pending payments at the close */
 
 static void pay_pending(int64_t c, const char *trader, const char *body)
 {
-    struct resp *r = gb_post(gb_path(GB "/contributions/%lld/pay", c), trader, NULL, "%s", body);
+    struct resp *r = api_post(pathf(GB "/contributions/%lld/pay", c), trader, NULL, "%s", body);
     cr_assert_eq(r->status, 202, "%s", r->body);
     resp_free(r);
 }
@@ -341,17 +341,17 @@ GbTest(groupbuy_complete, a_payment_pending_past_the_grace_is_cancelled_then_ref
     pay_pending(c, "gb_trader2", "{\"payment_token\":\"tok_pending\"}");
     gb_set_deadline(g, -30);
     char *result = run_job();
-    cr_assert(matches(result, gb_path("^group %lld: skipped: unpaid contributions: 1 payment\\(s\\) pending$", g)), "%s",
+    cr_assert(matches(result, pathf("^group %lld: skipped: unpaid contributions: 1 payment\\(s\\) pending$", g)), "%s",
               result);
     free(result);
     gb_set_deadline(g, -61);
     result = run_job();
-    cr_assert(matches(result, gb_path("^group %lld: completed, order ORD-[0-9]+-[0-9]+$", g)), "%s", result);
+    cr_assert(matches(result, pathf("^group %lld: completed, order ORD-[0-9]+-[0-9]+$", g)), "%s", result);
     free(result);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE id = $1 AND status = 'cancelled' AND "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE id = $1 AND status = 'cancelled' AND "
                            "payment_status = 'pending'", c), 1);
-    cr_assert_eq(gb_scalar("SELECT quantity FROM groupbuy_supplier_orders WHERE group_id = $1", g), 5);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.contribution.cancelled' AND "
+    cr_assert_eq(test_scalar("SELECT quantity FROM groupbuy_supplier_orders WHERE group_id = $1", g), 5);
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.contribution.cancelled' AND "
                            "target_id = $1", c), 1);
     /* the provider finally reports the charge: recorded, and refunded at once */
     char body[512];
@@ -360,14 +360,14 @@ GbTest(groupbuy_complete, a_payment_pending_past_the_grace_is_cancelled_then_ref
              (long long)c, (long long)c, (long long)c);
     struct resp *r = gb_webhook(body, false);
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_str_eq(gb_jstr(r->json, "status"), "applied");
+    cr_assert_str_eq(jstr(r->json, "status"), "applied");
     resp_free(r);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_refunds WHERE contribution_id = $1 AND status = 'pending'", c), 1);
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_refunds WHERE contribution_id = $1 AND status = 'pending'", c), 1);
     char *out = NULL;
     cr_assert_eq(jobs_run(test_db(), "groupbuy.refunds", &out), 0);
     cr_assert_str_eq(out, "refunded 1, failed 0, skipped 0");
     free(out);
-    cr_assert_eq(gb_scalar("SELECT quantity FROM groupbuy_supplier_orders WHERE group_id = $1", g), 5);
+    cr_assert_eq(test_scalar("SELECT quantity FROM groupbuy_supplier_orders WHERE group_id = $1", g), 5);
 }
 
 /* With a provider that can be asked, the job asks: a pending Flutterwave
@@ -385,9 +385,9 @@ GbTest(groupbuy_complete, a_pending_payment_is_settled_by_asking_the_provider)
     snprintf(ref, sizeof ref, "GB-C%lld-1", (long long)c);
     fakeflw_set_status(ref, "successful");
     char *result = run_job();
-    cr_assert(matches(result, gb_path("^group %lld: completed, order ORD-[0-9]+-[0-9]+$", g)), "%s", result);
+    cr_assert(matches(result, pathf("^group %lld: completed, order ORD-[0-9]+-[0-9]+$", g)), "%s", result);
     free(result);
     cr_assert_eq(fakeflw_count("verify"), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_payments WHERE contribution_id = $1 AND source = 'job'", c), 1);
-    cr_assert_eq(gb_scalar("SELECT quantity FROM groupbuy_supplier_orders WHERE group_id = $1", g), 5);
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_payments WHERE contribution_id = $1 AND source = 'job'", c), 1);
+    cr_assert_eq(test_scalar("SELECT quantity FROM groupbuy_supplier_orders WHERE group_id = $1", g), 5);
 }

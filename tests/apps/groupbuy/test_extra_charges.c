@@ -20,7 +20,7 @@ TestSuite(groupbuy_extra_charges, .init = gb_start, .fini = gb_stop);
 
 static struct resp *pay(int64_t c, const char *token)
 {
-    return gb_post(gb_path(GB "/contributions/%lld/pay", c), "gb_trader1", NULL, "{\"payment_token\":\"%s\"}", token);
+    return api_post(pathf(GB "/contributions/%lld/pay", c), "gb_trader1", NULL, "{\"payment_token\":\"%s\"}", token);
 }
 
 static char *event(const char *id, const char *type, int64_t c, int attempt, const char *provider_ref, int64_t amount)
@@ -35,7 +35,7 @@ static void expect_outcome(char *body, const char *want)
 {
     struct resp *r = gb_webhook(body, false);
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_str_eq(gb_jstr(r->json, "status"), want, "%s", r->body);
+    cr_assert_str_eq(jstr(r->json, "status"), want, "%s", r->body);
     resp_free(r);
     free(body);
 }
@@ -53,8 +53,8 @@ static int64_t paid_on_second_attempt(int64_t g, int quantity)
     expect_outcome(event(id, "charge.failed", c, 1, "sbx_ch_first", quantity * 2500), "payment_failed");
     r = pay(c, "tok_success");
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_str_eq(gb_jstr(r->json, "payment_status"), "paid");
-    cr_assert_str_eq(gb_jstr(r->json, "payment_reference"), gb_path("GB-C%lld-2", c));
+    cr_assert_str_eq(jstr(r->json, "payment_status"), "paid");
+    cr_assert_str_eq(jstr(r->json, "payment_reference"), pathf("GB-C%lld-2", c));
     resp_free(r);
     return c;
 }
@@ -68,10 +68,10 @@ static void expect_text(const char *sql, int64_t id, char *want)
     free(want);
 }
 
-#define EXTRAS(c) gb_scalar("SELECT COUNT(*) FROM groupbuy_extra_charges WHERE contribution_id = $1", c)
-#define LEDGER_ROWS(c, type) gb_scalar("SELECT COUNT(*) FROM groupbuy_ledger WHERE contribution_id = $1 AND " \
+#define EXTRAS(c) test_scalar("SELECT COUNT(*) FROM groupbuy_extra_charges WHERE contribution_id = $1", c)
+#define LEDGER_ROWS(c, type) test_scalar("SELECT COUNT(*) FROM groupbuy_ledger WHERE contribution_id = $1 AND " \
                                        "entry_type = '" type "'", c)
-#define AUDITS(action, id) gb_scalar("SELECT COUNT(*) FROM audit_log WHERE action = '" action "' AND target_id = $1", id)
+#define AUDITS(action, id) test_scalar("SELECT COUNT(*) FROM audit_log WHERE action = '" action "' AND target_id = $1", id)
 
 /* "status attempts last_error" of the contribution's extra charge starts with prefix. */
 static void expect_state(int64_t c, const char *prefix)
@@ -86,14 +86,14 @@ static void expect_state(int64_t c, const char *prefix)
 /* GET /admin/ledger: balanced, with these totals. */
 static void expect_ledger(int64_t paid, int64_t extra, int64_t extra_refunded)
 {
-    struct resp *r = gb_get(GB "/admin/ledger", "gb_admin");
+    struct resp *r = api_get(GB "/admin/ledger", "gb_admin");
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert(json_is_true(json_object_get(r->json, "balanced")), "%s", r->body);
-    cr_assert_eq(gb_jint(r->json, "payments_cents"), paid, "%s", r->body);
-    cr_assert_eq(gb_jint(r->json, "extra_charges_cents"), extra, "%s", r->body);
-    cr_assert_eq(gb_jint(r->json, "extra_refunded_cents"), extra_refunded, "%s", r->body);
-    cr_assert_eq(gb_jint(r->json, "ledger_payment_cents"), paid + extra, "%s", r->body);
-    cr_assert_eq(gb_jint(r->json, "ledger_refund_cents"), gb_jint(r->json, "refunded_cents") + extra_refunded, "%s",
+    cr_assert_eq(jint(r->json, "payments_cents"), paid, "%s", r->body);
+    cr_assert_eq(jint(r->json, "extra_charges_cents"), extra, "%s", r->body);
+    cr_assert_eq(jint(r->json, "extra_refunded_cents"), extra_refunded, "%s", r->body);
+    cr_assert_eq(jint(r->json, "ledger_payment_cents"), paid + extra, "%s", r->body);
+    cr_assert_eq(jint(r->json, "ledger_refund_cents"), jint(r->json, "refunded_cents") + extra_refunded, "%s",
                  r->body);
     resp_free(r);
 }
@@ -116,7 +116,7 @@ GbTest(groupbuy_extra_charges, late_success_of_an_earlier_attempt_is_refunded_at
     expect_outcome(late, "extra_charge");
     cr_assert_eq(pay_sandbox_refund_calls() - calls, 1, "refunded right after the webhook's transaction");
 
-    int64_t x = gb_scalar("SELECT id FROM groupbuy_extra_charges WHERE contribution_id = $1", c);
+    int64_t x = test_scalar("SELECT id FROM groupbuy_extra_charges WHERE contribution_id = $1", c);
     cr_assert_eq(EXTRAS(c), 1);
     expect_text("SELECT group_id || ' ' || supplier_id || ' ' || provider || ' ' || provider_ref || ' ' || reference "
                 "|| ' ' || amount_cents || ' ' || currency || ' ' || status || ' ' || attempts || ' ' || "
@@ -137,29 +137,29 @@ GbTest(groupbuy_extra_charges, late_success_of_an_earlier_attempt_is_refunded_at
                           (long long)x));
     cr_assert_eq(AUDITS("groupbuy.contribution.extra_charged", c), 1);
     cr_assert_eq(AUDITS("groupbuy.extra_charge.refunded", x), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.contribution.extra_charged' AND "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.contribution.extra_charged' AND "
                            "json_extract(summary, '$.extra_charge_id') = $1 AND json_extract(summary, '$.source') = "
                            "'webhook'", x), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND kind = "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND kind = "
                            "'groupbuy.extra_charge.refunded'", test_user_id("gb_trader1")), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM groupbuy_webhook_events WHERE event_id = 'evt_late' AND outcome = "
                             "'extra_charge'"), 1);
     expect_ledger(5000, 5000, 5000);
 
     /* the contribution shows it to its trader */
-    struct resp *r = gb_get(gb_path(GB "/contributions/%lld", c), "gb_trader1");
+    struct resp *r = api_get(pathf(GB "/contributions/%lld", c), "gb_trader1");
     cr_assert_eq(r->status, 200, "%s", r->body);
     json_t *xs = json_object_get(r->json, "extra_charges");
     cr_assert_eq(json_array_size(xs), 1, "%s", r->body);
     json_t *e = json_array_get(xs, 0);
-    cr_assert_eq(gb_jint(e, "id"), x);
-    cr_assert_str_eq(gb_jstr(e, "provider"), "sandbox");
-    cr_assert_str_eq(gb_jstr(e, "provider_ref"), "sbx_ch_late");
-    cr_assert_eq(gb_jint(e, "amount_cents"), 5000);
-    cr_assert_str_eq(gb_jstr(e, "status"), "refunded");
-    cr_assert_str_eq(gb_jstr(e, "refund_reference"), gb_path("GB-X%lld", x));
+    cr_assert_eq(jint(e, "id"), x);
+    cr_assert_str_eq(jstr(e, "provider"), "sandbox");
+    cr_assert_str_eq(jstr(e, "provider_ref"), "sbx_ch_late");
+    cr_assert_eq(jint(e, "amount_cents"), 5000);
+    cr_assert_str_eq(jstr(e, "status"), "refunded");
+    cr_assert_str_eq(jstr(e, "refund_reference"), pathf("GB-X%lld", x));
     resp_free(r);
-    gb_expect(gb_get(gb_path(GB "/contributions/%lld", c), "gb_trader2"), 404, "not_found");
+    resp_check(api_get(pathf(GB "/contributions/%lld", c), "gb_trader2"), 404, "not_found");
 
     /* the same event again, and another event for the same extra charge: nothing new */
     expect_outcome(again, "duplicate");
@@ -187,12 +187,12 @@ GbTest(groupbuy_extra_charges, the_same_charge_twice_stays_already_paid)
     expect_outcome(event("evt_same_again", "charge.succeeded", c, 1, charge, 2500), "already_paid");
     /* another report of the same attempt, or of the same charge id under another reference */
     expect_outcome(event("evt_same_attempt", "charge.succeeded", c, 1, "sbx_ch_other_id", 2500), "already_paid");
-    struct groupbuy_payment p = {"sandbox", charge, gb_path("GB-C%lld-7", c), 2500, "USD", "job"};
+    struct groupbuy_payment p = {"sandbox", charge, pathf("GB-C%lld-7", c), 2500, "USD", "job"};
     cr_assert_eq(groupbuy_payment_apply(test_db(), c, &p, 0), 0);
     cr_assert_eq(EXTRAS(c), 0);
     cr_assert_eq(LEDGER_ROWS(c, "payment"), 1);
     cr_assert_eq(AUDITS("groupbuy.contribution.extra_charged", c), 0);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_payments WHERE contribution_id = $1", c), 1);
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_payments WHERE contribution_id = $1", c), 1);
     expect_ledger(2500, 0, 0);
     free(charge);
 }
@@ -200,17 +200,17 @@ GbTest(groupbuy_extra_charges, the_same_charge_twice_stays_already_paid)
 GbTest(groupbuy_extra_charges, any_amount_is_recorded_and_returned_by_the_job)
 {
     int64_t g = gb_group(1, 10, 60), c = gb_paid(g, "gb_trader1", 1);      /* 2500 */
-    struct groupbuy_payment odd = {"sandbox", "sbx_ch_odd", gb_path("GB-C%lld-2", c), 1234, "EUR", "client"};
-    struct groupbuy_payment none = {"sandbox", "sbx_ch_none", gb_path("GB-C%lld-3", c), 0, "USD", "client"};
+    struct groupbuy_payment odd = {"sandbox", "sbx_ch_odd", pathf("GB-C%lld-2", c), 1234, "EUR", "client"};
+    struct groupbuy_payment none = {"sandbox", "sbx_ch_none", pathf("GB-C%lld-3", c), 0, "USD", "client"};
     cr_assert_eq(groupbuy_payment_apply(test_db(), c, &none, 0), -2, "nothing was charged");
     cr_assert_eq(groupbuy_payment_apply(test_db(), c, &odd, test_user_id("gb_trader1")), 2);
     cr_assert_eq(groupbuy_payment_apply(test_db(), c, &odd, test_user_id("gb_trader1")), 0, "recorded once");
     cr_assert_eq(EXTRAS(c), 1);
     expect_state(c, "pending 0 -");
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_extra_charges WHERE contribution_id = $1 AND amount_cents = "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_extra_charges WHERE contribution_id = $1 AND amount_cents = "
                            "1234 AND currency = 'EUR' AND refund_reference = 'GB-X' || id", c), 1);
     cr_assert_eq(AUDITS("groupbuy.contribution.extra_charged", c), 1);
-    cr_assert_eq(gb_scalar("SELECT user_id FROM audit_log WHERE action = 'groupbuy.contribution.extra_charged' AND "
+    cr_assert_eq(test_scalar("SELECT user_id FROM audit_log WHERE action = 'groupbuy.contribution.extra_charged' AND "
                            "target_id = $1", c), test_user_id("gb_trader1"));
     expect_ledger(2500, 1234, 0);           /* held in escrow until refunded */
     /* marked refunded without its ledger row: the report names it */
@@ -229,7 +229,7 @@ GbTest(groupbuy_extra_charges, any_amount_is_recorded_and_returned_by_the_job)
     expect_job("refunded 1, failed 0, skipped 0");
     cr_assert_eq(pay_sandbox_refund_calls() - calls, 1);
     expect_state(c, "refunded 1 -");
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_ledger WHERE contribution_id = $1 AND entry_type = 'refund' "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_ledger WHERE contribution_id = $1 AND entry_type = 'refund' "
                            "AND amount_cents = -1234 AND currency = 'EUR'", c), 1);
     expect_ledger(2500, 1234, 1234);
     expect_job("refunded 0, failed 0, skipped 0");
@@ -241,12 +241,12 @@ GbTest(groupbuy_extra_charges, declined_refund_is_retried_only_when_due)
     int calls = pay_sandbox_refund_calls();
     expect_outcome(event("evt_rf", "charge.succeeded", c, 2, "sbx_chrf_late", 2500), "extra_charge");
     cr_assert_eq(pay_sandbox_refund_calls() - calls, 1);
-    int64_t x = gb_scalar("SELECT id FROM groupbuy_extra_charges WHERE contribution_id = $1", c);
+    int64_t x = test_scalar("SELECT id FROM groupbuy_extra_charges WHERE contribution_id = $1", c);
     expect_state(c, "failed 1 provider declined: refund declined");
-    int64_t next = gb_scalar("SELECT next_attempt_at FROM groupbuy_extra_charges WHERE id = $1", x);
+    int64_t next = test_scalar("SELECT next_attempt_at FROM groupbuy_extra_charges WHERE id = $1", x);
     cr_assert(next > (int64_t)time(NULL), "backs off");
     cr_assert_eq(AUDITS("groupbuy.extra_charge.failed", x), 1);
-    cr_assert_eq(gb_scalar("SELECT refund_status IS NULL FROM groupbuy_contributions WHERE id = $1", c), 1,
+    cr_assert_eq(test_scalar("SELECT refund_status IS NULL FROM groupbuy_contributions WHERE id = $1", c), 1,
                  "the contribution's own refund status is not touched");
     expect_ledger(2500, 2500, 0);
 
@@ -260,7 +260,7 @@ GbTest(groupbuy_extra_charges, declined_refund_is_retried_only_when_due)
     cr_assert_eq(pay_sandbox_refund_calls() - calls, 2);
     expect_state(c, "failed 2 provider declined");
     cr_assert_eq(AUDITS("groupbuy.extra_charge.failed", x), 2);
-    cr_assert(gb_scalar("SELECT next_attempt_at FROM groupbuy_extra_charges WHERE id = $1", x) > next, "longer backoff");
+    cr_assert(test_scalar("SELECT next_attempt_at FROM groupbuy_extra_charges WHERE id = $1", x) > next, "longer backoff");
     cr_assert_eq(LEDGER_ROWS(c, "refund"), 0);
     expect_ledger(2500, 2500, 0);
     /* one whose run died during the provider call is reported, never resent */
@@ -281,7 +281,7 @@ GbTest(groupbuy_extra_charges, overlapping_runs_refund_each_extra_charge_once)
     int64_t g = gb_group(1, 10, 60);
     for (int i = 0; i < 4; i++) {
         int64_t c = gb_paid(g, "gb_trader2", 1);
-        struct groupbuy_payment p = {"sandbox", gb_path("sbx_ch_extra%lld", c), gb_path("GB-C%lld-2", c), 2500, "USD",
+        struct groupbuy_payment p = {"sandbox", pathf("sbx_ch_extra%lld", c), pathf("GB-C%lld-2", c), 2500, "USD",
                                      "webhook"};
         cr_assert_eq(groupbuy_payment_apply(test_db(), c, &p, 0), 2);
     }
@@ -291,10 +291,10 @@ GbTest(groupbuy_extra_charges, overlapping_runs_refund_each_extra_charge_once)
     cr_assert_eq(runs[0].refunded + runs[1].refunded, 4);
     cr_assert_eq(runs[0].failed + runs[1].failed, 0);
     cr_assert_eq(pay_sandbox_refund_calls() - calls, 4, "one provider call per extra charge");
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_extra_charges x WHERE group_id = $1 AND status = 'refunded' "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_extra_charges x WHERE group_id = $1 AND status = 'refunded' "
                            "AND attempts = 1 AND (SELECT COUNT(*) FROM groupbuy_ledger l WHERE l.reference = "
                            "x.refund_reference AND l.entry_type = 'refund') = 1", g), 4);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.extra_charge.refunded' AND "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.extra_charge.refunded' AND "
                            "json_extract(summary, '$.group_id') = $1", g), 4);
     expect_ledger(10000, 10000, 10000);
 }
@@ -307,7 +307,7 @@ GbTest(groupbuy_extra_charges, unknown_outcome_without_provider_dedup_is_not_res
     int64_t g = gb_group(1, 10, 60), c = gb_paid(g, "gb_trader1", 2);      /* 5000 by the sandbox */
     const struct pay_provider *flw = pay_provider("flutterwave");
     cr_assert(flw);
-    struct pay_charge ch = {5000, "USD", gb_path("GB-C%lld-2", c), "flw-tok", NULL};
+    struct pay_charge ch = {5000, "USD", pathf("GB-C%lld-2", c), "flw-tok", NULL};
     struct pay_result res;
     cr_assert_eq(flw->charge(&ch, &res), 0);
     cr_assert_eq(res.status, PAY_SUCCEEDED);
@@ -352,12 +352,12 @@ GbTest(groupbuy_extra_charges, client_racing_a_late_success_keeps_one_payment)
         char ref[32];
         snprintf(ref, sizeof ref, "sbx_ch_late_%d", round);
         char *late = event(id, "charge.succeeded", c, 1, ref, 3000);
-        struct gb_race rc = {.pay_path = gb_path(GB "/contributions/%lld/pay", c), .token = token, .webhook = late,
+        struct gb_race rc = {.pay_path = pathf(GB "/contributions/%lld/pay", c), .token = token, .webhook = late,
                              .delay_us = round * 700};
         gb_race_pay_webhook(&rc);
         free(late);
-        cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_payments WHERE contribution_id = $1", c), 1);
-        cr_assert_eq(gb_scalar("SELECT paid_amount_cents FROM groupbuy_contributions WHERE id = $1 AND payment_status "
+        cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_payments WHERE contribution_id = $1", c), 1);
+        cr_assert_eq(test_scalar("SELECT paid_amount_cents FROM groupbuy_contributions WHERE id = $1 AND payment_status "
                                "= 'paid'", c), 3000);
         if (rc.pay_status == 409) {
             cr_assert_str_eq(rc.outcome, "applied", "round %d", round);
@@ -366,7 +366,7 @@ GbTest(groupbuy_extra_charges, client_racing_a_late_success_keeps_one_payment)
         } else if (!strcmp(rc.outcome, "applied")) {
             cr_assert_eq(rc.pay_status, 200, "round %d", round);
             expect_state(c, "pending 0");
-            cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_extra_charges WHERE contribution_id = $1 AND "
+            cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_extra_charges WHERE contribution_id = $1 AND "
                                    "reference = 'GB-C' || $1 || '-2'", c), 1);
             outcomes[1]++;
         } else {
@@ -381,9 +381,9 @@ GbTest(groupbuy_extra_charges, client_racing_a_late_success_keeps_one_payment)
     char *result = NULL;
     cr_assert_eq(jobs_run(test_db(), "groupbuy.refunds", &result), 0, "%s", result ? result : "");
     free(result);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_extra_charges WHERE group_id = $1 AND status <> 'refunded'",
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_extra_charges WHERE group_id = $1 AND status <> 'refunded'",
                            g), 0);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_extra_charges WHERE group_id = $1", g),
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_extra_charges WHERE group_id = $1", g),
                  outcomes[1] + outcomes[2]);
     cr_log_info("client refused %d, client's charge extra %d, webhook's charge extra %d", outcomes[0], outcomes[1],
                 outcomes[2]);

@@ -10,5 +10,5 @@ GbTest(groupbuy_fixture, world_loads_and_paid_counts)
     int64_t g = gb_group(1, 10, 60);
     gb_contribution(g, "gb_trader1", 2);
     gb_paid(g, "gb_trader2", 3);
-    cr_assert_eq(gb_scalar("SELECT " GB_COMMITTED_SQL("$1"), g), 3);
+    cr_assert_eq(test_scalar("SELECT " GB_COMMITTED_SQL("$1"), g), 3);
 }

@@ -18,7 +18,7 @@ static int64_t accepted_group(int64_t product, int q1, int q2)
     gb_paid(g, "gb_trader1", q1);
     gb_paid(g, "gb_trader2", q2);
     cr_assert_eq(groupbuy_group_complete(test_db(), g, 0, false, why, sizeof why), 1, "%s", why);
-    int64_t o = gb_scalar("SELECT id FROM groupbuy_supplier_orders WHERE group_id = $1", g);
+    int64_t o = test_scalar("SELECT id FROM groupbuy_supplier_orders WHERE group_id = $1", g);
     cr_assert_eq(groupbuy_order_accept(test_db(), o, test_user_id("gb_sup1"), NULL), 1);
     return g;
 }
@@ -36,14 +36,14 @@ static void expect_totals(int64_t paid, int64_t refunded, int64_t escrow, int64_
     char *text = json_dumps(rep, JSON_COMPACT);
     cr_assert(json_is_true(json_object_get(rep, "balanced")), "%s", text);
     cr_assert_null(json_object_get(rep, "problems"), "%s", text);
-    cr_assert_eq(gb_jint(rep, "payments_cents"), paid, "%s", text);
-    cr_assert_eq(gb_jint(rep, "paid_contributions_cents"), paid, "%s", text);
-    cr_assert_eq(gb_jint(rep, "ledger_payment_cents"), paid, "%s", text);
-    cr_assert_eq(gb_jint(rep, "refunded_cents"), refunded, "%s", text);
-    cr_assert_eq(gb_jint(rep, "ledger_refund_cents"), refunded, "%s", text);
-    cr_assert_eq(gb_jint(rep, "escrow_cents"), escrow, "%s", text);
-    cr_assert_eq(gb_jint(rep, "supplier_cents"), supplier, "%s", text);
-    cr_assert_eq(gb_jint(rep, "expected_supplier_cents"), supplier, "%s", text);
+    cr_assert_eq(jint(rep, "payments_cents"), paid, "%s", text);
+    cr_assert_eq(jint(rep, "paid_contributions_cents"), paid, "%s", text);
+    cr_assert_eq(jint(rep, "ledger_payment_cents"), paid, "%s", text);
+    cr_assert_eq(jint(rep, "refunded_cents"), refunded, "%s", text);
+    cr_assert_eq(jint(rep, "ledger_refund_cents"), refunded, "%s", text);
+    cr_assert_eq(jint(rep, "escrow_cents"), escrow, "%s", text);
+    cr_assert_eq(jint(rep, "supplier_cents"), supplier, "%s", text);
+    cr_assert_eq(jint(rep, "expected_supplier_cents"), supplier, "%s", text);
     free(text);
     json_decref(rep);
 }
@@ -51,46 +51,46 @@ static void expect_totals(int64_t paid, int64_t refunded, int64_t escrow, int64_
 GbTest(groupbuy_ledger, balance_endpoint_scope)
 {
     accepted_group(1, 2, 3);
-    struct resp *r = gb_get(GB "/supplier/balance", "gb_sup1");
+    struct resp *r = api_get(GB "/supplier/balance", "gb_sup1");
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_eq(gb_jint(r->json, "supplier_id"), 1);
-    cr_assert_str_eq(gb_jstr(r->json, "currency"), "USD");
-    cr_assert_eq(gb_jint(r->json, "balance_cents"), 12500);
-    cr_assert_eq(gb_jint(r->json, "credited_cents"), 12500);
-    cr_assert_eq(gb_jint(r->json, "debited_cents"), 0);
-    cr_assert_eq(gb_jint(r->json, "total"), 1);
-    cr_assert_eq(gb_jint(r->json, "page"), 1);
-    cr_assert_eq(gb_jint(r->json, "page_size"), 50);
+    cr_assert_eq(jint(r->json, "supplier_id"), 1);
+    cr_assert_str_eq(jstr(r->json, "currency"), "USD");
+    cr_assert_eq(jint(r->json, "balance_cents"), 12500);
+    cr_assert_eq(jint(r->json, "credited_cents"), 12500);
+    cr_assert_eq(jint(r->json, "debited_cents"), 0);
+    cr_assert_eq(jint(r->json, "total"), 1);
+    cr_assert_eq(jint(r->json, "page"), 1);
+    cr_assert_eq(jint(r->json, "page_size"), 50);
     json_t *e = json_array_get(json_object_get(r->json, "entries"), 0);
-    cr_assert_str_eq(gb_jstr(e, "entry_type"), "order_credit");
-    cr_assert_eq(gb_jint(e, "amount_cents"), 12500);
-    cr_assert(gb_jint(e, "order_id") > 0 && gb_jint(e, "group_id") > 0 && gb_jstr(e, "created_at"));
+    cr_assert_str_eq(jstr(e, "entry_type"), "order_credit");
+    cr_assert_eq(jint(e, "amount_cents"), 12500);
+    cr_assert(jint(e, "order_id") > 0 && jint(e, "group_id") > 0 && jstr(e, "created_at"));
     cr_assert(json_is_null(json_object_get(e, "contribution_id")));
-    cr_assert(!strncmp(gb_jstr(e, "reference"), "ORD-", 4));
+    cr_assert(!strncmp(jstr(e, "reference"), "ORD-", 4));
     resp_free(r);
 
-    gb_expect(gb_get(GB "/supplier/balance?supplier_id=1", "gb_admin"), 200, NULL);
-    gb_expect(gb_get(GB "/supplier/balance", "gb_admin"), 400, "validation_failed");
-    gb_expect(gb_get(GB "/supplier/balance?supplier_id=99", "gb_admin"), 404, "not_found");
-    gb_expect(gb_get(GB "/supplier/balance?supplier_id=x", "gb_admin"), 400, "validation_failed");
-    gb_expect(gb_get(GB "/supplier/balance?supplier_id=2", "gb_sup1"), 403, "forbidden");
-    gb_expect(gb_get(GB "/supplier/balance?supplier_id=1", "gb_sup2"), 403, "forbidden");
-    gb_expect(gb_get(GB "/supplier/balance", "gb_staff1"), 403, NULL);
-    gb_expect(gb_get(GB "/supplier/balance", "gb_trader1"), 403, NULL);
-    gb_expect(gb_get(GB "/supplier/balance", NULL), 401, NULL);
+    resp_check(api_get(GB "/supplier/balance?supplier_id=1", "gb_admin"), 200, NULL);
+    resp_check(api_get(GB "/supplier/balance", "gb_admin"), 400, "validation_failed");
+    resp_check(api_get(GB "/supplier/balance?supplier_id=99", "gb_admin"), 404, "not_found");
+    resp_check(api_get(GB "/supplier/balance?supplier_id=x", "gb_admin"), 400, "validation_failed");
+    resp_check(api_get(GB "/supplier/balance?supplier_id=2", "gb_sup1"), 403, "forbidden");
+    resp_check(api_get(GB "/supplier/balance?supplier_id=1", "gb_sup2"), 403, "forbidden");
+    resp_check(api_get(GB "/supplier/balance", "gb_staff1"), 403, NULL);
+    resp_check(api_get(GB "/supplier/balance", "gb_trader1"), 403, NULL);
+    resp_check(api_get(GB "/supplier/balance", NULL), 401, NULL);
 
-    r = gb_get(GB "/supplier/balance", "gb_sup2");
+    r = api_get(GB "/supplier/balance", "gb_sup2");
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_eq(gb_jint(r->json, "supplier_id"), 2);
-    cr_assert_eq(gb_jint(r->json, "balance_cents"), 0);
+    cr_assert_eq(jint(r->json, "supplier_id"), 2);
+    cr_assert_eq(jint(r->json, "balance_cents"), 0);
     cr_assert_eq(json_array_size(json_object_get(r->json, "entries")), 0);
     resp_free(r);
 
     /* someone supplying for two accounts must say which */
     test_user("gb_multi", "groupbuy", "supplier", "supplier", 1);
     test_user("gb_multi", "groupbuy", "supplier", "supplier", 2);
-    gb_expect(gb_get(GB "/supplier/balance", "gb_multi"), 400, "validation_failed");
-    gb_expect(gb_get(GB "/supplier/balance?supplier_id=2", "gb_multi"), 200, NULL);
+    resp_check(api_get(GB "/supplier/balance", "gb_multi"), 400, "validation_failed");
+    resp_check(api_get(GB "/supplier/balance?supplier_id=2", "gb_multi"), 200, NULL);
 }
 
 GbTest(groupbuy_ledger, whole_money_story_reconciles)
@@ -112,39 +112,39 @@ GbTest(groupbuy_ledger, whole_money_story_reconciles)
     /* C: beans 2 + 2 (1500), accepted, then refunded by an admin: the supplier is debited */
     int64_t c = accepted_group(2, 2, 2);
     expect_totals(22000, 3500, 0, 18500);
-    struct resp *r = gb_post(gb_path(GB "/admin/groups/%lld/process-refunds", c), "gb_admin", NULL,
+    struct resp *r = api_post(pathf(GB "/admin/groups/%lld/process-refunds", c), "gb_admin", NULL,
                              "{\"reason\":\"recall\"}");
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_eq(gb_jint(r->json, "refunded"), 2);
+    cr_assert_eq(jint(r->json, "refunded"), 2);
     resp_free(r);
     expect_totals(22000, 3500 + 6000, 0, 12500);
 
-    r = gb_get(GB "/supplier/balance?page_size=2", "gb_sup1");
+    r = api_get(GB "/supplier/balance?page_size=2", "gb_sup1");
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_eq(gb_jint(r->json, "balance_cents"), 12500);
-    cr_assert_eq(gb_jint(r->json, "credited_cents"), 18500);
-    cr_assert_eq(gb_jint(r->json, "debited_cents"), 6000);
-    cr_assert_eq(gb_jint(r->json, "total"), 4);
+    cr_assert_eq(jint(r->json, "balance_cents"), 12500);
+    cr_assert_eq(jint(r->json, "credited_cents"), 18500);
+    cr_assert_eq(jint(r->json, "debited_cents"), 6000);
+    cr_assert_eq(jint(r->json, "total"), 4);
     json_t *entries = json_object_get(r->json, "entries");
     cr_assert_eq(json_array_size(entries), 2);
-    cr_assert_str_eq(gb_jstr(json_array_get(entries, 0), "entry_type"), "refund_debit", "newest first");
-    cr_assert_eq(gb_jint(json_array_get(entries, 0), "amount_cents"), -3000);
-    cr_assert_eq(gb_jint(json_array_get(entries, 0), "group_id"), c);
-    cr_assert(gb_jint(json_array_get(entries, 0), "contribution_id") > 0);
-    cr_assert(gb_jint(json_array_get(entries, 0), "id") > gb_jint(json_array_get(entries, 1), "id"));
+    cr_assert_str_eq(jstr(json_array_get(entries, 0), "entry_type"), "refund_debit", "newest first");
+    cr_assert_eq(jint(json_array_get(entries, 0), "amount_cents"), -3000);
+    cr_assert_eq(jint(json_array_get(entries, 0), "group_id"), c);
+    cr_assert(jint(json_array_get(entries, 0), "contribution_id") > 0);
+    cr_assert(jint(json_array_get(entries, 0), "id") > jint(json_array_get(entries, 1), "id"));
     resp_free(r);
 
-    r = gb_get(GB "/admin/ledger", "gb_admin");
+    r = api_get(GB "/admin/ledger", "gb_admin");
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert(json_is_true(json_object_get(r->json, "balanced")), "%s", r->body);
     json_t *orders = json_object_get(r->json, "orders");
     cr_assert_eq(json_array_size(orders), 2, "%s", r->body);
-    cr_assert_eq(gb_jint(json_array_get(orders, 0), "credited_cents"), 12500);
-    cr_assert_eq(gb_jint(json_array_get(orders, 0), "total_cents"), 12500);
+    cr_assert_eq(jint(json_array_get(orders, 0), "credited_cents"), 12500);
+    cr_assert_eq(jint(json_array_get(orders, 0), "total_cents"), 12500);
     resp_free(r);
-    gb_expect(gb_get(GB "/admin/ledger", "gb_sup1"), 403, NULL);
-    gb_expect(gb_get(GB "/admin/ledger", "gb_trader1"), 403, NULL);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_groups WHERE id = $1 AND supplier_status = "
+    resp_check(api_get(GB "/admin/ledger", "gb_sup1"), 403, NULL);
+    resp_check(api_get(GB "/admin/ledger", "gb_trader1"), 403, NULL);
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_groups WHERE id = $1 AND supplier_status = "
                            "'supplier_accepted'", a), 1);
 }
 

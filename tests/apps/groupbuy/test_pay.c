@@ -15,7 +15,7 @@ static struct resp *pay(int64_t id, const char *as, const char *key, const char 
 {
     char path[96];
     snprintf(path, sizeof path, GB "/contributions/%lld/pay", (long long)id);
-    return gb_post(path, as, key, "%s", body);
+    return api_post(path, as, key, "%s", body);
 }
 
 static struct resp *pay_token(int64_t id, const char *token)
@@ -44,10 +44,10 @@ static const char *ref(int64_t c, int attempt)
 
 #define STATE(c) text("SELECT payment_status || ' ' || COALESCE(payment_reference, '-') || ' ' || payment_attempts " \
                       "FROM groupbuy_contributions WHERE id = $1", c)
-#define PAYMENTS(c) gb_scalar("SELECT COUNT(*) FROM groupbuy_payments WHERE contribution_id = $1", c)
-#define LEDGER(c) gb_scalar("SELECT COUNT(*) FROM groupbuy_ledger WHERE contribution_id = $1 AND " \
+#define PAYMENTS(c) test_scalar("SELECT COUNT(*) FROM groupbuy_payments WHERE contribution_id = $1", c)
+#define LEDGER(c) test_scalar("SELECT COUNT(*) FROM groupbuy_ledger WHERE contribution_id = $1 AND " \
                             "entry_type = 'payment' AND account = 'escrow'", c)
-#define AUDITS(action, c) gb_scalar("SELECT COUNT(*) FROM audit_log WHERE action = '" action "' AND target_id = $1", c)
+#define AUDITS(action, c) test_scalar("SELECT COUNT(*) FROM audit_log WHERE action = '" action "' AND target_id = $1", c)
 
 GbTest(groupbuy_pay, pay_succeeds)
 {
@@ -58,31 +58,31 @@ GbTest(groupbuy_pay, pay_succeeds)
     struct resp *r = api("POST", path, tok, NULL);           /* no body: the default provider */
     free(tok);
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_eq(gb_jint(r->json, "id"), c);
-    cr_assert_str_eq(gb_jstr(r->json, "payment_status"), "paid");
-    cr_assert_eq(gb_jint(r->json, "paid_amount_cents"), 5000);
-    cr_assert_str_eq(gb_jstr(r->json, "payment_provider"), "sandbox");
-    cr_assert_str_eq(gb_jstr(r->json, "payment_reference"), ref(c, 1));
-    cr_assert(gb_jstr(r->json, "paid_at"));
+    cr_assert_eq(jint(r->json, "id"), c);
+    cr_assert_str_eq(jstr(r->json, "payment_status"), "paid");
+    cr_assert_eq(jint(r->json, "paid_amount_cents"), 5000);
+    cr_assert_str_eq(jstr(r->json, "payment_provider"), "sandbox");
+    cr_assert_str_eq(jstr(r->json, "payment_reference"), ref(c, 1));
+    cr_assert(jstr(r->json, "paid_at"));
     resp_free(r);
     cr_assert_eq(PAYMENTS(c), 1);
     snprintf(want, sizeof want, "client 5000 USD %s sbx_ch_", ref(c, 1));
     cr_assert_str_eq(text("SELECT source || ' ' || amount_cents || ' ' || currency || ' ' || reference || ' ' || "
                           "substr(provider_ref, 1, 7) FROM groupbuy_payments WHERE contribution_id = $1", c), want);
     cr_assert_eq(LEDGER(c), 1);
-    cr_assert_eq(gb_scalar("SELECT amount_cents FROM groupbuy_ledger WHERE contribution_id = $1", c), 5000);
+    cr_assert_eq(test_scalar("SELECT amount_cents FROM groupbuy_ledger WHERE contribution_id = $1", c), 5000);
     cr_assert_eq(AUDITS("groupbuy.contribution.payment_started", c), 1);
     cr_assert_eq(AUDITS("groupbuy.contribution.paid", c), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.contribution.payment_started' "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.contribution.payment_started' "
                            "AND user_id = $1", test_user_id("gb_trader1")), 1);
-    cr_assert_eq(gb_scalar("SELECT " GB_COMMITTED_SQL("$1"), g), 2, "paid counts toward the MOQ");
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM outbox WHERE type = 'contribution.paid' AND topic = "
+    cr_assert_eq(test_scalar("SELECT " GB_COMMITTED_SQL("$1"), g), 2, "paid counts toward the MOQ");
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM outbox WHERE type = 'contribution.paid' AND topic = "
                            "'groupbuy.group.' || $1", g), 1);
 
     /* explicit provider, then paying again */
-    gb_expect(pay(c, "gb_trader1", NULL, "{\"provider\":\"sandbox\"}"), 409, "already_paid");
+    resp_check(pay(c, "gb_trader1", NULL, "{\"provider\":\"sandbox\"}"), 409, "already_paid");
     cr_assert_eq(PAYMENTS(c), 1);
-    cr_assert_eq(gb_scalar("SELECT payment_attempts FROM groupbuy_contributions WHERE id = $1", c), 1);
+    cr_assert_eq(test_scalar("SELECT payment_attempts FROM groupbuy_contributions WHERE id = $1", c), 1);
 }
 
 GbTest(groupbuy_pay, declined_then_paid_with_a_new_reference)
@@ -91,7 +91,7 @@ GbTest(groupbuy_pay, declined_then_paid_with_a_new_reference)
     struct resp *r = pay_token(c, "tok_declined");
     cr_assert_eq(r->status, 402, "%s", r->body);
     cr_assert_str_eq(resp_error_code(r), "payment_declined");
-    cr_assert_str_eq(gb_jstr(json_object_get(r->json, "error"), "message"), "card declined");
+    cr_assert_str_eq(jstr(json_object_get(r->json, "error"), "message"), "card declined");
     resp_free(r);
     char want[96];
     snprintf(want, sizeof want, "failed %s 1", ref(c, 1));
@@ -99,11 +99,11 @@ GbTest(groupbuy_pay, declined_then_paid_with_a_new_reference)
     cr_assert_eq(PAYMENTS(c), 0);
     cr_assert_eq(LEDGER(c), 0);
     cr_assert_eq(AUDITS("groupbuy.contribution.payment_failed", c), 1);
-    cr_assert_eq(gb_scalar("SELECT " GB_COMMITTED_SQL("$1"), g), 0);
+    cr_assert_eq(test_scalar("SELECT " GB_COMMITTED_SQL("$1"), g), 0);
 
     r = pay_token(c, "tok_success");
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_str_eq(gb_jstr(r->json, "payment_reference"), ref(c, 2));
+    cr_assert_str_eq(jstr(r->json, "payment_reference"), ref(c, 2));
     resp_free(r);
     snprintf(want, sizeof want, "paid %s 2", ref(c, 2));
     cr_assert_str_eq(STATE(c), want);
@@ -122,12 +122,12 @@ GbTest(groupbuy_pay, pending_then_the_webhook_settles)
     int64_t g = gb_group(1, 10, 60), c = gb_contribution(g, "gb_trader1", 3);
     struct resp *r = pay_token(c, "tok_pending");
     cr_assert_eq(r->status, 202, "%s", r->body);
-    cr_assert_str_eq(gb_jstr(r->json, "payment_status"), "pending");
-    cr_assert_str_eq(gb_jstr(r->json, "payment_reference"), ref(c, 1));
+    cr_assert_str_eq(jstr(r->json, "payment_status"), "pending");
+    cr_assert_str_eq(jstr(r->json, "payment_reference"), ref(c, 1));
     resp_free(r);
-    gb_expect(pay_token(c, "tok_success"), 409, "payment_pending");
+    resp_check(pay_token(c, "tok_success"), 409, "payment_pending");
     cr_assert_eq(PAYMENTS(c), 0);
-    cr_assert_eq(gb_scalar("SELECT " GB_COMMITTED_SQL("$1"), g), 0, "pending does not count");
+    cr_assert_eq(test_scalar("SELECT " GB_COMMITTED_SQL("$1"), g), 0, "pending does not count");
 
     char body[256];
     snprintf(body, sizeof body, "{\"id\":\"evt_pend_%lld\",\"type\":\"charge.succeeded\",\"data\":{\"reference\":"
@@ -135,24 +135,24 @@ GbTest(groupbuy_pay, pending_then_the_webhook_settles)
              (long long)c, ref(c, 1), (long long)c);
     r = gb_webhook(body, false);
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_str_eq(gb_jstr(r->json, "status"), "applied");
+    cr_assert_str_eq(jstr(r->json, "status"), "applied");
     resp_free(r);
     char want[96];
     snprintf(want, sizeof want, "paid %s 1", ref(c, 1));
     cr_assert_str_eq(STATE(c), want);
     cr_assert_str_eq(text("SELECT source FROM groupbuy_payments WHERE contribution_id = $1", c), "webhook");
     cr_assert_eq(LEDGER(c), 1);
-    cr_assert_eq(gb_scalar("SELECT " GB_COMMITTED_SQL("$1"), g), 3);
+    cr_assert_eq(test_scalar("SELECT " GB_COMMITTED_SQL("$1"), g), 3);
 }
 
 GbTest(groupbuy_pay, provider_outage_is_502_and_retryable)
 {
     int64_t g = gb_group(1, 10, 60), c = gb_contribution(g, "gb_trader1", 1);
-    gb_expect(pay_token(c, "tok_error"), 502, "provider_unavailable");
+    resp_check(pay_token(c, "tok_error"), 502, "provider_unavailable");
     char want[96];
     snprintf(want, sizeof want, "failed %s 1", ref(c, 1));
     cr_assert_str_eq(STATE(c), want);
-    gb_expect(pay_token(c, "tok_success"), 200, NULL);
+    resp_check(pay_token(c, "tok_success"), 200, NULL);
     cr_assert_eq(PAYMENTS(c), 1);
 }
 
@@ -160,21 +160,21 @@ GbTest(groupbuy_pay, whose_and_which_state)
 {
     int64_t g = gb_group(1, 10, 60), mine = gb_contribution(g, "gb_trader1", 1);
     int64_t theirs = gb_contribution(g, "gb_trader2", 1);
-    gb_expect(pay(theirs, "gb_trader1", NULL, "{}"), 404, "not_found");
-    gb_expect(pay(999, "gb_trader1", NULL, "{}"), 404, "not_found");
-    gb_expect(pay(mine, "gb_admin", NULL, "{}"), 403, "forbidden");
-    gb_expect(pay(mine, "gb_sup1", NULL, "{}"), 403, "forbidden");
-    gb_expect(pay(mine, NULL, NULL, "{}"), 401, NULL);
+    resp_check(pay(theirs, "gb_trader1", NULL, "{}"), 404, "not_found");
+    resp_check(pay(999, "gb_trader1", NULL, "{}"), 404, "not_found");
+    resp_check(pay(mine, "gb_admin", NULL, "{}"), 403, "forbidden");
+    resp_check(pay(mine, "gb_sup1", NULL, "{}"), 403, "forbidden");
+    resp_check(pay(mine, NULL, NULL, "{}"), 401, NULL);
 
     gb_set_deadline(g, -1);
-    gb_expect(pay(mine, "gb_trader1", NULL, "{}"), 409, "group_closed");
+    resp_check(pay(mine, "gb_trader1", NULL, "{}"), 409, "group_closed");
     gb_set_deadline(g, 30);
     cr_assert_eq(db_exec(test_db(), "UPDATE groupbuy_groups SET status = 'failed' WHERE id = $1", DB_I(g)), 1);
-    gb_expect(pay(mine, "gb_trader1", NULL, "{}"), 409, "group_closed");
+    resp_check(pay(mine, "gb_trader1", NULL, "{}"), 409, "group_closed");
     cr_assert_eq(db_exec(test_db(), "UPDATE groupbuy_groups SET status = 'open' WHERE id = $1", DB_I(g)), 1);
     cr_assert_eq(db_exec(test_db(), "UPDATE groupbuy_contributions SET status = 'cancelled' WHERE id = $1",
                          DB_I(mine)), 1);
-    gb_expect(pay(mine, "gb_trader1", NULL, "{}"), 409, "invalid_state");
+    resp_check(pay(mine, "gb_trader1", NULL, "{}"), 409, "invalid_state");
     cr_assert_eq(test_count("SELECT COUNT(*) FROM groupbuy_contributions WHERE payment_attempts > 0"), 0);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM groupbuy_payments"), 0);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'groupbuy.contribution.%'"), 0);
@@ -185,18 +185,18 @@ GbTest(groupbuy_pay, providers_and_bodies)
     int64_t g = gb_group(1, 10, 60), c = gb_contribution(g, "gb_trader1", 1);
     struct resp *r = pay(c, "gb_trader1", NULL, "{\"provider\":\"paypal\"}");
     cr_assert_eq(r->status, 400, "%s", r->body);
-    cr_assert_str_eq(gb_jstr(json_array_get(json_object_get(json_object_get(r->json, "error"), "details"), 0), "field"),
+    cr_assert_str_eq(jstr(json_array_get(json_object_get(json_object_get(r->json, "error"), "details"), 0), "field"),
                      "provider");
     resp_free(r);
     unsetenv("ATRIUM_FLUTTERWAVE_SECRET_KEY");
-    gb_expect(pay(c, "gb_trader1", NULL, "{\"provider\":\"flutterwave\"}"), 400, "validation_failed");
-    gb_expect(pay(c, "gb_trader1", NULL, "{\"card\":\"4242\"}"), 400, "validation_failed");
-    gb_expect(pay(c, "gb_trader1", NULL, "{\"payment_token\":5}"), 400, "validation_failed");
-    gb_expect(pay(c, "gb_trader1", NULL, "[]"), 400, "invalid_json");
+    resp_check(pay(c, "gb_trader1", NULL, "{\"provider\":\"flutterwave\"}"), 400, "validation_failed");
+    resp_check(pay(c, "gb_trader1", NULL, "{\"card\":\"4242\"}"), 400, "validation_failed");
+    resp_check(pay(c, "gb_trader1", NULL, "{\"payment_token\":5}"), 400, "validation_failed");
+    resp_check(pay(c, "gb_trader1", NULL, "[]"), 400, "invalid_json");
     /* once a real provider is the default, the sandbox cannot be picked */
     setenv("ATRIUM_FLUTTERWAVE_SECRET_KEY", "FLWSECK_TEST-x", 1);
     setenv("ATRIUM_PAYMENT_PROVIDER", "flutterwave", 1);
-    gb_expect(pay(c, "gb_trader1", NULL, "{\"provider\":\"sandbox\"}"), 400, "validation_failed");
+    resp_check(pay(c, "gb_trader1", NULL, "{\"provider\":\"sandbox\"}"), 400, "validation_failed");
     unsetenv("ATRIUM_PAYMENT_PROVIDER");
     unsetenv("ATRIUM_FLUTTERWAVE_SECRET_KEY");
     cr_assert_str_eq(STATE(c), "unpaid - 0");
@@ -214,17 +214,17 @@ GbTest(groupbuy_pay, idempotent_replay_pays_once)
     cr_assert_str_eq(resp_header(b, "Idempotent-Replayed"), "true");
     resp_free(a);
     resp_free(b);
-    gb_expect(pay(c, "gb_trader1", "pay-key-1", "{\"payment_token\":\"tok_pending\"}"), 409, NULL);
-    gb_expect(pay(c, "gb_trader1", "pay-key-2", "{\"payment_token\":\"tok_success\"}"), 409, "already_paid");
+    resp_check(pay(c, "gb_trader1", "pay-key-1", "{\"payment_token\":\"tok_pending\"}"), 409, NULL);
+    resp_check(pay(c, "gb_trader1", "pay-key-2", "{\"payment_token\":\"tok_success\"}"), 409, "already_paid");
     cr_assert_eq(PAYMENTS(c), 1);
     cr_assert_eq(LEDGER(c), 1);
-    cr_assert_eq(gb_scalar("SELECT payment_attempts FROM groupbuy_contributions WHERE id = $1", c), 1);
+    cr_assert_eq(test_scalar("SELECT payment_attempts FROM groupbuy_contributions WHERE id = $1", c), 1);
 
     /* a declined answer replays too, without a second charge attempt */
     int64_t d = gb_contribution(g, "gb_trader1", 1);
-    gb_expect(pay(d, "gb_trader1", "pay-key-3", "{\"payment_token\":\"tok_declined\"}"), 402, "payment_declined");
-    gb_expect(pay(d, "gb_trader1", "pay-key-3", "{\"payment_token\":\"tok_declined\"}"), 402, "payment_declined");
-    cr_assert_eq(gb_scalar("SELECT payment_attempts FROM groupbuy_contributions WHERE id = $1", d), 1);
+    resp_check(pay(d, "gb_trader1", "pay-key-3", "{\"payment_token\":\"tok_declined\"}"), 402, "payment_declined");
+    resp_check(pay(d, "gb_trader1", "pay-key-3", "{\"payment_token\":\"tok_declined\"}"), 402, "payment_declined");
+    cr_assert_eq(test_scalar("SELECT payment_attempts FROM groupbuy_contributions WHERE id = $1", d), 1);
 }
 
 /* A new user's setup: no sandbox webhook secret. The pending answer says
@@ -236,8 +236,8 @@ GbTest(groupbuy_pay, pending_without_webhooks_is_settled_by_paying_again)
     unsetenv("ATRIUM_SANDBOX_WEBHOOK_SECRET");
     struct resp *r = pay(c, "gb_trader1", "nohook-1", "{\"payment_token\":\"tok_pending\"}");
     cr_assert_eq(r->status, 202, "%s", r->body);
-    cr_assert_str_eq(gb_jstr(r->json, "payment_status"), "pending");
-    const char *msg = gb_jstr(r->json, "provider_message");
+    cr_assert_str_eq(jstr(r->json, "payment_status"), "pending");
+    const char *msg = jstr(r->json, "provider_message");
     cr_assert(msg && strstr(msg, "webhooks are disabled") && strstr(msg, "ATRIUM_SANDBOX_WEBHOOK_SECRET") &&
               strstr(msg, "pay again"), "%s", r->body);
     resp_free(r);
@@ -249,16 +249,16 @@ GbTest(groupbuy_pay, pending_without_webhooks_is_settled_by_paying_again)
     r = gb_webhook(body, false);
     cr_assert_eq(r->status, 503, "%s", r->body);
     cr_assert_str_eq(resp_error_code(r), "webhooks_disabled");
-    cr_assert(strstr(gb_jstr(json_object_get(r->json, "error"), "message"), "ATRIUM_SANDBOX_WEBHOOK_SECRET"), "%s",
+    cr_assert(strstr(jstr(json_object_get(r->json, "error"), "message"), "ATRIUM_SANDBOX_WEBHOOK_SECRET"), "%s",
               r->body);
     resp_free(r);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_webhook_events WHERE reference = (SELECT payment_reference "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_webhook_events WHERE reference = (SELECT payment_reference "
                            "FROM groupbuy_contributions WHERE id = $1)", c), 0, "nothing written");
 
     r = pay(c, "gb_trader1", "nohook-2", "{}");
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_str_eq(gb_jstr(r->json, "payment_status"), "paid");
-    cr_assert_str_eq(gb_jstr(r->json, "payment_reference"), ref(c, 1), "the pending attempt, not a new one");
+    cr_assert_str_eq(jstr(r->json, "payment_status"), "paid");
+    cr_assert_str_eq(jstr(r->json, "payment_reference"), ref(c, 1), "the pending attempt, not a new one");
     resp_free(r);
     char want[96];
     snprintf(want, sizeof want, "client 5000 USD %s sbx_ch_", ref(c, 1));
@@ -267,7 +267,7 @@ GbTest(groupbuy_pay, pending_without_webhooks_is_settled_by_paying_again)
     cr_assert_eq(LEDGER(c), 1);
     cr_assert_eq(AUDITS("groupbuy.contribution.payment_started", c), 1);
     cr_assert_eq(AUDITS("groupbuy.contribution.paid", c), 1);
-    gb_expect(pay(c, "gb_trader1", "nohook-3", "{}"), 409, "already_paid");
+    resp_check(pay(c, "gb_trader1", "nohook-3", "{}"), 409, "already_paid");
     cr_assert_eq(PAYMENTS(c), 1);
     setenv("ATRIUM_SANDBOX_WEBHOOK_SECRET", GB_WEBHOOK_SECRET, 1);
 }

@@ -21,11 +21,11 @@ struct world {
 static void accept_by_sql(int64_t group)
 {
     struct db *db = test_db();
-    int64_t qty = gb_scalar("SELECT " GB_COMMITTED_SQL("$1"), group);
-    int64_t total = gb_scalar("SELECT COALESCE(SUM(paid_amount_cents), 0) FROM groupbuy_contributions c WHERE "
+    int64_t qty = test_scalar("SELECT " GB_COMMITTED_SQL("$1"), group);
+    int64_t total = test_scalar("SELECT COALESCE(SUM(paid_amount_cents), 0) FROM groupbuy_contributions c WHERE "
                               "c.group_id = $1 AND c.status = 'active' AND c.payment_status = 'paid' AND "
                               "c.refund_status IS NULL", group);
-    int64_t supplier = gb_scalar("SELECT supplier_id FROM groupbuy_groups WHERE id = $1", group);
+    int64_t supplier = test_scalar("SELECT supplier_id FROM groupbuy_groups WHERE id = $1", group);
     char number[64];
     snprintf(number, sizeof number, "ORD-%lld-1700000000", (long long)group);
     cr_assert_eq(db_begin(db), 0);
@@ -55,18 +55,9 @@ static struct world accepted_world(void)
     return w;
 }
 
-static const char *path(const char *fmt, long long id)
-{
-    static __thread char buf[4][200];
-    static __thread int k;
-    char *out = buf[k++ % 4];
-    snprintf(out, 200, fmt, id);
-    return out;
-}
-
 static struct resp *mark_ready(int64_t group, const char *as)
 {
-    return gb_post(path(GB "/admin/groups/%lld/mark-ready-for-collection", group), as, NULL, "%s", "");
+    return api_post(pathf(GB "/admin/groups/%lld/mark-ready-for-collection", group), as, NULL, "%s", "");
 }
 
 static void ready_world(struct world *w)
@@ -80,16 +71,16 @@ static void ready_world(struct world *w)
 /* The trader's token through the JSON format; copied into out. */
 static void fetch_token(int64_t group, const char *trader, char out[65])
 {
-    struct resp *r = gb_get(path(GB "/groups/%lld/qr-code?format=json", group), trader);
+    struct resp *r = api_get(pathf(GB "/groups/%lld/qr-code?format=json", group), trader);
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_eq(strlen(gb_jstr(r->json, "token")), 64);
-    snprintf(out, 65, "%s", gb_jstr(r->json, "token"));
+    cr_assert_eq(strlen(jstr(r->json, "token")), 64);
+    snprintf(out, 65, "%s", jstr(r->json, "token"));
     resp_free(r);
 }
 
 static struct resp *verify(const char *as, const char *token)
 {
-    return gb_post(GB "/admin/qr/verify", as, NULL, "{\"token\":\"%s\"}", token);
+    return api_post(GB "/admin/qr/verify", as, NULL, "{\"token\":\"%s\"}", token);
 }
 
 static int64_t count_s(const char *sql, const char *text)
@@ -114,25 +105,25 @@ GbTest(groupbuy_qr, mark_ready_issues_tokens_for_counted_contributions)
     struct world w = accepted_world();
     struct resp *r = mark_ready(w.group, "gb_admin");
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_eq(gb_jint(r->json, "id"), w.group);
-    cr_assert_str_eq(gb_jstr(r->json, "supplier_status"), "ready_for_collection");
-    cr_assert(gb_jstr(r->json, "ready_for_collection_at"));
-    cr_assert_eq(gb_jint(r->json, "qr_tokens_issued"), 2);
+    cr_assert_eq(jint(r->json, "id"), w.group);
+    cr_assert_str_eq(jstr(r->json, "supplier_status"), "ready_for_collection");
+    cr_assert(jstr(r->json, "ready_for_collection_at"));
+    cr_assert_eq(jint(r->json, "qr_tokens_issued"), 2);
     resp_free(r);
 
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_groups WHERE id = $1 AND supplier_status = "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_groups WHERE id = $1 AND supplier_status = "
                            "'ready_for_collection' AND ready_for_collection_at IS NOT NULL", w.group), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_supplier_orders WHERE group_id = $1 AND "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_supplier_orders WHERE group_id = $1 AND "
                            "admin_verification_status = 'verified' AND admin_verified_at IS NOT NULL AND "
                            "qr_codes_generated = 1 AND admin_verified_by = (SELECT id FROM users WHERE username = "
                            "'gb_admin')", w.group), 1);
     /* the two paid contributions have a hash and a nonce; the unpaid one none */
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE group_id = $1 AND qr_token_hash IS NOT "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE group_id = $1 AND qr_token_hash IS NOT "
                            "NULL AND length(qr_token_hash) = 64 AND length(qr_nonce) = 64 AND qr_issued_at IS NOT NULL",
                            w.group), 2);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE id = $1 AND qr_token_hash IS NULL "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE id = $1 AND qr_token_hash IS NULL "
                            "AND qr_nonce IS NULL", w.c3), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(DISTINCT qr_token_hash) FROM groupbuy_contributions WHERE group_id = $1",
+    cr_assert_eq(test_scalar("SELECT COUNT(DISTINCT qr_token_hash) FROM groupbuy_contributions WHERE group_id = $1",
                            w.group), 2);
     /* the plain token is nowhere in the database: not in the row, the audit,
      * the events or the notifications */
@@ -160,19 +151,19 @@ GbTest(groupbuy_qr, mark_ready_issues_tokens_for_counted_contributions)
     }
     /* notified, audited, announced */
     cr_assert_eq(test_count("SELECT COUNT(*) FROM notifications WHERE kind = 'groupbuy.ready_for_collection'"), 2);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM notifications WHERE kind = 'groupbuy.ready_for_collection' AND "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM notifications WHERE kind = 'groupbuy.ready_for_collection' AND "
                            "user_id = (SELECT id FROM users WHERE username = 'gb_trader1') AND "
                            "json_extract(data, '$.quantity') = 3 AND json_extract(data, '$.group_id') = $1", w.group), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM notifications WHERE user_id = "
                             "(SELECT id FROM users WHERE username = 'gb_trader3')"), 0);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.group.marked_ready' AND "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.group.marked_ready' AND "
                            "target_id = $1 AND json_extract(summary, '$.qr_issued') = 2 AND user_id = "
                            "(SELECT id FROM users WHERE username = 'gb_admin')", w.group), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM outbox WHERE type = 'group.ready_for_collection' AND topic = "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM outbox WHERE type = 'group.ready_for_collection' AND topic = "
                            "'groupbuy.group.' || $1 AND json_extract(payload, '$.qr_tokens_issued') = 2", w.group), 1);
 
     /* once only: the group is no longer supplier_accepted */
-    gb_expect(mark_ready(w.group, "gb_admin"), 409, "invalid_state");
+    resp_check(mark_ready(w.group, "gb_admin"), 409, "invalid_state");
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.group.marked_ready'"), 1);
 }
 
@@ -181,31 +172,31 @@ GbTest(groupbuy_qr, mark_ready_refusals)
     struct world w = accepted_world();
     int64_t open = gb_group(3, 5, 60);
     gb_paid(open, "gb_trader1", 2);
-    gb_expect(mark_ready(w.group, NULL), 401, NULL);
-    gb_expect(mark_ready(w.group, "gb_trader1"), 403, "forbidden");
-    gb_expect(mark_ready(w.group, "gb_sup1"), 403, "forbidden");
-    gb_expect(mark_ready(w.group, "gb_staff1"), 403, "forbidden");
-    gb_expect(mark_ready(w.group, "gb_nobody"), 403, "forbidden");
-    struct resp *r = gb_post(path(GB "/admin/groups/%lld/mark-ready-for-collection", w.group), "gb_admin", NULL,
+    resp_check(mark_ready(w.group, NULL), 401, NULL);
+    resp_check(mark_ready(w.group, "gb_trader1"), 403, "forbidden");
+    resp_check(mark_ready(w.group, "gb_sup1"), 403, "forbidden");
+    resp_check(mark_ready(w.group, "gb_staff1"), 403, "forbidden");
+    resp_check(mark_ready(w.group, "gb_nobody"), 403, "forbidden");
+    struct resp *r = api_post(pathf(GB "/admin/groups/%lld/mark-ready-for-collection", w.group), "gb_admin", NULL,
                              "{\"force\":true}");
     cr_assert_eq(r->status, 400, "%s", r->body);
     cr_assert_str_eq(resp_error_code(r), "validation_failed");
     cr_assert(strstr(r->body, "force"));
     resp_free(r);
-    gb_expect(gb_post(path(GB "/admin/groups/%lld/mark-ready-for-collection", w.group), "gb_admin", NULL, "[]"), 400,
+    resp_check(api_post(pathf(GB "/admin/groups/%lld/mark-ready-for-collection", w.group), "gb_admin", NULL, "[]"), 400,
               NULL);
-    gb_expect(mark_ready(99999, "gb_admin"), 404, "not_found");
-    gb_expect(mark_ready(open, "gb_admin"), 409, "invalid_state");
+    resp_check(mark_ready(99999, "gb_admin"), 404, "not_found");
+    resp_check(mark_ready(open, "gb_admin"), 409, "invalid_state");
     /* pending supplier and rejected are not accepted either */
     cr_assert_eq(db_exec(test_db(), "UPDATE groupbuy_groups SET supplier_status = 'pending_supplier' WHERE id = $1",
                          DB_I(w.group)), 1);
-    gb_expect(mark_ready(w.group, "gb_admin"), 409, "invalid_state");
+    resp_check(mark_ready(w.group, "gb_admin"), 409, "invalid_state");
     cr_assert_eq(test_count("SELECT COUNT(*) FROM groupbuy_contributions WHERE qr_token_hash IS NOT NULL"), 0);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.group.marked_ready'"), 0);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM groupbuy_supplier_orders WHERE qr_codes_generated = 1"), 0);
     cr_assert_eq(db_exec(test_db(), "UPDATE groupbuy_groups SET supplier_status = 'supplier_accepted' WHERE id = $1",
                          DB_I(w.group)), 1);
-    gb_expect(mark_ready(w.group, "gb_admin"), 200, NULL);
+    resp_check(mark_ready(w.group, "gb_admin"), 200, NULL);
 }
 
 /* --------------------------------------------------------------- qr-code */
@@ -215,7 +206,7 @@ GbTest(groupbuy_qr, qr_code_formats)
     struct world w;
     ready_world(&w);
     /* svg is the default */
-    struct resp *r = gb_get(path(GB "/groups/%lld/qr-code", w.group), "gb_trader1");
+    struct resp *r = api_get(pathf(GB "/groups/%lld/qr-code", w.group), "gb_trader1");
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert_str_eq(resp_header(r, "Content-Type"), "image/svg+xml");
     cr_assert_str_eq(resp_header(r, "Cache-Control"), "no-store");
@@ -223,11 +214,11 @@ GbTest(groupbuy_qr, qr_code_formats)
     cr_assert(strstr(r->body, "viewBox=\"0 0 "));
     cr_assert(strstr(r->body, "</svg>"));
     resp_free(r);
-    r = gb_get(path(GB "/groups/%lld/qr-code?format=svg", w.group), "gb_trader1");
+    r = api_get(pathf(GB "/groups/%lld/qr-code?format=svg", w.group), "gb_trader1");
     cr_assert_eq(r->status, 200);
     resp_free(r);
 
-    r = gb_get(path(GB "/groups/%lld/qr-code?format=png", w.group), "gb_trader1");
+    r = api_get(pathf(GB "/groups/%lld/qr-code?format=png", w.group), "gb_trader1");
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert_str_eq(resp_header(r, "Content-Type"), "image/png");
     cr_assert_str_eq(resp_header(r, "Cache-Control"), "no-store");
@@ -241,22 +232,22 @@ GbTest(groupbuy_qr, qr_code_formats)
     cr_assert_geq(wpx, (21 + 8) * 8, "at least a version-1 code with its quiet zone");
     resp_free(r);
 
-    r = gb_get(path(GB "/groups/%lld/qr-code?format=json", w.group), "gb_trader1");
+    r = api_get(pathf(GB "/groups/%lld/qr-code?format=json", w.group), "gb_trader1");
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert_str_eq(resp_header(r, "Cache-Control"), "no-store");
-    const char *token = gb_jstr(r->json, "token");
+    const char *token = jstr(r->json, "token");
     cr_assert(is_hex64(token), "%s", token);
     char sha[65], first[65];
     snprintf(first, sizeof first, "%s", token);
     crypto_sha256_hex(token, 64, sha);
     cr_assert_eq(count_s("SELECT COUNT(*) FROM groupbuy_contributions WHERE qr_token_hash = $1", sha), 1);
-    cr_assert_eq(gb_jint(r->json, "contribution_id"), w.c1);
-    cr_assert_eq(gb_jint(r->json, "group_id"), w.group);
-    cr_assert_eq(gb_jint(r->json, "quantity"), 3);
-    cr_assert_str_eq(gb_jstr(r->json, "pickup_location"), "Warehouse 4, Kano Road");
+    cr_assert_eq(jint(r->json, "contribution_id"), w.c1);
+    cr_assert_eq(jint(r->json, "group_id"), w.group);
+    cr_assert_eq(jint(r->json, "quantity"), 3);
+    cr_assert_str_eq(jstr(r->json, "pickup_location"), "Warehouse 4, Kano Road");
     cr_assert(json_is_false(json_object_get(r->json, "is_collected")));
     cr_assert(json_is_null(json_object_get(r->json, "collected_at")));
-    cr_assert_eq(strncmp(gb_jstr(r->json, "svg"), "<svg", 4), 0);
+    cr_assert_eq(strncmp(jstr(r->json, "svg"), "<svg", 4), 0);
     cr_assert_null(json_object_get(r->json, "qr_nonce"));
     cr_assert_null(json_object_get(r->json, "qr_token_hash"));
     resp_free(r);
@@ -270,16 +261,16 @@ GbTest(groupbuy_qr, qr_code_formats)
     char p[200];
     snprintf(p, sizeof p, GB "/groups/%lld/qr-code?format=json&contribution_id=%lld", (long long)w.group,
              (long long)w.c1);
-    r = gb_get(p, "gb_trader1");
+    r = api_get(p, "gb_trader1");
     cr_assert_eq(r->status, 200);
-    cr_assert_str_eq(gb_jstr(r->json, "token"), first);
+    cr_assert_str_eq(jstr(r->json, "token"), first);
     resp_free(r);
     /* still fetchable after collection, saying so */
-    gb_expect(verify("gb_staff1", first), 200, NULL);
-    r = gb_get(path(GB "/groups/%lld/qr-code?format=json", w.group), "gb_trader1");
+    resp_check(verify("gb_staff1", first), 200, NULL);
+    r = api_get(pathf(GB "/groups/%lld/qr-code?format=json", w.group), "gb_trader1");
     cr_assert_eq(r->status, 200);
     cr_assert(json_is_true(json_object_get(r->json, "is_collected")));
-    cr_assert(gb_jstr(r->json, "collected_at"));
+    cr_assert(jstr(r->json, "collected_at"));
     resp_free(r);
 }
 
@@ -287,34 +278,34 @@ GbTest(groupbuy_qr, qr_code_refusals)
 {
     struct world w = accepted_world();
     /* accepted but not ready yet */
-    gb_expect(gb_get(path(GB "/groups/%lld/qr-code", w.group), "gb_trader1"), 409, "not_ready");
-    gb_expect(gb_post(path(GB "/admin/groups/%lld/mark-ready-for-collection", w.group), "gb_admin", NULL, "{}"), 200,
+    resp_check(api_get(pathf(GB "/groups/%lld/qr-code", w.group), "gb_trader1"), 409, "not_ready");
+    resp_check(api_post(pathf(GB "/admin/groups/%lld/mark-ready-for-collection", w.group), "gb_admin", NULL, "{}"), 200,
               NULL);
-    gb_expect(gb_get(path(GB "/groups/%lld/qr-code?format=gif", w.group), "gb_trader1"), 400, "validation_failed");
-    gb_expect(gb_get(path(GB "/groups/%lld/qr-code?format=", w.group), "gb_trader1"), 400, "validation_failed");
-    gb_expect(gb_get(path(GB "/groups/%lld/qr-code?contribution_id=abc", w.group), "gb_trader1"), 400,
+    resp_check(api_get(pathf(GB "/groups/%lld/qr-code?format=gif", w.group), "gb_trader1"), 400, "validation_failed");
+    resp_check(api_get(pathf(GB "/groups/%lld/qr-code?format=", w.group), "gb_trader1"), 400, "validation_failed");
+    resp_check(api_get(pathf(GB "/groups/%lld/qr-code?contribution_id=abc", w.group), "gb_trader1"), 400,
               "validation_failed");
-    gb_expect(gb_get(path(GB "/groups/%lld/qr-code?contribution_id=0", w.group), "gb_trader1"), 400,
+    resp_check(api_get(pathf(GB "/groups/%lld/qr-code?contribution_id=0", w.group), "gb_trader1"), 400,
               "validation_failed");
-    gb_expect(gb_get(GB "/groups/99999/qr-code", "gb_trader1"), 404, "not_found");
+    resp_check(api_get(GB "/groups/99999/qr-code", "gb_trader1"), 404, "not_found");
     /* trader3's contribution was never paid: no code; trader1 cannot ask for trader2's */
-    gb_expect(gb_get(path(GB "/groups/%lld/qr-code", w.group), "gb_trader3"), 404, "not_found");
+    resp_check(api_get(pathf(GB "/groups/%lld/qr-code", w.group), "gb_trader3"), 404, "not_found");
     char p[200];
     snprintf(p, sizeof p, GB "/groups/%lld/qr-code?format=json&contribution_id=%lld", (long long)w.group,
              (long long)w.c2);
-    gb_expect(gb_get(p, "gb_trader1"), 404, "not_found");
+    resp_check(api_get(p, "gb_trader1"), 404, "not_found");
     snprintf(p, sizeof p, GB "/groups/%lld/qr-code?format=json&contribution_id=%lld", (long long)w.group,
              (long long)w.c3);
-    gb_expect(gb_get(p, "gb_trader3"), 404, "not_found");
+    resp_check(api_get(p, "gb_trader3"), 404, "not_found");
     /* only traders read codes */
-    gb_expect(gb_get(path(GB "/groups/%lld/qr-code", w.group), NULL), 401, NULL);
-    gb_expect(gb_get(path(GB "/groups/%lld/qr-code", w.group), "gb_nobody"), 403, "forbidden");
-    gb_expect(gb_get(path(GB "/groups/%lld/qr-code", w.group), "gb_sup1"), 403, "forbidden");
-    gb_expect(gb_get(path(GB "/groups/%lld/qr-code", w.group), "gb_staff1"), 403, "forbidden");
-    gb_expect(gb_get(path(GB "/groups/%lld/qr-code", w.group), "gb_admin"), 403, "forbidden");
+    resp_check(api_get(pathf(GB "/groups/%lld/qr-code", w.group), NULL), 401, NULL);
+    resp_check(api_get(pathf(GB "/groups/%lld/qr-code", w.group), "gb_nobody"), 403, "forbidden");
+    resp_check(api_get(pathf(GB "/groups/%lld/qr-code", w.group), "gb_sup1"), 403, "forbidden");
+    resp_check(api_get(pathf(GB "/groups/%lld/qr-code", w.group), "gb_staff1"), 403, "forbidden");
+    resp_check(api_get(pathf(GB "/groups/%lld/qr-code", w.group), "gb_admin"), 403, "forbidden");
     /* a group of another state */
     int64_t open = gb_group(2, 20, 60);
-    gb_expect(gb_get(path(GB "/groups/%lld/qr-code", open), "gb_trader1"), 409, "not_ready");
+    resp_check(api_get(pathf(GB "/groups/%lld/qr-code", open), "gb_trader1"), 409, "not_ready");
 }
 
 /* ---------------------------------------------------------------- verify */
@@ -329,23 +320,23 @@ GbTest(groupbuy_qr, verify_by_staff_once)
 
     struct resp *r = verify("gb_staff1", t1);
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_eq(gb_jint(r->json, "contribution_id"), w.c1);
-    cr_assert_eq(gb_jint(r->json, "group_id"), w.group);
-    cr_assert_eq(gb_jint(r->json, "trader_id"), test_user_id("gb_trader1"));
-    cr_assert_str_eq(gb_jstr(r->json, "trader_username"), "gb_trader1");
-    cr_assert_eq(gb_jint(r->json, "quantity"), 3);
+    cr_assert_eq(jint(r->json, "contribution_id"), w.c1);
+    cr_assert_eq(jint(r->json, "group_id"), w.group);
+    cr_assert_eq(jint(r->json, "trader_id"), test_user_id("gb_trader1"));
+    cr_assert_str_eq(jstr(r->json, "trader_username"), "gb_trader1");
+    cr_assert_eq(jint(r->json, "quantity"), 3);
     cr_assert(json_is_true(json_object_get(r->json, "is_collected")));
     char at[32];
-    snprintf(at, sizeof at, "%s", gb_jstr(r->json, "collected_at"));
+    snprintf(at, sizeof at, "%s", jstr(r->json, "collected_at"));
     cr_assert_eq(strlen(at), 20);
     resp_free(r);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE id = $1 AND is_collected = 1 AND "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE id = $1 AND is_collected = 1 AND "
                            "collected_at IS NOT NULL AND collected_by = (SELECT id FROM users WHERE username = "
                            "'gb_staff1')", w.c1), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.qr.verified' AND target_id = $1 "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.qr.verified' AND target_id = $1 "
                            "AND user_id = (SELECT id FROM users WHERE username = 'gb_staff1') AND request_id IS NOT NULL",
                            w.c1), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM outbox WHERE type = 'contribution.collected' AND "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM outbox WHERE type = 'contribution.collected' AND "
                            "json_extract(payload, '$.contribution_id') = $1", w.c1), 1);
     cr_assert_eq(count_s("SELECT COUNT(*) FROM audit_log WHERE instr(summary, $1) > 0", t1), 0);
 
@@ -354,19 +345,19 @@ GbTest(groupbuy_qr, verify_by_staff_once)
     cr_assert_eq(r->status, 409, "%s", r->body);
     cr_assert_str_eq(resp_error_code(r), "already_collected");
     json_t *d = json_array_get(json_object_get(json_object_get(r->json, "error"), "details"), 0);
-    cr_assert_str_eq(gb_jstr(d, "collected_at"), at);
+    cr_assert_str_eq(jstr(d, "collected_at"), at);
     resp_free(r);
-    gb_expect(verify("gb_admin", t1), 409, "already_collected");
-    gb_expect(verify("gb_sup1", t1), 409, "already_collected");
+    resp_check(verify("gb_admin", t1), 409, "already_collected");
+    resp_check(verify("gb_sup1", t1), 409, "already_collected");
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.qr.verified'"), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE id = $1 AND collected_at = "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE id = $1 AND collected_at = "
                            "(SELECT json_extract(summary, '$.collected_at') FROM audit_log WHERE action = "
                            "'groupbuy.qr.verified')", w.c1), 1);
 
     /* the supplier himself and the admin may scan too */
     r = verify("gb_sup1", t2);
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_eq(gb_jint(r->json, "contribution_id"), w.c2);
+    cr_assert_eq(jint(r->json, "contribution_id"), w.c2);
     resp_free(r);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM groupbuy_contributions WHERE is_collected = 1"), 2);
 }
@@ -391,7 +382,7 @@ GbTest(groupbuy_qr, verify_refusals_are_audited)
     cr_assert_eq(count_s("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.qr.rejected' AND "
                          "json_extract(summary, '$.reason') = 'other_supplier' AND json_extract(summary, "
                          "'$.sha256_prefix') = $1 AND target_type = 'contribution'", sha), 1);
-    cr_assert_eq(gb_scalar("SELECT is_collected FROM groupbuy_contributions WHERE id = $1", w.c1), 0);
+    cr_assert_eq(test_scalar("SELECT is_collected FROM groupbuy_contributions WHERE id = $1", w.c1), 0);
 
     /* forged and malformed tokens */
     char forged[65];
@@ -406,8 +397,8 @@ GbTest(groupbuy_qr, verify_refusals_are_audited)
                          "json_extract(summary, '$.reason') = 'unknown_token' AND json_extract(summary, "
                          "'$.sha256_prefix') = $1 AND user_id = (SELECT id FROM users WHERE username = 'gb_staff1')",
                          sha), 1);
-    gb_expect(verify("gb_admin", "not-a-token"), 404, "not_found");
-    gb_expect(verify("gb_staff1", ""), 404, "not_found");
+    resp_check(verify("gb_admin", "not-a-token"), 404, "not_found");
+    resp_check(verify("gb_staff1", ""), 404, "not_found");
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.qr.rejected' AND "
                             "json_extract(summary, '$.reason') = 'unknown_token'"), 3);
     cr_assert_eq(count_s("SELECT COUNT(*) FROM audit_log WHERE instr(summary, $1) > 0", forged), 0);
@@ -415,17 +406,17 @@ GbTest(groupbuy_qr, verify_refusals_are_audited)
 
     /* roles and bodies: nothing audited, nothing collected */
     int64_t audited = test_count("SELECT COUNT(*) FROM audit_log");
-    gb_expect(verify(NULL, t1), 401, NULL);
-    gb_expect(verify("gb_trader1", t1), 403, "forbidden");
-    gb_expect(verify("gb_nobody", t1), 403, "forbidden");
-    gb_expect(gb_post(GB "/admin/qr/verify", "gb_staff1", NULL, "{}"), 400, "validation_failed");
-    gb_expect(gb_post(GB "/admin/qr/verify", "gb_staff1", NULL, "{\"token\":42}"), 400, "validation_failed");
-    gb_expect(gb_post(GB "/admin/qr/verify", "gb_staff1", NULL, "{\"token\":\"%s\",\"force\":1}", t1), 400,
+    resp_check(verify(NULL, t1), 401, NULL);
+    resp_check(verify("gb_trader1", t1), 403, "forbidden");
+    resp_check(verify("gb_nobody", t1), 403, "forbidden");
+    resp_check(api_post(GB "/admin/qr/verify", "gb_staff1", NULL, "{}"), 400, "validation_failed");
+    resp_check(api_post(GB "/admin/qr/verify", "gb_staff1", NULL, "{\"token\":42}"), 400, "validation_failed");
+    resp_check(api_post(GB "/admin/qr/verify", "gb_staff1", NULL, "{\"token\":\"%s\",\"force\":1}", t1), 400,
               "validation_failed");
-    gb_expect(gb_post(GB "/admin/qr/verify", "gb_staff1", NULL, "\"%s\"", t1), 400, NULL);
+    resp_check(api_post(GB "/admin/qr/verify", "gb_staff1", NULL, "\"%s\"", t1), 400, NULL);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log"), audited);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM groupbuy_contributions WHERE is_collected = 1"), 0);
-    gb_expect(verify("gb_staff1", t1), 200, NULL);
+    resp_check(verify("gb_staff1", t1), 200, NULL);
 }
 
 GbTest(groupbuy_qr, verify_wrong_states)
@@ -437,19 +428,19 @@ GbTest(groupbuy_qr, verify_wrong_states)
     struct db *db = test_db();
     cr_assert_eq(db_exec(db, "UPDATE groupbuy_groups SET supplier_status = 'supplier_accepted' WHERE id = $1",
                          DB_I(w.group)), 1);
-    gb_expect(verify("gb_staff1", t1), 409, "not_ready");
+    resp_check(verify("gb_staff1", t1), 409, "not_ready");
     cr_assert_eq(db_exec(db, "UPDATE groupbuy_groups SET supplier_status = 'ready_for_collection' WHERE id = $1",
                          DB_I(w.group)), 1);
     cr_assert_eq(db_exec(db, "UPDATE groupbuy_contributions SET refund_status = 'pending' WHERE id = $1", DB_I(w.c1)),
                  1);
-    gb_expect(verify("gb_staff1", t1), 409, "refunded");
+    resp_check(verify("gb_staff1", t1), 409, "refunded");
     cr_assert_eq(db_exec(db, "UPDATE groupbuy_contributions SET refund_status = NULL WHERE id = $1", DB_I(w.c1)), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.qr.verified'"), 0);
     /* the internal function refuses the same states */
     cr_assert_eq(groupbuy_qr_collect(db, w.c2, test_user_id("gb_staff1")), 1);
     cr_assert_eq(groupbuy_qr_collect(db, w.c2, test_user_id("gb_staff1")), 0);
     cr_assert_eq(groupbuy_qr_collect(db, w.c3, test_user_id("gb_staff1")), 0, "no token, no collection");
-    gb_expect(verify("gb_staff1", t1), 200, NULL);
+    resp_check(verify("gb_staff1", t1), 200, NULL);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.qr.verified'"), 2);
 }
 
@@ -482,7 +473,7 @@ GbTest(groupbuy_qr, two_scans_at_once_collect_once)
     int64_t g = gb_group(2, 20, 60), ids[RACE];
     for (int i = 0; i < RACE; i++) ids[i] = gb_paid(g, traders[i % 3], 2);
     accept_by_sql(g);
-    gb_expect(gb_post(path(GB "/admin/groups/%lld/mark-ready-for-collection", g), "gb_admin", NULL, "%s", ""), 200,
+    resp_check(api_post(pathf(GB "/admin/groups/%lld/mark-ready-for-collection", g), "gb_admin", NULL, "%s", ""), 200,
               NULL);
     struct race rc = {.auth = {test_token("gb_staff1"), test_token("gb_sup1")}};
     for (int i = 0; i < RACE; i++) {
@@ -499,15 +490,15 @@ GbTest(groupbuy_qr, two_scans_at_once_collect_once)
                     (rc.status[1] == 409 && !strcmp(rc.code[1], "already_collected"));
         cr_assert_eq(ok, 1, "token %d: %d %d", t, rc.status[0], rc.status[1]);
         cr_assert_eq(again, 1, "token %d: %d %s / %d %s", t, rc.status[0], rc.code[0], rc.status[1], rc.code[1]);
-        cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.qr.verified' AND "
+        cr_assert_eq(test_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.qr.verified' AND "
                                "target_id = $1", ids[t]), 1);
-        cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM outbox WHERE type = 'contribution.collected' AND "
+        cr_assert_eq(test_scalar("SELECT COUNT(*) FROM outbox WHERE type = 'contribution.collected' AND "
                                "json_extract(payload, '$.contribution_id') = $1", ids[t]), 1);
-        cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE id = $1 AND is_collected = 1 AND "
+        cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE id = $1 AND is_collected = 1 AND "
                                "collected_at = (SELECT json_extract(summary, '$.collected_at') FROM audit_log WHERE "
                                "action = 'groupbuy.qr.verified' AND target_id = $1)", ids[t]), 1);
     }
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE group_id = $1 AND is_collected = 1", g),
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE group_id = $1 AND is_collected = 1", g),
                  RACE);
     free(rc.auth[0]);
     free(rc.auth[1]);

@@ -44,7 +44,7 @@ static void expect_job(const char *want)
 
 static int64_t refund_of(int64_t contribution)
 {
-    return gb_scalar("SELECT id FROM groupbuy_refunds WHERE contribution_id = $1", contribution);
+    return test_scalar("SELECT id FROM groupbuy_refunds WHERE contribution_id = $1", contribution);
 }
 
 static void make_due(int64_t contribution)
@@ -59,13 +59,13 @@ GbTest(groupbuy_refunds, request_then_run)
     int64_t a = gb_paid(g, "gb_trader1", 2), b = gb_paid(g, "gb_trader2", 3);
     int64_t unpaid = gb_contribution(g, "gb_trader3", 1);
     fail_group(g);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_refunds WHERE group_id = $1 AND status = 'pending' AND "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_refunds WHERE group_id = $1 AND status = 'pending' AND "
                            "attempts = 0 AND reason = 'MOQ not met: 5 of 10' AND provider = 'sandbox'", g), 2);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_refunds WHERE contribution_id = $1 AND amount_cents = 5000 "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_refunds WHERE contribution_id = $1 AND amount_cents = 5000 "
                            "AND charge_ref = 'sbx_ch_fixture' || $1 AND reference = 'GB-R' || $1", a), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE group_id = $1 AND refund_status = "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE group_id = $1 AND refund_status = "
                            "'pending'", g), 2);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_refunds WHERE contribution_id = $1", unpaid), 0);
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_refunds WHERE contribution_id = $1", unpaid), 0);
     cr_assert_eq(db_begin(test_db()), 0);
     cr_assert_eq(groupbuy_refunds_request(test_db(), g, 0, "again", 0), 0, "one refund per contribution, ever");
     cr_assert_eq(db_commit(test_db()), 0);
@@ -76,17 +76,17 @@ GbTest(groupbuy_refunds, request_then_run)
     cr_assert_eq(run.refunded, 2);
     cr_assert_eq(run.failed + run.skipped, 0);
     cr_assert_eq(pay_sandbox_refund_calls() - calls, 2);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_refunds WHERE group_id = $1 AND status = 'refunded' AND "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_refunds WHERE group_id = $1 AND status = 'refunded' AND "
                            "attempts = 1 AND provider_ref LIKE 'sbx_rf_%' AND refunded_at IS NOT NULL AND "
                            "last_error IS NULL", g), 2);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE id = $1 AND refund_status = 'refunded' "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE id = $1 AND refund_status = 'refunded' "
                            "AND refunded_at IS NOT NULL", b), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_ledger WHERE contribution_id = $1 AND entry_type = 'refund' "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_ledger WHERE contribution_id = $1 AND entry_type = 'refund' "
                            "AND account = 'escrow' AND amount_cents = -7500 AND reference = 'GB-R' || $1", b), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_ledger WHERE group_id = $1 AND entry_type IN "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_ledger WHERE group_id = $1 AND entry_type IN "
                            "('refund_debit', 'escrow_return')", g), 0, "the supplier was never credited");
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.refund.refunded'"), 2);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM notifications WHERE kind = 'groupbuy.refund.refunded' AND user_id = "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM notifications WHERE kind = 'groupbuy.refund.refunded' AND user_id = "
                            "(SELECT trader_id FROM groupbuy_contributions WHERE id = $1)", a), 1);
 
     run = run_refunds(0, GB_REFUNDS_ALL);
@@ -105,13 +105,13 @@ GbTest(groupbuy_refunds, declined_refunds_back_off_until_attempts_run_out)
     cr_assert_eq(run.refunded, 1);
     cr_assert_eq(run.failed, 1);
     int64_t now = time(NULL), rid = refund_of(bad);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_refunds WHERE id = $1 AND status = 'failed' AND attempts = 1 "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_refunds WHERE id = $1 AND status = 'failed' AND attempts = 1 "
                            "AND last_error LIKE 'provider declined: %'", rid), 1);
-    int64_t next = gb_scalar("SELECT next_attempt_at FROM groupbuy_refunds WHERE id = $1", rid);
+    int64_t next = test_scalar("SELECT next_attempt_at FROM groupbuy_refunds WHERE id = $1", rid);
     cr_assert(next >= now + 50 && next <= now + 70, "first backoff is a minute: %lld", (long long)(next - now));
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE id = $1 AND refund_status = 'failed'", bad),
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE id = $1 AND refund_status = 'failed'", bad),
                  1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.refund.failed' AND target_id = $1",
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.refund.failed' AND target_id = $1",
                            rid), 1);
 
     expect_job("refunded 0, failed 0, skipped 0");     /* not due yet */
@@ -120,7 +120,7 @@ GbTest(groupbuy_refunds, declined_refunds_back_off_until_attempts_run_out)
     expect_job("refunded 0, failed 1, skipped 0");
     cr_assert_eq(pay_sandbox_refund_calls() - calls, 3);
     now = time(NULL);
-    next = gb_scalar("SELECT next_attempt_at FROM groupbuy_refunds WHERE id = $1 AND attempts = 2", rid);
+    next = test_scalar("SELECT next_attempt_at FROM groupbuy_refunds WHERE id = $1 AND attempts = 2", rid);
     cr_assert(next >= now + 110 && next <= now + 130, "doubles: %lld", (long long)(next - now));
 
     /* the last attempt the job makes, then it stops */
@@ -128,9 +128,9 @@ GbTest(groupbuy_refunds, declined_refunds_back_off_until_attempts_run_out)
                          DB_I(rid)), 1);
     expect_job("refunded 0, failed 1, skipped 0");
     now = time(NULL);
-    next = gb_scalar("SELECT next_attempt_at FROM groupbuy_refunds WHERE id = $1 AND attempts = 8", rid);
+    next = test_scalar("SELECT next_attempt_at FROM groupbuy_refunds WHERE id = $1 AND attempts = 8", rid);
     cr_assert(next >= now + 7670 && next <= now + 7690, "60 * 2^7: %lld", (long long)(next - now));
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.refund.failed' AND target_id = $1 "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.refund.failed' AND target_id = $1 "
                            "AND json_extract(summary, '$.final') = 1", rid), 1);
     make_due(bad);
     int before = pay_sandbox_refund_calls();
@@ -139,24 +139,24 @@ GbTest(groupbuy_refunds, declined_refunds_back_off_until_attempts_run_out)
 
     /* an admin's run still tries; the backoff is capped at six hours */
     cr_assert_eq(db_exec(test_db(), "UPDATE groupbuy_refunds SET attempts = 11 WHERE id = $1", DB_I(rid)), 1);
-    struct resp *r = gb_post(gb_path(GB "/admin/groups/%lld/process-refunds", g), "gb_admin", "adm-1",
+    struct resp *r = api_post(pathf(GB "/admin/groups/%lld/process-refunds", g), "gb_admin", "adm-1",
                              "{\"reason\":\"retry by hand\"}");
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_eq(gb_jint(r->json, "requested"), 0);
-    cr_assert_eq(gb_jint(r->json, "failed"), 1);
-    cr_assert_eq(gb_jint(r->json, "refunded"), 0);
+    cr_assert_eq(jint(r->json, "requested"), 0);
+    cr_assert_eq(jint(r->json, "failed"), 1);
+    cr_assert_eq(jint(r->json, "refunded"), 0);
     json_t *list = json_object_get(r->json, "refunds");
     cr_assert_eq(json_array_size(list), 2);
     json_t *f = json_array_get(list, 0);
-    cr_assert_eq(gb_jint(f, "id"), rid);
-    cr_assert_str_eq(gb_jstr(f, "status"), "failed");
+    cr_assert_eq(jint(f, "id"), rid);
+    cr_assert_str_eq(jstr(f, "status"), "failed");
     cr_assert(json_is_null(json_object_get(f, "next_attempt_at")), "no attempts left for the job");
-    cr_assert_str_eq(gb_jstr(json_array_get(list, 1), "status"), "refunded");
+    cr_assert_str_eq(jstr(json_array_get(list, 1), "status"), "refunded");
     resp_free(r);
     now = time(NULL);
-    next = gb_scalar("SELECT next_attempt_at FROM groupbuy_refunds WHERE id = $1 AND attempts = 12", rid);
+    next = test_scalar("SELECT next_attempt_at FROM groupbuy_refunds WHERE id = $1 AND attempts = 12", rid);
     cr_assert(next >= now + 21590 && next <= now + 21610, "capped: %lld", (long long)(next - now));
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_groups WHERE id = $1 AND status = 'failed' AND status_reason "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_groups WHERE id = $1 AND status = 'failed' AND status_reason "
                            "= 'MOQ not met: 2 of 10'", g), 1);
 }
 
@@ -167,15 +167,15 @@ GbTest(groupbuy_refunds, flaky_provider_succeeds_on_retry)
     fail_group(g);
     struct groupbuy_refund_run run = run_refunds(g, GB_REFUNDS_PENDING);
     cr_assert_eq(run.failed, 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_refunds WHERE contribution_id = $1 AND status = 'failed' AND "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_refunds WHERE contribution_id = $1 AND status = 'failed' AND "
                            "last_error LIKE 'provider error: %'", c), 1);
     make_due(c);
     expect_job("refunded 1, failed 0, skipped 0");
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_refunds WHERE contribution_id = $1 AND status = 'refunded' "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_refunds WHERE contribution_id = $1 AND status = 'refunded' "
                            "AND attempts = 2 AND last_error IS NULL", c), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE id = $1 AND refund_status = 'refunded'", c),
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE id = $1 AND refund_status = 'refunded'", c),
                  1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_ledger WHERE contribution_id = $1 AND entry_type = 'refund'", c),
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_ledger WHERE contribution_id = $1 AND entry_type = 'refund'", c),
                  1);
 }
 
@@ -189,7 +189,7 @@ GbTest(groupbuy_refunds, unconfigured_provider_fails_without_a_call)
     int calls = pay_sandbox_refund_calls();
     cr_assert_eq(run_refunds(g, GB_REFUNDS_PENDING).failed, 1);
     cr_assert_eq(pay_sandbox_refund_calls(), calls);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_refunds WHERE contribution_id = $1 AND status = 'failed' AND "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_refunds WHERE contribution_id = $1 AND status = 'failed' AND "
                            "last_error = 'provider not configured'", c), 1);
     /* back to a configured provider: the retry succeeds and the ledger reconciles */
     cr_assert_eq(db_exec(test_db(), "UPDATE groupbuy_refunds SET provider = 'sandbox', next_attempt_at = 0 "
@@ -231,7 +231,7 @@ static void process_over_http(int i, void *arg)
     const char *headers[] = {header, NULL};
     struct resp *r = api_h("POST", url, rc->token, "{\"reason\":\"double click\"}", headers);
     rc->status[i] = r->status;
-    rc->refunded[i] = (int)gb_jint(r->json, "refunded");
+    rc->refunded[i] = (int)jint(r->json, "refunded");
     resp_free(r);
 }
 
@@ -246,10 +246,10 @@ static void process_direct(int i, void *arg)
 static void expect_each_refunded_once(int64_t g, int n, int calls)
 {
     cr_assert_eq(pay_sandbox_refund_calls() - calls, n, "one provider call per contribution");
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_refunds WHERE group_id = $1 AND status = 'refunded'", g), n);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_contributions c WHERE group_id = $1 AND (SELECT COUNT(*) "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_refunds WHERE group_id = $1 AND status = 'refunded'", g), n);
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_contributions c WHERE group_id = $1 AND (SELECT COUNT(*) "
                            "FROM groupbuy_ledger l WHERE l.contribution_id = c.id AND l.entry_type = 'refund') = 1", g), n);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.refund.refunded' AND "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.refund.refunded' AND "
                            "json_extract(summary, '$.group_id') = $1", g), n);
 }
 
@@ -267,11 +267,11 @@ GbTest(groupbuy_refunds, overlapping_runs_refund_each_contribution_once)
     cr_assert_eq(rc.status[1], 200);
     cr_assert_eq(rc.refunded[0] + rc.refunded[1], 6);
     expect_each_refunded_once(g, 6, calls);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_groups WHERE id = $1 AND status = 'cancelled' AND "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_groups WHERE id = $1 AND status = 'cancelled' AND "
                            "status_reason = 'double click'", g), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_supplier_orders WHERE group_id = $1 AND status = 'rejected' "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_supplier_orders WHERE group_id = $1 AND status = 'rejected' "
                            "AND rejection_reason = 'cancelled by admin: double click'", g), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.refund.processed' AND target_id = $1",
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.refund.processed' AND target_id = $1",
                            g), 2, "each run is audited");
     free(rc.token);
 
@@ -296,36 +296,36 @@ GbTest(groupbuy_refunds, refund_after_acceptance_debits_the_supplier)
     int64_t g = gb_group(1, 3, -5);
     int64_t a = gb_paid(g, "gb_trader1", 1), b = gb_paid(g, "gb_trader2", 2);
     cr_assert_eq(groupbuy_group_complete(test_db(), g, 0, false, why, sizeof why), 1, "%s", why);
-    int64_t o = gb_scalar("SELECT id FROM groupbuy_supplier_orders WHERE group_id = $1", g);
+    int64_t o = test_scalar("SELECT id FROM groupbuy_supplier_orders WHERE group_id = $1", g);
     cr_assert_eq(groupbuy_order_accept(test_db(), o, test_user_id("gb_sup1"), NULL), 1);
     cr_assert_eq(test_count("SELECT SUM(amount_cents) FROM groupbuy_ledger WHERE account = 'supplier'"), 7500);
 
-    struct resp *r = gb_post(gb_path(GB "/admin/groups/%lld/process-refunds", g), "gb_admin", NULL,
+    struct resp *r = api_post(pathf(GB "/admin/groups/%lld/process-refunds", g), "gb_admin", NULL,
                              "{\"reason\":\"goods spoiled\"}");
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_eq(gb_jint(r->json, "group_id"), g);
-    cr_assert_eq(gb_jint(r->json, "requested"), 2);
-    cr_assert_eq(gb_jint(r->json, "refunded"), 2);
-    cr_assert_eq(gb_jint(r->json, "failed"), 0);
-    cr_assert_eq(gb_jint(r->json, "skipped"), 0);
+    cr_assert_eq(jint(r->json, "group_id"), g);
+    cr_assert_eq(jint(r->json, "requested"), 2);
+    cr_assert_eq(jint(r->json, "refunded"), 2);
+    cr_assert_eq(jint(r->json, "failed"), 0);
+    cr_assert_eq(jint(r->json, "skipped"), 0);
     resp_free(r);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_supplier_orders WHERE id = $1 AND status = 'accepted'", o), 1,
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_supplier_orders WHERE id = $1 AND status = 'accepted'", o), 1,
                  "an accepted order stays accepted");
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_groups WHERE id = $1 AND status = 'cancelled' AND "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_groups WHERE id = $1 AND status = 'cancelled' AND "
                            "status_reason = 'goods spoiled'", g), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_ledger WHERE contribution_id = $1 AND account = 'supplier' "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_ledger WHERE contribution_id = $1 AND account = 'supplier' "
                            "AND entry_type = 'refund_debit' AND amount_cents = -2500 AND order_id IS NOT NULL", a), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_ledger WHERE contribution_id = $1 AND account = 'escrow' "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_ledger WHERE contribution_id = $1 AND account = 'escrow' "
                            "AND entry_type = 'escrow_return' AND amount_cents = 5000", b), 1);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_ledger WHERE contribution_id = $1 AND account = 'escrow' "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_ledger WHERE contribution_id = $1 AND account = 'escrow' "
                            "AND entry_type = 'refund' AND amount_cents = -5000", b), 1);
     /* the debit comes before the refund, in the refund's own transaction */
-    cr_assert_eq(gb_scalar("SELECT (SELECT id FROM groupbuy_ledger WHERE contribution_id = $1 AND entry_type = "
+    cr_assert_eq(test_scalar("SELECT (SELECT id FROM groupbuy_ledger WHERE contribution_id = $1 AND entry_type = "
                            "'refund_debit') < (SELECT id FROM groupbuy_ledger WHERE contribution_id = $1 AND "
                            "entry_type = 'refund')", b), 1);
     cr_assert_eq(test_count("SELECT SUM(amount_cents) FROM groupbuy_ledger WHERE account = 'supplier'"), 0);
     cr_assert_eq(test_count("SELECT SUM(amount_cents) FROM groupbuy_ledger WHERE account = 'escrow'"), 0);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.refund.processed' AND target_id = $1 "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.refund.processed' AND target_id = $1 "
                            "AND json_extract(summary, '$.previous_status') = 'completed'", g), 1);
 }
 
@@ -336,13 +336,13 @@ GbTest(groupbuy_refunds, late_payment_refund_never_touches_the_supplier)
     gb_paid(g, "gb_trader1", 2);
     int64_t late = gb_contribution(g, "gb_trader2", 1);
     cr_assert_eq(groupbuy_group_complete(test_db(), g, 0, false, why, sizeof why), 1, "%s", why);
-    int64_t o = gb_scalar("SELECT id FROM groupbuy_supplier_orders WHERE group_id = $1", g);
+    int64_t o = test_scalar("SELECT id FROM groupbuy_supplier_orders WHERE group_id = $1", g);
     cr_assert_eq(groupbuy_order_accept(test_db(), o, 0, NULL), 1);
     /* the cancelled contribution's payment arrives after all: refunded, not credited */
     struct groupbuy_payment p = {"sandbox", "sbx_ch_late1", "GB-C-late", 2500, "USD", "webhook"};
     cr_assert_eq(groupbuy_payment_apply(test_db(), late, &p, 0), 1);
     expect_job("refunded 1, failed 0, skipped 0");
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_ledger WHERE contribution_id = $1 AND account = 'supplier'",
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_ledger WHERE contribution_id = $1 AND account = 'supplier'",
                            late), 0);
     cr_assert_eq(test_count("SELECT SUM(amount_cents) FROM groupbuy_ledger WHERE account = 'supplier'"), 5000);
 }
@@ -353,18 +353,18 @@ GbTest(groupbuy_refunds, admin_process_refunds_guards)
 {
     int64_t open = gb_group(1, 10, 60);
     gb_paid(open, "gb_trader1", 1);
-    const char *url = gb_path(GB "/admin/groups/%lld/process-refunds", open);
-    gb_expect(gb_post(url, "gb_admin", NULL, "{\"reason\":\"x\"}"), 409, "invalid_state");
-    gb_expect(gb_post(GB "/admin/groups/9999/process-refunds", "gb_admin", NULL, "{\"reason\":\"x\"}"), 404, "not_found");
-    gb_expect(gb_post(url, "gb_admin", NULL, "{}"), 400, "validation_failed");
-    gb_expect(gb_post(url, "gb_admin", NULL, "{\"reason\":\"  \"}"), 400, "validation_failed");
-    gb_expect(gb_post(url, "gb_admin", NULL, "{\"reason\":\"%0501d\"}", 0), 400, "validation_failed");
-    gb_expect(gb_post(url, "gb_admin", NULL, "{\"reason\":\"x\",\"all\":true}"), 400, "validation_failed");
-    gb_expect(gb_post(url, "gb_sup1", NULL, "{\"reason\":\"x\"}"), 403, NULL);
-    gb_expect(gb_post(url, "gb_staff1", NULL, "{\"reason\":\"x\"}"), 403, NULL);
-    gb_expect(gb_post(url, "gb_trader1", NULL, "{\"reason\":\"x\"}"), 403, NULL);
-    gb_expect(gb_post(url, NULL, NULL, "{\"reason\":\"x\"}"), 401, NULL);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_groups WHERE id = $1 AND status = 'open'", open), 1);
+    const char *url = pathf(GB "/admin/groups/%lld/process-refunds", open);
+    resp_check(api_post(url, "gb_admin", NULL, "{\"reason\":\"x\"}"), 409, "invalid_state");
+    resp_check(api_post(GB "/admin/groups/9999/process-refunds", "gb_admin", NULL, "{\"reason\":\"x\"}"), 404, "not_found");
+    resp_check(api_post(url, "gb_admin", NULL, "{}"), 400, "validation_failed");
+    resp_check(api_post(url, "gb_admin", NULL, "{\"reason\":\"  \"}"), 400, "validation_failed");
+    resp_check(api_post(url, "gb_admin", NULL, "{\"reason\":\"%0501d\"}", 0), 400, "validation_failed");
+    resp_check(api_post(url, "gb_admin", NULL, "{\"reason\":\"x\",\"all\":true}"), 400, "validation_failed");
+    resp_check(api_post(url, "gb_sup1", NULL, "{\"reason\":\"x\"}"), 403, NULL);
+    resp_check(api_post(url, "gb_staff1", NULL, "{\"reason\":\"x\"}"), 403, NULL);
+    resp_check(api_post(url, "gb_trader1", NULL, "{\"reason\":\"x\"}"), 403, NULL);
+    resp_check(api_post(url, NULL, NULL, "{\"reason\":\"x\"}"), 401, NULL);
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_groups WHERE id = $1 AND status = 'open'", open), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM groupbuy_refunds"), 0);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.refund.processed'"), 0);
 }
@@ -379,49 +379,49 @@ GbTest(groupbuy_refunds, refunds_list_filters)
     fail_group(g2);
     run_refunds(0, GB_REFUNDS_PENDING);
 
-    struct resp *r = gb_get(GB "/admin/refunds", "gb_admin");
+    struct resp *r = api_get(GB "/admin/refunds", "gb_admin");
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_eq(gb_jint(r->json, "total"), 3);
+    cr_assert_eq(jint(r->json, "total"), 3);
     json_t *first = json_array_get(json_object_get(r->json, "items"), 0);
-    cr_assert_eq(gb_jint(first, "contribution_id"), bad, "newest first");
-    cr_assert_eq(gb_jint(first, "group_id"), g2);
-    cr_assert_eq(gb_jint(first, "trader_id"), test_user_id("gb_trader3"));
-    cr_assert_eq(gb_jint(first, "amount_cents"), 3500);
-    cr_assert_str_eq(gb_jstr(first, "currency"), "USD");
-    cr_assert_str_eq(gb_jstr(first, "provider"), "sandbox");
-    cr_assert_str_eq(gb_jstr(first, "status"), "failed");
-    cr_assert_eq(gb_jint(first, "attempts"), 1);
+    cr_assert_eq(jint(first, "contribution_id"), bad, "newest first");
+    cr_assert_eq(jint(first, "group_id"), g2);
+    cr_assert_eq(jint(first, "trader_id"), test_user_id("gb_trader3"));
+    cr_assert_eq(jint(first, "amount_cents"), 3500);
+    cr_assert_str_eq(jstr(first, "currency"), "USD");
+    cr_assert_str_eq(jstr(first, "provider"), "sandbox");
+    cr_assert_str_eq(jstr(first, "status"), "failed");
+    cr_assert_eq(jint(first, "attempts"), 1);
     cr_assert(json_is_null(json_object_get(first, "provider_ref")));
     cr_assert(json_is_null(json_object_get(first, "refunded_at")));
-    cr_assert(gb_jstr(first, "last_error") && gb_jstr(first, "reason") && gb_jstr(first, "created_at"));
-    const char *next = gb_jstr(first, "next_attempt_at");
+    cr_assert(jstr(first, "last_error") && jstr(first, "reason") && jstr(first, "created_at"));
+    const char *next = jstr(first, "next_attempt_at");
     cr_assert(next && strlen(next) == 20 && next[10] == 'T' && next[19] == 'Z', "RFC 3339: %s", next ? next : "null");
     char ref[32];
     snprintf(ref, sizeof ref, "GB-R%lld", (long long)bad);
-    cr_assert_str_eq(gb_jstr(first, "reference"), ref);
+    cr_assert_str_eq(jstr(first, "reference"), ref);
     resp_free(r);
 
-    r = gb_get(gb_path(GB "/admin/refunds?group_id=%lld", g1), "gb_admin");
-    cr_assert_eq(gb_jint(r->json, "total"), 2);
+    r = api_get(pathf(GB "/admin/refunds?group_id=%lld", g1), "gb_admin");
+    cr_assert_eq(jint(r->json, "total"), 2);
     json_t *it = json_array_get(json_object_get(r->json, "items"), 0);
-    cr_assert_str_eq(gb_jstr(it, "status"), "refunded");
+    cr_assert_str_eq(jstr(it, "status"), "refunded");
     cr_assert(json_is_null(json_object_get(it, "next_attempt_at")));
-    cr_assert(gb_jstr(it, "provider_ref") && gb_jstr(it, "refunded_at"));
+    cr_assert(jstr(it, "provider_ref") && jstr(it, "refunded_at"));
     resp_free(r);
-    r = gb_get(GB "/admin/refunds?status=failed", "gb_admin");
-    cr_assert_eq(gb_jint(r->json, "total"), 1);
+    r = api_get(GB "/admin/refunds?status=failed", "gb_admin");
+    cr_assert_eq(jint(r->json, "total"), 1);
     resp_free(r);
-    r = gb_get(gb_path(GB "/admin/refunds?status=refunded&group_id=%lld", g2), "gb_admin");
-    cr_assert_eq(gb_jint(r->json, "total"), 0);
+    r = api_get(pathf(GB "/admin/refunds?status=refunded&group_id=%lld", g2), "gb_admin");
+    cr_assert_eq(jint(r->json, "total"), 0);
     resp_free(r);
-    r = gb_get(GB "/admin/refunds?page_size=1&page=2", "gb_admin");
+    r = api_get(GB "/admin/refunds?page_size=1&page=2", "gb_admin");
     cr_assert_eq(json_array_size(json_object_get(r->json, "items")), 1);
-    cr_assert_eq(gb_jint(r->json, "total"), 3);
+    cr_assert_eq(jint(r->json, "total"), 3);
     resp_free(r);
-    gb_expect(gb_get(GB "/admin/refunds?status=lost", "gb_admin"), 400, "validation_failed");
-    gb_expect(gb_get(GB "/admin/refunds?group_id=abc", "gb_admin"), 400, "validation_failed");
-    gb_expect(gb_get(GB "/admin/refunds", "gb_sup1"), 403, NULL);
-    gb_expect(gb_get(GB "/admin/refunds", "gb_trader3"), 403, NULL);
+    resp_check(api_get(GB "/admin/refunds?status=lost", "gb_admin"), 400, "validation_failed");
+    resp_check(api_get(GB "/admin/refunds?group_id=abc", "gb_admin"), 400, "validation_failed");
+    resp_check(api_get(GB "/admin/refunds", "gb_sup1"), 403, NULL);
+    resp_check(api_get(GB "/admin/refunds", "gb_trader3"), 403, NULL);
 
     /* leave the ledger whole: the declined one goes through by hand */
     cr_assert_eq(db_exec(test_db(), "UPDATE groupbuy_refunds SET charge_ref = 'sbx_ch_fixed1' WHERE contribution_id = $1",
@@ -458,6 +458,6 @@ GbTest(groupbuy_refunds, unknown_outcome_without_provider_dedup_is_not_resent_by
     struct groupbuy_refund_run run = run_refunds(g, GB_REFUNDS_ALL);
     cr_assert_eq(run.refunded, 1);
     cr_assert_eq(fakeflw_count("refund"), 2);
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_ledger WHERE contribution_id = $1 AND entry_type = 'refund'", c),
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_ledger WHERE contribution_id = $1 AND entry_type = 'refund'", c),
                  1);
 }

@@ -29,17 +29,10 @@ static void ledger_balanced(void)
     json_decref(rep);
 }
 
-static char *text(const char *sql)
-{
-    char *s = db_text(test_db(), sql);
-    cr_assert(s, "query: %s", sql);
-    return s;
-}
-
 /* Every groupbuy row that does not depend on the clock or on random nonces. */
 static char *snapshot(void)
 {
-    return text("SELECT json_array("
+    return test_text("SELECT json_array("
                 "(SELECT json_group_array(json_array(id, name)) FROM groupbuy_suppliers),"
                 "(SELECT json_group_array(json_array(id, supplier_id, name, unit_price_cents, bulk_price_cents, moq,"
                 " min_per_trader, max_per_trader)) FROM groupbuy_products),"
@@ -51,16 +44,6 @@ static char *snapshot(void)
                 " FROM groupbuy_payments),"
                 "(SELECT json_group_array(json_array(contribution_id, status, amount_cents)) FROM groupbuy_refunds),"
                 "(SELECT json_group_array(json_array(account, entry_type, amount_cents)) FROM groupbuy_ledger))");
-}
-
-static void expect_role(const char *username, const char *role, const char *scope_type, int64_t scope_id)
-{
-    int64_t n = -1;
-    cr_assert_eq(db_int(test_db(), &n, "SELECT COUNT(*) FROM users u JOIN user_roles ur ON ur.user_id = u.id "
-                                       "WHERE u.username = $1 AND ur.app = 'groupbuy' AND ur.role = $2 "
-                                       "AND ur.scope_type = $3 AND ur.scope_id = $4",
-                        DB_S(username), DB_S(role), DB_S(scope_type), DB_I(scope_id)), 1);
-    cr_expect_eq(n, 1, "%s should be %s on %s %lld", username, role, scope_type, (long long)scope_id);
 }
 
 #define NOW GB_NOW_SQL
@@ -176,14 +159,14 @@ Test(groupbuy_seed, catalog_and_accounts)
     }
     cr_assert_eq(test_count("SELECT COUNT(*) FROM groupbuy_products WHERE bulk_price_cents >= unit_price_cents OR "
                             "moq < 2 OR max_per_trader IS NULL"), 0);
-    expect_role("groupbuy.admin.1", "admin", "", 0);
-    expect_role("groupbuy.supplier.1", "supplier", "supplier", 1);
-    expect_role("groupbuy.supplier.2", "supplier", "supplier", 2);
-    expect_role("groupbuy.staff.1", "supplier_staff", "supplier", 1);
-    expect_role("groupbuy.trader.1", "trader", "", 0);
-    expect_role("groupbuy.trader.8", "trader", "", 0);
+    test_expect_role("groupbuy", "groupbuy.admin.1", "admin", "", 0);
+    test_expect_role("groupbuy", "groupbuy.supplier.1", "supplier", "supplier", 1);
+    test_expect_role("groupbuy", "groupbuy.supplier.2", "supplier", "supplier", 2);
+    test_expect_role("groupbuy", "groupbuy.staff.1", "supplier_staff", "supplier", 1);
+    test_expect_role("groupbuy", "groupbuy.trader.1", "trader", "", 0);
+    test_expect_role("groupbuy", "groupbuy.trader.8", "trader", "", 0);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM user_roles WHERE app = 'groupbuy' AND role = 'trader'"), 8);
-    char *h = text("SELECT password_hash FROM users WHERE username = 'groupbuy.staff.1'");
+    char *h = test_text("SELECT password_hash FROM users WHERE username = 'groupbuy.staff.1'");
     cr_assert(auth_verify_password(h, "atrium-demo-pass"));
     free(h);
     /* suppliers' users were told about their orders, traders about their pickups */

@@ -16,7 +16,7 @@ static struct resp *pay(int64_t id, const char *body)
 {
     char path[96];
     snprintf(path, sizeof path, GB "/contributions/%lld/pay", (long long)id);
-    return gb_post(path, "gb_trader1", NULL, "%s", body);
+    return api_post(path, "gb_trader1", NULL, "%s", body);
 }
 
 /* A contribution of gb_trader1 with a sandbox payment in flight (GB-C<id>-1). */
@@ -41,7 +41,7 @@ static void expect_outcome(const char *body, const char *want)
 {
     struct resp *r = gb_webhook(body, false);
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_str_eq(gb_jstr(r->json, "status"), want, "%s", r->body);
+    cr_assert_str_eq(jstr(r->json, "status"), want, "%s", r->body);
     resp_free(r);
 }
 
@@ -54,21 +54,21 @@ static const char *pay_state(int64_t c)
     return out;
 }
 
-#define PAYMENTS(c) gb_scalar("SELECT COUNT(*) FROM groupbuy_payments WHERE contribution_id = $1", c)
-#define LEDGER(c) gb_scalar("SELECT COUNT(*) FROM groupbuy_ledger WHERE contribution_id = $1 AND " \
+#define PAYMENTS(c) test_scalar("SELECT COUNT(*) FROM groupbuy_payments WHERE contribution_id = $1", c)
+#define LEDGER(c) test_scalar("SELECT COUNT(*) FROM groupbuy_ledger WHERE contribution_id = $1 AND " \
                             "entry_type = 'payment'", c)
 
 GbTest(groupbuy_webhooks, bad_signature_writes_nothing)
 {
     int64_t g = gb_group(1, 10, 60), c = pending(g, 2);
     char *body = event("evt_bad", "charge.succeeded", c, 1, 5000);
-    gb_expect(gb_webhook(body, true), 401, "invalid_signature");
-    gb_expect(api("POST", GB "/payments/webhook/sandbox", NULL, body), 401, "invalid_signature");
+    resp_check(gb_webhook(body, true), 401, "invalid_signature");
+    resp_check(api("POST", GB "/payments/webhook/sandbox", NULL, body), 401, "invalid_signature");
     const char *forged[] = {"X-Sandbox-Signature: not-hex", NULL};
-    gb_expect(api_h("POST", GB "/payments/webhook/sandbox", NULL, body, forged), 401, "invalid_signature");
-    gb_expect(gb_webhook("{\"id\":\"evt_x\"}", false), 401, "invalid_signature");
-    gb_expect(gb_webhook("not json", false), 401, "invalid_signature");
-    gb_expect(api("POST", GB "/payments/webhook/paypal", NULL, body), 404, "not_found");
+    resp_check(api_h("POST", GB "/payments/webhook/sandbox", NULL, body, forged), 401, "invalid_signature");
+    resp_check(gb_webhook("{\"id\":\"evt_x\"}", false), 401, "invalid_signature");
+    resp_check(gb_webhook("not json", false), 401, "invalid_signature");
+    resp_check(api("POST", GB "/payments/webhook/paypal", NULL, body), 404, "not_found");
     cr_assert_eq(test_count("SELECT COUNT(*) FROM groupbuy_webhook_events"), 0);
     cr_assert_str_eq(pay_state(c), "pending");
     cr_assert_eq(PAYMENTS(c), 0);
@@ -85,7 +85,7 @@ GbTest(groupbuy_webhooks, same_event_twice_applies_once)
     cr_assert_str_eq(pay_state(c), "paid");
     cr_assert_eq(PAYMENTS(c), 1);
     cr_assert_eq(LEDGER(c), 1);
-    cr_assert_eq(gb_scalar("SELECT paid_amount_cents FROM groupbuy_contributions WHERE id = $1", c), 5000);
+    cr_assert_eq(test_scalar("SELECT paid_amount_cents FROM groupbuy_contributions WHERE id = $1", c), 5000);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM groupbuy_webhook_events WHERE provider = 'sandbox' AND event_id = "
                             "'evt_once' AND type = 'charge.succeeded' AND outcome = 'applied'"), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.contribution.paid' AND user_id "
@@ -117,13 +117,13 @@ GbTest(groupbuy_webhooks, webhook_racing_the_client_records_one_payment)
         cr_assert_eq(PAYMENTS(c), 1, "round %d", round);
         cr_assert_eq(LEDGER(c), 1, "round %d", round);
         cr_assert_str_eq(pay_state(c), "paid");
-        cr_assert_eq(gb_scalar("SELECT paid_amount_cents FROM groupbuy_contributions WHERE id = $1", c), 3000);
-        cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_payments WHERE contribution_id = $1 AND source = "
+        cr_assert_eq(test_scalar("SELECT paid_amount_cents FROM groupbuy_contributions WHERE id = $1", c), 3000);
+        cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_payments WHERE contribution_id = $1 AND source = "
                                "'webhook'", c), !strcmp(rc.outcome, "applied"), "the webhook applied it, or the client");
         by_webhook += !strcmp(rc.outcome, "applied");
         free(body);
     }
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM groupbuy_payments p JOIN groupbuy_contributions c ON c.id = "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_payments p JOIN groupbuy_contributions c ON c.id = "
                            "p.contribution_id WHERE c.group_id = $1", g), 10);
     cr_log_info("webhook won %d of 10 rounds", by_webhook);
     free(token);
@@ -166,7 +166,7 @@ GbTest(groupbuy_webhooks, charge_failed_marks_the_attempt_failed)
     char *failed = event("evt_fail", "charge.failed", c, 1, 2500);
     expect_outcome(failed, "payment_failed");
     cr_assert_str_eq(pay_state(c), "failed");
-    cr_assert_eq(gb_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.contribution.payment_failed' "
+    cr_assert_eq(test_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.contribution.payment_failed' "
                            "AND target_id = $1", c), 1);
     char *stale = event("evt_fail_again", "charge.failed", c, 1, 2500);
     expect_outcome(stale, "ignored");
@@ -203,7 +203,7 @@ GbTest(groupbuy_webhooks, flutterwave_pending_settled_by_verified_webhook)
     fakeflw_next_charge("pending");
     struct resp *r = pay(c, "{\"provider\":\"flutterwave\",\"payment_token\":\"flw-t0k-1\"}");
     cr_assert_eq(r->status, 202, "%s", r->body);
-    cr_assert_str_eq(gb_jstr(r->json, "payment_provider"), "flutterwave");
+    cr_assert_str_eq(jstr(r->json, "payment_provider"), "flutterwave");
     resp_free(r);
     cr_assert_eq(fakeflw_count("charge"), 1);
     int64_t tx = fakeflw_tx_id(ref);
@@ -212,14 +212,14 @@ GbTest(groupbuy_webhooks, flutterwave_pending_settled_by_verified_webhook)
     fakeflw_set_status(ref, "successful");
     char *body = fakeflw_webhook_body(ref);
     cr_assert(body);
-    gb_expect(flw_webhook(body, "wrong-hash"), 401, "invalid_signature");
-    gb_expect(api("POST", GB "/payments/webhook/flutterwave", NULL, body), 401, "invalid_signature");
+    resp_check(flw_webhook(body, "wrong-hash"), 401, "invalid_signature");
+    resp_check(api("POST", GB "/payments/webhook/flutterwave", NULL, body), 401, "invalid_signature");
     cr_assert_eq(test_count("SELECT COUNT(*) FROM groupbuy_webhook_events"), 0);
     cr_assert_eq(fakeflw_count("verify"), 0, "nothing is verified before the signature checks out");
 
     r = flw_webhook(body, FAKEFLW_WEBHOOK_HASH);
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_str_eq(gb_jstr(r->json, "status"), "applied");
+    cr_assert_str_eq(jstr(r->json, "status"), "applied");
     resp_free(r);
     cr_assert_eq(fakeflw_count("verify"), 1);
     cr_assert_str_eq(pay_state(c), "paid");
@@ -234,7 +234,7 @@ GbTest(groupbuy_webhooks, flutterwave_pending_settled_by_verified_webhook)
     cr_assert_eq(LEDGER(c), 1);
 
     r = flw_webhook(body, FAKEFLW_WEBHOOK_HASH);
-    cr_assert_str_eq(gb_jstr(r->json, "status"), "duplicate");
+    cr_assert_str_eq(jstr(r->json, "status"), "duplicate");
     resp_free(r);
     cr_assert_eq(fakeflw_count("verify"), 1, "a duplicate is not verified again");
     cr_assert_eq(PAYMENTS(c), 1);
@@ -248,14 +248,14 @@ GbTest(groupbuy_webhooks, flutterwave_unconfirmed_success_is_not_applied)
     char ref[64];
     snprintf(ref, sizeof ref, "GB-C%lld-1", (long long)c);
     fakeflw_next_charge("pending");
-    gb_expect(pay(c, "{\"provider\":\"flutterwave\",\"payment_token\":\"flw-t0k-2\"}"), 202, NULL);
+    resp_check(pay(c, "{\"provider\":\"flutterwave\",\"payment_token\":\"flw-t0k-2\"}"), 202, NULL);
     /* a body claiming success while the provider still says pending */
     fakeflw_set_status(ref, "successful");
     char *body = fakeflw_webhook_body(ref);
     fakeflw_set_status(ref, "pending");
     struct resp *r = flw_webhook(body, FAKEFLW_WEBHOOK_HASH);
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_str_eq(gb_jstr(r->json, "status"), "unverified");
+    cr_assert_str_eq(jstr(r->json, "status"), "unverified");
     resp_free(r);
     cr_assert_str_eq(pay_state(c), "pending");
     cr_assert_eq(PAYMENTS(c), 0);
@@ -263,7 +263,7 @@ GbTest(groupbuy_webhooks, flutterwave_unconfirmed_success_is_not_applied)
     /* the provider re-sends the event once the charge really settled */
     fakeflw_set_status(ref, "successful");
     r = flw_webhook(body, FAKEFLW_WEBHOOK_HASH);
-    cr_assert_str_eq(gb_jstr(r->json, "status"), "applied", "%s", r->body);
+    cr_assert_str_eq(jstr(r->json, "status"), "applied", "%s", r->body);
     resp_free(r);
     cr_assert_eq(fakeflw_count("verify"), 2);
     cr_assert_str_eq(pay_state(c), "paid");
@@ -280,14 +280,14 @@ GbTest(groupbuy_webhooks, flutterwave_lost_answer_is_checked_before_charging_aga
     int64_t g = gb_group(1, 10, 60), c = gb_contribution(g, "gb_trader1", 1);
     const char *body = "{\"provider\":\"flutterwave\",\"payment_token\":\"flw-t0k-3\"}";
     fakeflw_next_charge("error500");
-    gb_expect(pay(c, body), 502, "provider_unavailable");
+    resp_check(pay(c, body), 502, "provider_unavailable");
     cr_assert_str_eq(pay_state(c), "pending", "the outcome is unknown, so the attempt stays open");
     struct resp *r = pay(c, body);
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_str_eq(gb_jstr(r->json, "payment_status"), "paid");
+    cr_assert_str_eq(jstr(r->json, "payment_status"), "paid");
     char want[64];
     snprintf(want, sizeof want, "GB-C%lld-2", (long long)c);
-    cr_assert_str_eq(gb_jstr(r->json, "payment_reference"), want);
+    cr_assert_str_eq(jstr(r->json, "payment_reference"), want);
     resp_free(r);
     cr_assert_eq(fakeflw_count("verify"), 1);
     cr_assert_eq(fakeflw_count("charge"), 2);
@@ -305,12 +305,12 @@ GbTest(groupbuy_webhooks, flutterwave_pending_settled_by_asking_on_retry)
     char ref[64];
     snprintf(ref, sizeof ref, "GB-C%lld-1", (long long)c);
     fakeflw_next_charge("pending");
-    gb_expect(pay(c, body), 202, NULL);
-    gb_expect(pay(c, body), 409, "payment_pending");        /* still pending at the provider */
+    resp_check(pay(c, body), 202, NULL);
+    resp_check(pay(c, body), 409, "payment_pending");        /* still pending at the provider */
     fakeflw_set_status(ref, "successful");
     struct resp *r = pay(c, body);
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_str_eq(gb_jstr(r->json, "payment_reference"), ref);
+    cr_assert_str_eq(jstr(r->json, "payment_reference"), ref);
     resp_free(r);
     cr_assert_eq(fakeflw_count("charge"), 1);
     cr_assert_eq(fakeflw_count("verify"), 2);

@@ -23,12 +23,4 @@ void cp_start(void);                 /* srv_start() + cp_fixture(): a TestSuite 
 int64_t cp_stock(int64_t store_id, const char *item_name);
 int64_t cp_hub_stock(int64_t hub_id, const char *item_name);
 void cp_set_stock(int64_t store_id, const char *item_name, int64_t quantity);
-/* An RFC 3339 UTC time `minutes` from now (pickup times). */
-const char *cp_time_in(int minutes);
-/* A UTC date (YYYY-MM-DD) `days` from today; four results stay valid at once. */
-const char *cp_date_in(int days);
-/* POST with a JSON body built by a printf-style format. */
-struct resp *cp_post(const char *path, const char *as_user, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-struct resp *cp_get(const char *path, const char *as_user);
 #endif

@@ -26,6 +26,7 @@ void gb_fixture(void)
     test_user("gb_trader2", "groupbuy", "trader", NULL, 0);
     test_user("gb_trader3", "groupbuy", "trader", NULL, 0);
     test_user("gb_nobody", NULL, NULL, NULL, 0);
+    test_user("gb_staff2", "groupbuy", "supplier_staff", "supplier", 2);
 }
 
 void gb_start(void)
@@ -54,25 +55,13 @@ void gb_stop(void)
     srv_stop();
 }
 
-const char *gb_time_in(int minutes)
-{
-    static __thread char buf[4][32];
-    static __thread int k;
-    char *out = buf[k++ % 4];
-    time_t t = time(NULL) + (time_t)minutes * 60;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return out;
-}
-
 int64_t gb_group(int64_t product_id, int moq, int deadline_minutes)
 {
     cr_assert_eq(db_exec(test_db(), "INSERT INTO groupbuy_groups (product_id, supplier_id, creator_id, moq, "
                                     "target_quantity, max_per_trader, unit_price_cents, currency, deadline, pickup_location) "
                                     "SELECT p.id, p.supplier_id, $2, $3, $3, p.max_per_trader, p.bulk_price_cents, "
                                     "p.currency, $4, 'Warehouse 4, Kano Road' FROM groupbuy_products p WHERE p.id = $1",
-                         DB_I(product_id), DB_I(test_user_id("gb_admin")), DB_I(moq), DB_S(gb_time_in(deadline_minutes))),
+                         DB_I(product_id), DB_I(test_user_id("gb_admin")), DB_I(moq), DB_S(time_in(deadline_minutes))),
                  1, "gb_group");
     return db_last_id(test_db());
 }
@@ -80,7 +69,7 @@ int64_t gb_group(int64_t product_id, int moq, int deadline_minutes)
 void gb_set_deadline(int64_t group_id, int minutes_from_now)
 {
     cr_assert_eq(db_exec(test_db(), "UPDATE groupbuy_groups SET deadline = $2 WHERE id = $1", DB_I(group_id),
-                         DB_S(gb_time_in(minutes_from_now))), 1);
+                         DB_S(time_in(minutes_from_now))), 1);
 }
 
 int64_t gb_contribution(int64_t group_id, const char *trader, int quantity)
@@ -92,50 +81,28 @@ int64_t gb_contribution(int64_t group_id, const char *trader, int quantity)
     return db_last_id(test_db());
 }
 
-int64_t gb_paid(int64_t group_id, const char *trader, int quantity)
+/* provider_ref NULL: "sbx_ch_fixture<contribution id>". */
+static int64_t paid(int64_t group_id, const char *trader, int quantity, const char *provider_ref)
 {
     int64_t id = gb_contribution(group_id, trader, quantity), amount = 0;
-    char ref[64], provider_ref[64], currency[8] = "USD";
+    char ref[64], fixture_ref[64], currency[8] = "USD";
     db_int(test_db(), &amount, "SELECT amount_cents FROM groupbuy_contributions WHERE id = $1", DB_I(id));
     snprintf(ref, sizeof ref, "GB-C%lld-1", (long long)id);
-    snprintf(provider_ref, sizeof provider_ref, "sbx_ch_fixture%lld", (long long)id);
-    struct groupbuy_payment p = {"sandbox", provider_ref, ref, amount, currency, "seed"};
-    cr_assert_eq(groupbuy_payment_apply(test_db(), id, &p, test_user_id(trader)), 1, "gb_paid");
+    snprintf(fixture_ref, sizeof fixture_ref, "sbx_ch_fixture%lld", (long long)id);
+    struct groupbuy_payment p = {"sandbox", provider_ref ? provider_ref : fixture_ref, ref, amount, currency, "seed"};
+    cr_assert_eq(groupbuy_payment_apply(test_db(), id, &p, test_user_id(trader)), 1, "paying contribution %lld",
+                 (long long)id);
     return id;
+}
+
+int64_t gb_paid(int64_t group_id, const char *trader, int quantity)
+{
+    return paid(group_id, trader, quantity, NULL);
 }
 
 int64_t gb_paid_ref(int64_t group_id, const char *trader, int quantity, const char *provider_ref)
 {
-    int64_t id = gb_contribution(group_id, trader, quantity), amount = 0;
-    char ref[64], currency[8] = "USD";
-    db_int(test_db(), &amount, "SELECT amount_cents FROM groupbuy_contributions WHERE id = $1", DB_I(id));
-    snprintf(ref, sizeof ref, "GB-C%lld-1", (long long)id);
-    struct groupbuy_payment p = {"sandbox", provider_ref, ref, amount, currency, "seed"};
-    cr_assert_eq(groupbuy_payment_apply(test_db(), id, &p, test_user_id(trader)), 1, "gb_paid_ref");
-    return id;
-}
-
-struct resp *gb_post(const char *path, const char *as_user, const char *key, const char *fmt, ...)
-{
-    char body[8192], header[300];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(body, sizeof body, fmt, ap);
-    va_end(ap);
-    snprintf(header, sizeof header, "Idempotency-Key: %s", key ? key : "");
-    const char *headers[] = {header, NULL};
-    char *tok = as_user ? test_token(as_user) : NULL;
-    struct resp *r = api_h("POST", path, tok, body, key ? headers : NULL);
-    free(tok);
-    return r;
-}
-
-struct resp *gb_get(const char *path, const char *as_user)
-{
-    char *tok = as_user ? test_token(as_user) : NULL;
-    struct resp *r = api("GET", path, tok, NULL);
-    free(tok);
-    return r;
+    return paid(group_id, trader, quantity, provider_ref);
 }
 
 struct resp *gb_webhook(const char *body, bool bad_signature)
@@ -158,7 +125,7 @@ static void racer(int i, void *arg)
     } else {
         usleep((useconds_t)rc->delay_us);
         struct resp *r = gb_webhook(rc->webhook, false);
-        snprintf(rc->outcome, sizeof rc->outcome, "%s", r->status == 200 ? gb_jstr(r->json, "status") : "http error");
+        snprintf(rc->outcome, sizeof rc->outcome, "%s", r->status == 200 ? jstr(r->json, "status") : "http error");
         resp_free(r);
     }
 }
@@ -168,35 +135,3 @@ void gb_race_pay_webhook(struct gb_race *rc)
     run_concurrently(2, racer, rc);
 }
 
-void gb_expect(struct resp *r, int status, const char *code)
-{
-    cr_assert_eq(r->status, status, "expected %d, got %d %s", status, r->status, r->body);
-    if (code) cr_assert_str_eq(resp_error_code(r), code, "%s", r->body);
-    resp_free(r);
-}
-
-int64_t gb_jint(json_t *o, const char *key)
-{
-    return json_integer_value(json_object_get(o, key));
-}
-
-const char *gb_jstr(json_t *o, const char *key)
-{
-    return json_string_value(json_object_get(o, key));
-}
-
-int64_t gb_scalar(const char *q, int64_t arg)
-{
-    int64_t v = -1;
-    db_int(test_db(), &v, q, DB_I(arg));
-    return v;
-}
-
-const char *gb_path(const char *fmt, long long id)
-{
-    static __thread char buf[4][160];
-    static __thread int k;
-    char *out = buf[k++ % 4];
-    snprintf(out, 160, fmt, id);
-    return out;
-}

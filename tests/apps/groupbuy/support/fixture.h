@@ -6,7 +6,7 @@
  *             3 Palm oil 25L (supplier 2) unit 4000, bulk 3500 USD, moq 5, per trader 1..3
  *   users     gb_admin (admin), gb_sup1 / gb_sup2 (supplier of 1 / 2),
  *             gb_staff1 (supplier_staff of 1), gb_trader1..gb_trader3 (trader),
- *             gb_nobody (no groupbuy role)
+ *             gb_nobody (no groupbuy role), gb_staff2 (supplier_staff of 2)
  *
  * The sandbox provider's webhook secret is GB_WEBHOOK_SECRET. Tests are
  * written with GbTest(), which runs gb_ledger_ok() at the end of every test
@@ -43,12 +43,6 @@ int64_t gb_paid(int64_t group_id, const char *trader, int quantity);          /*
 int64_t gb_paid_ref(int64_t group_id, const char *trader, int quantity, const char *provider_ref);
 void gb_set_deadline(int64_t group_id, int minutes_from_now);
 
-/* An RFC 3339 UTC time `minutes` from now; four results stay valid at once. */
-const char *gb_time_in(int minutes);
-/* Requests: key is an Idempotency-Key or NULL; the body is printf-style. */
-struct resp *gb_post(const char *path, const char *as_user, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-struct resp *gb_get(const char *path, const char *as_user);
 /* A sandbox webhook, signed with GB_WEBHOOK_SECRET unless bad_signature. */
 struct resp *gb_webhook(const char *body, bool bad_signature);
 /* The client paying (POST pay_path as `token`, payment_token tok_success) and
@@ -61,14 +55,4 @@ struct gb_race {
     char outcome[32];
 };
 void gb_race_pay_webhook(struct gb_race *rc);
-/* Status and error code check, then resp_free. code may be NULL. */
-void gb_expect(struct resp *r, int status, const char *code);
-
-int64_t gb_jint(json_t *o, const char *key);
-const char *gb_jstr(json_t *o, const char *key);
-/* A path from a printf format with one id ("/groups/%lld/join"); four
- * results stay valid at once. */
-const char *gb_path(const char *fmt, long long id);
-/* One integer from SQL with an optional integer argument $1. */
-int64_t gb_scalar(const char *sql, int64_t arg);
 #endif
