@@ -66,6 +66,10 @@ struct app {
     /* Realtime: may the caller subscribe to `topic` ("codepop.store.7")? Topics
      * are routed to the app named by their first segment; NULL = no topics. */
     bool (*topic_allowed)(struct req *r, const char *topic);
+    /* Role grants: does the target of a scoped assignment exist (store 7,
+     * region 3)? scope_type is one of the app's roles' scope types. NULL: every
+     * positive id is taken as existing (an app with scoped roles should set it). */
+    bool (*scope_exists)(struct db *db, const char *scope_type, int64_t id);
 };
 
 /* For topic_allowed: the id of "<prefix><positive integer>" topics
