@@ -230,4 +230,5 @@ const struct app codepop_app = {
     .health = codepop_health,
     .seed = codepop_seed,
     .topic_allowed = topic_allowed,
+    .scope_exists = codepop_scope_exists,
 };

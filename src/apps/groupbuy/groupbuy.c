@@ -108,4 +108,5 @@ const struct app groupbuy_app = {
     .jobs = groupbuy_jobs,
     .seed = groupbuy_seed,
     .topic_allowed = topic_allowed,
+    .scope_exists = groupbuy_scope_exists,
 };
