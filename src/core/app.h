@@ -43,6 +43,10 @@ struct app {
     const char *migrations_dir;         /* "src/apps/codepop/migrations/" (embedded) */
     const struct route *routes;         /* terminated by {0} */
     const struct role *roles;           /* terminated by {0} */
+    /* Permissions no role lists, checked in handlers and given only by a
+     * per-user grant (NULL-terminated, may be NULL); with the roles' and the
+     * routes' permissions they are what a grant may name (GET /admin/roles). */
+    const char *const *grant_only_perms;
     const struct job *jobs;             /* terminated by {0} */
     const struct event_sink *sinks;     /* terminated by {0} */
     int (*init)(void);                  /* after migrations, before serving; may be NULL */

@@ -1,7 +1,8 @@
 /* roles.c -- what the role tables mean, for people and for grant checks:
  * GET /api/v1/admin/roles (every enabled app's roles, scope types,
  * inheritance and permissions) and the permissions an app knows (those its
- * roles list, those its routes need, and <app>.audit.read, which the core
+ * roles list, its routes need or it declares grant-only, and
+ * <app>.audit.read, which the core
  * gives every app), the only ones a per-user grant or revoke may name. Roles
  * live in code (app.h); this only reads the tables. */
 #include "atrium.h"
@@ -23,6 +24,7 @@ static json_t *known_perms(const struct app *a)
     for (const struct role *role = a->roles; role && role->name; role++)
         for (const char *const *p = role->perms; p && *p; p++)
             if (real_perm(*p)) json_object_set_new(set, *p, json_true());
+    for (const char *const *p = a->grant_only_perms; p && *p; p++) json_object_set_new(set, *p, json_true());
     for (const struct route *rt = a->routes; rt && rt->method; rt++)
         if (real_perm(rt->perm) && !strncmp(rt->perm, a->name, n) && rt->perm[n] == '.')
             json_object_set_new(set, rt->perm, json_true());
