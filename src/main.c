@@ -67,6 +67,44 @@ static struct db *open_migrated(void)
     return db;
 }
 
+/* Without ATRIUM_DB the default ./data/atrium.db depends on where atrium is
+ * started. `make run` starts it from the checkout (scripts/run), so a binary
+ * that lives in <checkout>/build/ (or build-asan/) uses <checkout>/data/atrium.db wherever it
+ * is called from, and says so; an installed binary keeps ./data/atrium.db. */
+static void default_db(void)
+{
+    char exe[4096], root[4096], probe[4200];
+    ssize_t n;
+    if (getenv("ATRIUM_DB") || access(cfg.db, F_OK) == 0 ||
+        (n = readlink("/proc/self/exe", exe, sizeof exe - 1)) <= 0)
+        return;
+    exe[n] = 0;
+    snprintf(root, sizeof root, "%s", exe);
+    for (int up = 0; up < 2; up++) {            /* <root>/build/atrium -> <root> */
+        char *slash = strrchr(root, '/');
+        if (!slash) return;
+        *slash = 0;
+    }
+    snprintf(probe, sizeof probe, "%s/scripts/run", root);
+    if (access(probe, F_OK) < 0) return;
+    snprintf(probe, sizeof probe, "%s/data/atrium.db", root);
+    fprintf(stderr, "atrium: ATRIUM_DB is not set; using %s (the database of make run)\n", probe);
+    free(cfg.db);
+    cfg.db = xstrdup(probe);
+}
+
+/* For commands that read an existing database: never create an empty one. */
+static struct db *open_existing(void)
+{
+    if (strncmp(cfg.db, "postgres", 8) && access(cfg.db, F_OK) < 0) {
+        fprintf(stderr, "atrium: no database at %s (set ATRIUM_DB, or create it with `atrium migrate`)\n", cfg.db);
+        return NULL;
+    }
+    struct db *db = db_thread();
+    if (!db) fprintf(stderr, "atrium: cannot open %s\n", cfg.db);
+    return db;
+}
+
 static void progress(int done, int total)
 {
     if (!isatty(STDOUT_FILENO) || total <= 0) return;
@@ -172,7 +210,7 @@ static int cmd_user(int argc, char **argv)
         fprintf(stderr, "usage: atrium user add|passwd|role USERNAME ...\n");
         return 2;
     }
-    struct db *db = open_migrated();
+    struct db *db = !strcmp(sub, "add") ? open_migrated() : open_existing();
     if (!db) return 1;
     if (!strcmp(sub, "add"))
         return user_cli_add(db, name, flag(argc, argv, "--password"), flag(argc, argv, "--email"),
@@ -192,11 +230,16 @@ static int cmd_audit(int argc, char **argv)
         fprintf(stderr, "usage: atrium audit verify\n");
         return 2;
     }
-    struct db *db = open_migrated();
+    struct db *db = open_existing();
     if (!db) return 1;
     int64_t checked = 0, bad = audit_verify(db, &checked);
     if (bad < 0) {
-        fprintf(stderr, "atrium: cannot read the audit log\n");
+        fprintf(stderr, "atrium: %s has no audit log: not an atrium database, or never migrated\n", cfg.db);
+        return 1;
+    }
+    if (!checked) {
+        fprintf(stderr, "atrium: the audit log of %s is empty: nothing to verify (is it the right database?)\n",
+                cfg.db);
         return 1;
     }
     if (bad) {
@@ -338,6 +381,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "atrium: configuration error: %s\n", err);
         return 2;
     }
+    default_db();
     int rc = cmd->run(cargc, cargv);
     if (strcmp(cmd->name, "serve")) db_close_all();
     return rc;

@@ -61,7 +61,7 @@ void admin_users_list(struct req *r)
 
 void admin_users_create(struct req *r)
 {
-    auth_register_user(r, "user.create");
+    auth_register_user(r, "core.user.created");
 }
 
 void admin_users_get(struct req *r)
@@ -161,15 +161,16 @@ void admin_users_patch(struct req *r)
         auth_reply_user_problem(r, taken_now ? "email_taken" : NULL);
         return;
     }
-    if (commit_audited(r, "user.update", id, summary) < 0) json_decref(user);
+    if (commit_audited(r, "core.user.updated", id, summary) < 0) json_decref(user);
     else reply_json(r, 200, user);
 }
 
 /* ------------------------------------------------------------- roles */
 
-/* A role's scope: none (global) or (role->scope_type, id > 0). */
-static int role_scope(struct req *r, const struct role *role, json_t *type, json_t *id, const char **scope_type,
-                      int64_t *scope_id)
+/* A role's scope: none for a global role, (role->scope_type, id) of an
+ * existing target for a scoped one (the app's scope_exists says; 404 if not). */
+static int role_scope(struct req *r, const struct app *app, const struct role *role, json_t *type, json_t *id,
+                      const char **scope_type, int64_t *scope_id)
 {
     bool has_type = type && !json_is_null(type), has_id = id && !json_is_null(id);
     *scope_type = "";
@@ -178,7 +179,7 @@ static int role_scope(struct req *r, const struct role *role, json_t *type, json
         reply_invalid(r, has_type && !json_is_string(type) ? "scope_type" : "scope_id", "has the wrong type");
         return -1;
     }
-    if (!has_type && !has_id) return 0;
+    if (!has_type && !has_id && !role->scope_type) return 0;
     if (!role->scope_type) {
         reply_invalid(r, "scope_type", "this role is global only; give no scope");
         return -1;
@@ -193,6 +194,10 @@ static int role_scope(struct req *r, const struct role *role, json_t *type, json
     }
     *scope_type = role->scope_type;
     *scope_id = json_integer_value(id);
+    if (app->scope_exists && !app->scope_exists(r->db, *scope_type, *scope_id)) {
+        reply_error(r, 404, "not_found", "%s %lld does not exist", *scope_type, (long long)*scope_id);
+        return -1;
+    }
     return 0;
 }
 
@@ -202,9 +207,10 @@ void admin_roles_add(struct req *r)
     const char *app, *role_name, *scope_type;
     json_t *type = NULL, *id = NULL;
     const struct role *role;
+    const struct app *a;
     if (req_unpack(r, "{s:s, s:s, s?o, s?o}", "app", &app, "role", &role_name, "scope_type", &type, "scope_id", &id) < 0)
         return;
-    if (!app_find(app)) {
+    if (!(a = app_find(app)) || (strcmp(app, "core") && !config_app_enabled(app))) {
         reply_invalid(r, "app", "is not a known app");
         return;
     }
@@ -212,7 +218,7 @@ void admin_roles_add(struct req *r)
         reply_invalid(r, "role", "is not a role of this app");
         return;
     }
-    if (role_scope(r, role, type, id, &scope_type, &scope_id) < 0 || !user_exists(r, user_id)) return;
+    if (role_scope(r, a, role, type, id, &scope_type, &scope_id) < 0 || !user_exists(r, user_id)) return;
     if (db_begin(r->db) < 0) {
         reply_db_error(r);
         return;
@@ -231,7 +237,7 @@ void admin_roles_add(struct req *r)
     json_t *out = json_pack("{s:I, s:s, s:s, s:s?, s:o}", "id", (json_int_t)db_last_id(r->db), "app", app, "role",
                             role_name, "scope_type", *scope_type ? scope_type : NULL, "scope_id",
                             *scope_type ? json_integer(scope_id) : json_null());
-    if (commit_audited(r, "role.assign", user_id, json_deep_copy(out)) < 0) json_decref(out);
+    if (commit_audited(r, "core.user.role_granted", user_id, json_deep_copy(out)) < 0) json_decref(out);
     else reply_json(r, 201, out);
 }
 
@@ -266,29 +272,11 @@ void admin_roles_remove(struct req *r)
         reply_db_error(r);
         return;
     }
-    if (commit_audited(r, "role.remove", user_id, json_deep_copy(row)) < 0) json_decref(row);
+    if (commit_audited(r, "core.user.role_removed", user_id, json_deep_copy(row)) < 0) json_decref(row);
     else reply_json(r, 200, json_pack("{s:s, s:o}", "status", "removed", "role", row));
 }
 
 /* -------------------------------------------------------- permissions */
-
-/* "app.resource.action", "app.resource.*", "app.*" or "*"; app must exist. */
-static bool valid_permission(const char *perm)
-{
-    size_t n = strlen(perm), segments = 1;
-    if (!strcmp(perm, "*")) return true;
-    if (n < 3 || n > 95 || strspn(perm, "abcdefghijklmnopqrstuvwxyz0123456789_.*") != n) return false;
-    const char *star = strchr(perm, '*');
-    if (star && (star[1] || star[-1] != '.')) return false;
-    for (size_t i = 0; i < n; i++) {
-        if (perm[i] != '.') continue;
-        if (i == 0 || perm[i - 1] == '.' || i + 1 == n) return false;
-        segments++;
-    }
-    char app[96];
-    snprintf(app, sizeof app, "%.*s", (int)strcspn(perm, "."), perm);
-    return segments >= 2 && app_find(app);
-}
 
 /* Would revoking perm take away what the caller needs to undo it? */
 static bool revokes_admin(const char *perm)
@@ -305,8 +293,8 @@ void admin_permissions_set(struct req *r)
     int64_t user_id = r->param_int[0];
     const char *perm, *effect;
     if (req_unpack(r, "{s:s, s:s}", "permission", &perm, "effect", &effect) < 0) return;
-    if (!valid_permission(perm)) {
-        reply_invalid(r, "permission", "must look like app.resource.action of a known app (a final .* covers a prefix)");
+    if (!roles_perm_known(perm)) {
+        reply_invalid(r, "permission", "is not a permission of an enabled app (GET /api/v1/admin/roles lists them)");
         return;
     }
     if (strcmp(effect, "grant") && strcmp(effect, "revoke")) {
@@ -329,7 +317,7 @@ void admin_permissions_set(struct req *r)
         reply_db_error(r);
         return;
     }
-    if (commit_audited(r, "permission.set", user_id, json_pack("{s:s, s:s}", "permission", perm, "effect", effect)) == 0)
+    if (commit_audited(r, "core.user.permission_set", user_id, json_pack("{s:s, s:s}", "permission", perm, "effect", effect)) == 0)
         reply_json(r, 200, json_pack("{s:I, s:s, s:s}", "user_id", (json_int_t)user_id, "permission", perm,
                                      "effect", effect));
 }

@@ -43,6 +43,10 @@ struct app {
     const char *migrations_dir;         /* "src/apps/codepop/migrations/" (embedded) */
     const struct route *routes;         /* terminated by {0} */
     const struct role *roles;           /* terminated by {0} */
+    /* Permissions no role lists, checked in handlers and given only by a
+     * per-user grant (NULL-terminated, may be NULL); with the roles' and the
+     * routes' permissions they are what a grant may name (GET /admin/roles). */
+    const char *const *grant_only_perms;
     const struct job *jobs;             /* terminated by {0} */
     const struct event_sink *sinks;     /* terminated by {0} */
     int (*init)(void);                  /* after migrations, before serving; may be NULL */
@@ -66,6 +70,10 @@ struct app {
     /* Realtime: may the caller subscribe to `topic` ("codepop.store.7")? Topics
      * are routed to the app named by their first segment; NULL = no topics. */
     bool (*topic_allowed)(struct req *r, const char *topic);
+    /* Role grants: does the target of a scoped assignment exist (store 7,
+     * region 3)? scope_type is one of the app's roles' scope types. NULL: every
+     * positive id is taken as existing (an app with scoped roles should set it). */
+    bool (*scope_exists)(struct db *db, const char *scope_type, int64_t id);
 };
 
 /* For topic_allowed: the id of "<prefix><positive integer>" topics

@@ -127,27 +127,73 @@ int64_t audit_verify(struct db *db, int64_t *rows_checked)
 
 /* ------------------------------------------------------------ GET /audit */
 
+/* Who may read which rows: core.audit.read reads every row; <app>.audit.read
+ * (an app's admin role holds it) reads that app's rows, asked with ?app=<app>.
+ * Sets *app to the app the caller is confined to (NULL: any). */
+static int audit_access(struct req *r, const char **app)
+{
+    if (rbac_can(r, "core.audit.read", NULL, 0)) return 0;
+    if (*app && app_find(*app) && strcmp(*app, "core")) {
+        char *perm = pool_printf(r->pool, "%s.audit.read", *app);
+        if (rbac_can(r, perm, NULL, 0)) return 0;
+        rbac_reply_forbidden(r, perm);
+        return -1;
+    }
+    rbac_reply_forbidden(r, "core.audit.read");
+    return -1;
+}
+
+/* since/until: an RFC 3339 time or a date; a date as until covers its whole day. */
+static int time_param(struct req *r, const char *name, bool end, const char **out)
+{
+    const char *v = req_query(r, name);
+    *out = NULL;
+    if (!v) return 0;
+    if (strlen(v) < 10 || v[4] != '-' || v[7] != '-' || (v[10] && v[10] != 'T')) {
+        reply_invalid(r, name, "must be an RFC 3339 time or date (2026-11-21T09:30:00Z)");
+        return -1;
+    }
+    *out = end && !v[10] ? pool_printf(r->pool, "%sT23:59:59Z", v) : v;
+    return 0;
+}
+
+/* Rows keep the action they were hashed with; each is answered under its
+ * current name (audit_action_aliases), with recorded_action when that differs,
+ * and ?action= matches either name. */
 void audit_list(struct req *r)
 {
     struct page pg;
-    int64_t user_id;
-    if (req_page(r, &pg) < 0 || req_query_int(r, "user_id", 0, &user_id) < 0) return;
-    const char *app = req_query(r, "app"), *action = req_query(r, "action"), *since = req_query(r, "since");
-#define AUDIT_WHERE "WHERE ($1 IS NULL OR app = $1) AND ($2 = 0 OR user_id = $2) " \
-                    "AND ($3 IS NULL OR action = $3) AND ($4 IS NULL OR at >= $4) "
-    int64_t total = 0;
-    json_t *items = NULL;
-    if (since && (strlen(since) < 10 || since[4] != '-' || since[7] != '-')) {
-        reply_invalid(r, "since", "must be an RFC 3339 time or date (2026-11-21T09:30:00Z)");
+    int64_t user_id, target_id, total = 0;
+    const char *app = req_query(r, "app"), *action = req_query(r, "action"), *ttype = req_query(r, "target_type");
+    const char *since, *until, *sort = req_query(r, "sort");
+    json_t *items = NULL, *v;
+    size_t i;
+    if (req_page(r, &pg) < 0 || req_query_int(r, "user_id", 0, &user_id) < 0 ||
+        req_query_int(r, "target_id", 0, &target_id) < 0 || time_param(r, "since", false, &since) < 0 ||
+        time_param(r, "until", true, &until) < 0 || audit_access(r, &app) < 0)
+        return;
+    if (sort && strcmp(sort, "at") && strcmp(sort, "-at")) {
+        reply_invalid(r, "sort", "must be \"at\" or \"-at\"");
         return;
     }
-    if (db_int(r->db, &total, "SELECT COUNT(*) FROM audit_log " AUDIT_WHERE, DB_S(app), DB_I(user_id),
-               DB_S(action), DB_S(since)) < 0 ||
-        !(items = db_json_all(r->db, "SELECT id, at, user_id, app, action, target_type, target_id, request_id, "
-                                     "client_ip, summary AS summary__json, hash FROM audit_log " AUDIT_WHERE
-                                     "ORDER BY id DESC LIMIT $5 OFFSET $6",
-                              DB_S(app), DB_I(user_id), DB_S(action), DB_S(since), DB_I(pg.size), DB_I(pg.offset))))
+#define AUDIT_FROM "FROM audit_log a LEFT JOIN audit_action_aliases al ON al.app = a.app AND al.old_action = a.action " \
+                   "WHERE ($1 IS NULL OR a.app = $1) AND ($2 = 0 OR a.user_id = $2) " \
+                   "AND ($3 IS NULL OR a.action = $3 OR al.action = $3) AND ($4 IS NULL OR a.at >= $4) " \
+                   "AND ($5 IS NULL OR a.at <= $5) AND ($6 IS NULL OR a.target_type = $6) " \
+                   "AND ($7 = 0 OR a.target_id = $7) "
+#define AUDIT_SELECT "SELECT a.id, a.at, a.user_id, a.app, COALESCE(al.action, a.action) AS action, " \
+                     "CASE WHEN al.action IS NULL THEN NULL ELSE a.action END AS recorded_action, a.target_type, " \
+                     "a.target_id, a.request_id, a.client_ip, a.summary AS summary__json, a.hash " AUDIT_FROM
+#define AUDIT_ARGS DB_S(app), DB_I(user_id), DB_S(action), DB_S(since), DB_S(until), DB_S(ttype), DB_I(target_id)
+    if (db_int(r->db, &total, "SELECT COUNT(*) " AUDIT_FROM, AUDIT_ARGS) < 0 ||
+        !(items = db_json_all(r->db, sort && !strcmp(sort, "at")
+                  ? AUDIT_SELECT "ORDER BY a.id LIMIT $8 OFFSET $9"
+                  : AUDIT_SELECT "ORDER BY a.id DESC LIMIT $8 OFFSET $9",
+                  AUDIT_ARGS, DB_I(pg.size), DB_I(pg.offset)))) {
         reply_db_error(r);
-    else
-        reply_list(r, items, &pg, total);
+        return;
+    }
+    json_array_foreach(items, i, v)
+        if (json_is_null(json_object_get(v, "recorded_action"))) json_object_del(v, "recorded_action");
+    reply_list(r, items, &pg, total);
 }

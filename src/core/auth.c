@@ -269,13 +269,17 @@ void auth_reply_user_problem(struct req *r, const char *problem)
 
 void auth_register_user(struct req *r, const char *action)
 {
-    const char *username, *password, *email, *display_name = NULL, *problem = NULL;
+    const char *username, *password, *email, *display_name = NULL, *language = NULL, *problem = NULL;
     char hash[128];
     int64_t id = 0;
     json_t *user = NULL;
-    if (req_unpack(r, "{s:s, s:s, s:s, s?s}", "username", &username, "password", &password, "email", &email,
-                   "display_name", &display_name) < 0)
+    if (req_unpack(r, "{s:s, s:s, s:s, s?s, s?s}", "username", &username, "password", &password, "email", &email,
+                   "display_name", &display_name, "language", &language) < 0)
         return;
+    if (language && strcmp(language, "en") && strcmp(language, "es")) {
+        reply_invalid(r, "language", "must be \"en\" or \"es\"");
+        return;
+    }
     if (!display_name) display_name = username;
     if ((problem = auth_user_problem(username, password, email, display_name))) {
         auth_reply_user_problem(r, problem);
@@ -285,7 +289,9 @@ void auth_register_user(struct req *r, const char *action)
         reply_db_error(r);
         return;
     }
+    /* No language unless one is given: until then Accept-Language decides. */
     if (insert_user(r->db, username, hash, email, display_name, &id, &problem) < 0 ||
+        (language && db_exec(r->db, "UPDATE users SET language = $2 WHERE id = $1", DB_I(id), DB_S(language)) != 1) ||
         !(user = auth_user_json(r->db, id, false)) ||
         audit_write(r->db, r, "core", action, "user", id, json_pack("{s:s}", "username", username)) < 0 ||
         db_commit(r->db) < 0) {
@@ -305,7 +311,7 @@ void auth_register(struct req *r)
         reply_error(r, 403, "registration_closed", "registration is closed; ask an administrator for an account");
         return;
     }
-    auth_register_user(r, "user.register");
+    auth_register_user(r, "core.user.registered");
 }
 
 static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
@@ -343,7 +349,7 @@ static void login_failed(struct req *r, int64_t user_id, const char *code, const
 {
     metrics_count("auth_failures", reason, 1);
     if (user_id && db_begin(r->db) == 0 &&
-        (audit_write(r->db, r, "core", "login.failed", "user", user_id, json_pack("{s:s}", "reason", reason)) < 0 ||
+        (audit_write(r->db, r, "core", "core.user.login_failed", "user", user_id, json_pack("{s:s}", "reason", reason)) < 0 ||
          db_commit(r->db) < 0))
         db_rollback(r->db);
     if (!strcmp(code, "totp_required")) reply_error(r, 401, code, "this account needs a TOTP or recovery code");
@@ -413,7 +419,7 @@ void auth_login(struct req *r)
         return;
     }
     json_t *pair = session_issue(r->db, u.id, 0), *user = pair ? auth_user_json(r->db, u.id, false) : NULL;
-    if (!user || audit_write(r->db, r, "core", "login", "user", u.id, json_pack("{s:b}", "second_factor", u.totp)) < 0 ||
+    if (!user || audit_write(r->db, r, "core", "core.user.logged_in", "user", u.id, json_pack("{s:b}", "second_factor", u.totp)) < 0 ||
         db_commit(r->db) < 0) {
         db_rollback(r->db);
         json_decref(pair);
@@ -443,7 +449,7 @@ void auth_refresh(struct req *r)
         return;
     }
     /* a reuse revokes the family: that must commit although the answer is 401 */
-    if (audit_write(r->db, r, "core", rc == -2 ? "token.reuse_detected" : "token.refresh", "user", user_id, NULL) < 0 ||
+    if (audit_write(r->db, r, "core", rc == -2 ? "core.token.reuse_detected" : "core.token.refreshed", "user", user_id, NULL) < 0 ||
         db_commit(r->db) < 0) {
         db_rollback(r->db);
         json_decref(pair);
@@ -467,7 +473,7 @@ void auth_logout(struct req *r)
         return;
     }
     if (session_revoke_family(r->db, family, "logout") < 0 ||
-        audit_write(r->db, r, "core", "logout", "user", r->user.id, NULL) < 0 || db_commit(r->db) < 0) {
+        audit_write(r->db, r, "core", "core.user.logged_out", "user", r->user.id, NULL) < 0 || db_commit(r->db) < 0) {
         db_rollback(r->db);
         reply_db_error(r);
         return;
@@ -497,7 +503,7 @@ void me_language(struct req *r)
     }
     if (db_exec(r->db, "UPDATE users SET language = $2, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') "
                        "WHERE id = $1", DB_I(r->user.id), DB_S(language)) != 1 ||
-        audit_write(r->db, r, "core", "user.language", "user", r->user.id, json_pack("{s:s}", "language", language)) < 0 ||
+        audit_write(r->db, r, "core", "core.user.language_changed", "user", r->user.id, json_pack("{s:s}", "language", language)) < 0 ||
         !(user = auth_user_json(r->db, r->user.id, false)) || db_commit(r->db) < 0) {
         db_rollback(r->db);
         json_decref(user);

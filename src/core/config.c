@@ -3,6 +3,7 @@
  * by main() before anything else; `cfg` is read-only afterwards. */
 #include "atrium.h"
 #include <ctype.h>
+#include <math.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,7 +205,14 @@ bool config_app_enabled(const char *app)
 
 static void print_rate(FILE *out, const char *name, const struct rate *r)
 {
-    fprintf(out, "%-26s %g/hour\n", name, r->per_second * 3600);
+    /* As it was written: config_parse_rate made per_second = capacity / unit. */
+    static const struct { double secs; const char *unit; } units[] = {
+        {1, "second"}, {60, "minute"}, {3600, "hour"}, {86400, "day"}};
+    const char *unit = "hour";
+    double secs = r->per_second > 0 ? r->capacity / r->per_second : 3600;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (fabs(secs - units[i].secs) < 1e-6 * units[i].secs) unit = units[i].unit;
+    fprintf(out, "%-26s %g/%s\n", name, r->capacity, unit);
 }
 
 /* Payment settings are read from the environment at each use (payments.c), so

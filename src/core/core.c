@@ -14,6 +14,10 @@ static const struct route core_routes[] = {
     {"GET", "/health/ready", health_ready, PERM_PUBLIC, ROUTE_NO_RATELIMIT},
     {"GET", "/metrics", metrics_endpoint, PERM_PUBLIC, ROUTE_NO_RATELIMIT},
     {"GET", "/api/v1/health/detailed", health_detailed, "core.health.read", 0},
+    /* Aliases deployments of the seed systems probe (a trailing slash matches too). */
+    {"GET", "/api/v1/health", health_ready, PERM_PUBLIC, ROUTE_NO_RATELIMIT},
+    {"GET", "/api/v1/readiness", health_ready, PERM_PUBLIC, ROUTE_NO_RATELIMIT},
+    {"GET", "/api/v1/liveness", health_live, PERM_PUBLIC, ROUTE_NO_RATELIMIT},
 
     {"POST", "/api/v1/auth/register", auth_register, PERM_PUBLIC, ROUTE_SLOW},
     {"POST", "/api/v1/auth/login", auth_login, PERM_PUBLIC, ROUTE_SLOW},
@@ -33,8 +37,11 @@ static const struct route core_routes[] = {
     {"DELETE", "/api/v1/admin/users/{id:int}/roles/{role_id:int}", admin_roles_remove, "core.roles.manage", 0},
     {"POST", "/api/v1/admin/users/{id:int}/permissions", admin_permissions_set, "core.roles.manage", 0},
     {"GET", "/api/v1/admin/jobs", admin_jobs_list, "core.jobs.read", 0, "page,page_size"},
+    {"GET", "/api/v1/admin/roles", admin_roles_list, "core.users.read", 0},
 
-    {"GET", "/api/v1/audit", audit_list, "core.audit.read", 0, "app,user_id,action,since,page,page_size"},
+    /* core.audit.read for every row, or <app>.audit.read with ?app=<app>: the handler checks */
+    {"GET", "/api/v1/audit", audit_list, PERM_USER, 0,
+     "app,user_id,action,target_type,target_id,since,until,sort,page,page_size"},
 
     {"GET", "/api/v1/notifications", notifications_list, PERM_USER, 0, "unread,page,page_size"},
     {"POST", "/api/v1/notifications/{id:int}/read", notifications_read, PERM_USER, 0},

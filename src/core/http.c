@@ -323,15 +323,23 @@ static int check_rate(struct conn_state *s)
 {
     struct req *r = &s->r;
     if (r->route && (r->route->flags & ROUTE_NO_RATELIMIT)) return 0;
-    char key[96];
-    int retry = 0;
+    char key[96], num[24];
+    struct ratelimit_state st;
     if (r->user.id) snprintf(key, sizeof key, "user:%lld", (long long)r->user.id);
     else snprintf(key, sizeof key, "ip:%s", r->client_ip);
-    if (ratelimit_take(key, r->user.id ? &cfg.rate_user : &cfg.rate_anon, &retry)) return 0;
-    char secs[16];
-    snprintf(secs, sizeof secs, "%d", retry);
-    reply_header(r, "Retry-After", secs);
-    reply_error(r, 429, "rate_limited", "too many requests, retry in %d s", retry);
+    bool allowed = ratelimit_take_state(key, r->user.id ? &cfg.rate_user : &cfg.rate_anon, &st);
+    if (st.limit) {             /* every limited answer says where the caller stands */
+        snprintf(num, sizeof num, "%ld", st.limit);
+        reply_header(r, "RateLimit-Limit", num);
+        snprintf(num, sizeof num, "%ld", st.remaining);
+        reply_header(r, "RateLimit-Remaining", num);
+        snprintf(num, sizeof num, "%d", st.reset_s);
+        reply_header(r, "RateLimit-Reset", num);
+    }
+    if (allowed) return 0;
+    snprintf(num, sizeof num, "%d", st.retry_after_s);
+    reply_header(r, "Retry-After", num);
+    reply_error(r, 429, "rate_limited", "too many requests, retry in %d s", st.retry_after_s);
     metrics_count("rate_limited", r->user.id ? "user" : "ip", 1);
     return -1;
 }

@@ -55,8 +55,13 @@ struct MHD_Response;
  * the connection takes ownership of resp. */
 void http_set_response(struct req *r, unsigned status, struct MHD_Response *resp);
 
-/* rbac.c: free the per-request permission cache. */
+/* rbac.c: free the per-request permission cache; answer 403 naming perm
+ * (error.permission). */
 void rbac_release(struct req *r);
+void rbac_reply_forbidden(struct req *r, const char *perm);
+/* roles.c: may a per-user grant name perm? (a permission the app's roles list
+ * or its routes need, <app>.audit.read, <app>.*, or a prefix.* covering one) */
+bool roles_perm_known(const char *perm);
 
 /* idempotency.c: around handlers of ROUTE_IDEMPOTENT routes (worker pool).
  * idem_begin returns 0 to run the handler, 1 when it already replied (replay,
@@ -105,6 +110,7 @@ void admin_roles_add(struct req *r);
 void admin_roles_remove(struct req *r);
 void admin_permissions_set(struct req *r);
 void admin_jobs_list(struct req *r);        /* jobs.c */
+void admin_roles_list(struct req *r);       /* rbac.c */
 void audit_list(struct req *r);             /* audit.c */
 void notifications_list(struct req *r);     /* notify.c */
 void notifications_read(struct req *r);

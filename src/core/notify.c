@@ -157,7 +157,7 @@ void notifications_read(struct req *r)
     }
     if (changed > 0) {          /* only the first call changes state */
         snprintf(topic, sizeof topic, "user.%lld", (long long)r->user.id);
-        if (audit_write(r->db, r, "core", "notification.read", "notification", id, NULL) < 0 ||
+        if (audit_write(r->db, r, "core", "core.notification.read", "notification", id, NULL) < 0 ||
             events_emit(r->db, topic, "notification.read", json_pack("{s:I}", "id", (json_int_t)id)) < 0)
             goto fail;
     }

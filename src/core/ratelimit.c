@@ -165,8 +165,29 @@ static bool bucket_take(struct bucket *b, const struct rate *rate, double now, d
     return false;
 }
 
+/* Whole seconds for a header: at least min, at most MAX_RETRY_S. */
+static int whole_seconds(double s, int min)
+{
+    double w = ceil(s - 1e-9);                      /* 10/minute: 1/(1/6) is 6, not 6.0000001 */
+    if (!(w >= min))
+        w = min;
+    if (w > MAX_RETRY_S)
+        w = MAX_RETRY_S;
+    return (int)w;
+}
+
 bool ratelimit_take(const char *key, const struct rate *rate, int *retry_after_s)
 {
+    struct ratelimit_state st;
+    bool allowed = ratelimit_take_state(key, rate, &st);
+    if (!allowed && retry_after_s)
+        *retry_after_s = st.retry_after_s;
+    return allowed;
+}
+
+bool ratelimit_take_state(const char *key, const struct rate *rate, struct ratelimit_state *st)
+{
+    memset(st, 0, sizeof *st);
     if (!rate || !(rate->capacity > 0))
         return true;                                /* unlimited */
     if (!key)
@@ -216,6 +237,7 @@ bool ratelimit_take(const char *key, const struct rate *rate, int *retry_after_s
             grow_to = s->nslots * 2;
     }
     allowed = bucket_take(b, rate, now, &wait);
+    double left = b->tokens;
     pthread_mutex_unlock(&s->mu);
 
     free(fresh);
@@ -223,14 +245,11 @@ bool ratelimit_take(const char *key, const struct rate *rate, int *retry_after_s
     free_chain(garbage);
     if (grow_to)
         shard_grow(s, grow_to);
-    if (!allowed && retry_after_s) {
-        double w = ceil(wait - 1e-9);               /* 10/minute: 1/(1/6) is 6, not 6.0000001 */
-        if (!(w >= 1))
-            w = 1;
-        if (w > MAX_RETRY_S)
-            w = MAX_RETRY_S;
-        *retry_after_s = (int)w;
-    }
+    st->limit = (long)rate->capacity;
+    st->remaining = left >= 1 ? (long)floor(left) : 0;
+    st->reset_s = rate->per_second > 0 ? whole_seconds((rate->capacity - left) / rate->per_second, 0) : MAX_RETRY_S;
+    if (!allowed)
+        st->retry_after_s = whole_seconds(wait, 1);
     return allowed;
 }
 

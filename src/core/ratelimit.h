@@ -16,6 +16,15 @@ void ratelimit_cleanup(void);
  * (retry_after_s may be NULL). A new bucket starts full; rate->capacity <= 0
  * (or rate NULL) means unlimited. Safe before ratelimit_init(). */
 bool ratelimit_take(const char *key, const struct rate *rate, int *retry_after_s);
+/* The same, also reporting the bucket for the RateLimit-* headers: limit
+ * (capacity), remaining (whole tokens left), reset_s (seconds until the
+ * bucket is full again) and, when refused, retry_after_s. An unlimited rate
+ * reports limit 0. */
+struct ratelimit_state {
+    long limit, remaining;
+    int reset_s, retry_after_s;
+};
+bool ratelimit_take_state(const char *key, const struct rate *rate, struct ratelimit_state *st);
 /* Forget every bucket (tests, config reload). */
 void ratelimit_reset(void);
 #endif

@@ -6,7 +6,11 @@
  * code, in each app's role table (app.h), so they are reviewed with the routes
  * that need them. Rules: a per-user revoke beats everything; a per-user grant
  * is global; a role assigned without scope is global; a scoped role grants only
- * within its (scope_type, scope_id). */
+ * within its (scope_type, scope_id).
+ *
+ * The audit log is the core's: every app has the permission <app>.audit.read
+ * (read that app's rows of GET /api/v1/audit), held by the app's role named
+ * "admin" without the app having to list it. */
 #include "atrium.h"
 #include "internal.h"
 #include <stdlib.h>
@@ -34,8 +38,16 @@ static bool perm_covers(const char *p, const char *want)
     return !strcmp(p, want);
 }
 
+/* Is want "<app>.audit.read"? */
+static bool audit_perm_of(const char *app, const char *want)
+{
+    size_t n = strlen(app);
+    return !strncmp(want, app, n) && !strcmp(want + n, ".audit.read");
+}
+
 static bool role_grants(const char *app, const struct role *role, const char *want)
 {
+    if (role && !strcmp(role->name, "admin") && audit_perm_of(app, want)) return true;
     for (int depth = 0; role && depth < 8; depth++) {
         for (const char *const *p = role->perms; p && *p; p++)
             if (perm_covers(*p, want)) return true;
@@ -110,11 +122,25 @@ bool rbac_can(struct req *r, const char *perm, const char *scope_type, int64_t s
     return granted;
 }
 
+/* 403 naming the permission, in the message and as error.permission; a user
+ * with no role and no grant at all is told that an administrator must give
+ * one (a self-registered account starts that way). */
+void rbac_reply_forbidden(struct req *r, const char *perm)
+{
+    const char *fmt = load(r)->n ? N_("missing permission %s")
+                                 : N_("missing permission %s: your account has no role yet; "
+                                      "an administrator must grant you one");
+    char msg[512];
+    snprintf(msg, sizeof msg, tr(r, fmt), perm);
+    metrics_count("auth_failures", "forbidden", 1);
+    reply_json(r, 403, json_pack("{s:{s:s, s:s, s:s}}", "error", "code", "forbidden", "message", msg,
+                                 "permission", perm));
+}
+
 int rbac_require(struct req *r, const char *perm, const char *scope_type, int64_t scope_id)
 {
     if (rbac_can(r, perm, scope_type, scope_id)) return 0;
-    metrics_count("auth_failures", "forbidden", 1);
-    reply_error(r, 403, "forbidden", "missing permission %s", perm);
+    rbac_reply_forbidden(r, perm);
     return -1;
 }
 
@@ -164,6 +190,11 @@ void rbac_scope_list_(struct req *r, const char *perm, const char *const *types,
 
 static void add_perms(json_t *set, const char *app, const struct role *role)
 {
+    if (role && !strcmp(role->name, "admin") && strcmp(app, "core")) {
+        char audit[96];
+        snprintf(audit, sizeof audit, "%s.audit.read", app);
+        json_object_set_new(set, audit, json_true());
+    }
     for (int depth = 0; role && depth < 8; depth++) {
         for (const char *const *p = role->perms; p && *p; p++) json_object_set_new(set, *p, json_true());
         role = role->inherits ? app_role(app, role->inherits) : NULL;

@@ -23,7 +23,9 @@ void reply_raw(struct req *r, int status, const char *content_type, const void *
 void reply_json(struct req *r, int status, json_t *body)
 {
     free(r->resp_body);
-    r->resp_body = json_dumps(body, JSON_COMPACT);
+    /* 15 significant digits: a stored 40.704 comes back as 40.704, not
+     * 40.704000000000001 (jansson's default is 17, every bit of the double). */
+    r->resp_body = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
     r->resp_len = r->resp_body ? strlen(r->resp_body) : 0;
     r->resp_type = "application/json; charset=utf-8";
     r->status = status;

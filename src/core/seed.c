@@ -59,13 +59,18 @@ int seed_run(struct db *db, const char *which, struct seed_opts *opts)
     }
     opts->password_hash = hash;
     if (db_begin(db) < 0) return -1;
+    /* The demo admin can do everything: the core's admin role and each enabled
+     * app's role named "admin" (which also reads that app's audit rows). */
     int64_t admin = seed_user(db, "admin", "Administrator", hash, "core", "admin", NULL, 0);
-    if (admin < 0 || audit_write_as(db, 0, "core", "seed", "user", admin, json_pack("{s:s}", "app", which)) < 0 ||
+    for (const struct app *const *a = atrium_apps; *a && admin > 0; a++)
+        if (strcmp((*a)->name, "core") && config_app_enabled((*a)->name) && app_role((*a)->name, "admin"))
+            admin = seed_user(db, "admin", "Administrator", hash, (*a)->name, "admin", NULL, 0);
+    if (admin < 0 || audit_write_as(db, 0, "core", "core.demo.seeded", "user", admin, json_pack("{s:s}", "app", which)) < 0 ||
         db_commit(db) < 0) {
         db_rollback(db);
         return -1;
     }
-    seed_account("admin", "core admin: users, roles, audit");
+    seed_account("admin", "admin of the core and of every enabled app");
     for (const struct app *const *a = atrium_apps; *a; a++) {
         if (!(*a)->seed || !config_app_enabled((*a)->name)) continue;
         if (strcmp(which, "all") && strcmp(which, (*a)->name)) continue;
@@ -107,7 +112,7 @@ int user_cli_add(struct db *db, const char *username, const char *password, cons
         goto out;
     }
     if ((admin && db_exec(db, "INSERT INTO user_roles (user_id, app, role) VALUES ($1, 'core', 'admin')", DB_I(id)) < 0) ||
-        audit_write_as(db, 0, "core", "user.create", "user", id,
+        audit_write_as(db, 0, "core", "core.user.created", "user", id,
                        json_pack("{s:s, s:b}", "username", username, "admin", admin)) < 0 ||
         db_commit(db) < 0) {
         db_rollback(db);
@@ -137,7 +142,7 @@ int user_cli_passwd(struct db *db, const char *username, const char *password)
     if (auth_hash_password(pw, hash) < 0 || db_begin(db) < 0) goto out;
     if (db_exec(db, "UPDATE users SET password_hash = $2, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') "
                     "WHERE id = $1", DB_I(id), DB_S(hash)) < 0 ||
-        audit_write_as(db, 0, "core", "user.password_reset", "user", id, NULL) < 0 || db_commit(db) < 0) {
+        audit_write_as(db, 0, "core", "core.user.password_reset", "user", id, NULL) < 0 || db_commit(db) < 0) {
         db_rollback(db);
         goto out;
     }
@@ -158,7 +163,9 @@ int user_cli_role(struct db *db, const char *username, const char *app, const ch
         fprintf(stderr, !id ? "atrium: no such user\n" : "usage: atrium user role USERNAME APP ROLE [--scope TYPE:ID]\n");
         return !id ? 1 : 2;
     }
-    if (!app_role(app, role)) {
+    const struct role *def = app_role(app, role);
+    const struct app *a = app_find(app);
+    if (!def) {
         fprintf(stderr, "atrium: app %s has no role %s\n", app, role);
         return 2;
     }
@@ -166,13 +173,22 @@ int user_cli_role(struct db *db, const char *username, const char *app, const ch
         fprintf(stderr, "atrium: --scope must look like store:7\n");
         return 2;
     }
+    if (!remove && (!def->scope_type != !scope || (scope && (strcmp(scope_type, def->scope_type) || scope_id <= 0)))) {
+        fprintf(stderr, def->scope_type ? "atrium: %s.%s needs --scope %s:ID\n" : "atrium: %s.%s is global; give no --scope\n",
+                app, role, def->scope_type);
+        return 2;
+    }
+    if (!remove && scope && a->scope_exists && !a->scope_exists(db, scope_type, scope_id)) {
+        fprintf(stderr, "atrium: %s %lld does not exist\n", scope_type, scope_id);
+        return 1;
+    }
     if (db_begin(db) < 0) return 1;
     int n = remove ? db_exec(db, "DELETE FROM user_roles WHERE user_id=$1 AND app=$2 AND role=$3 AND scope_type=$4 "
                                  "AND scope_id=$5", DB_I(id), DB_S(app), DB_S(role), DB_S(scope_type), DB_I(scope_id))
                    : db_exec(db, "INSERT OR IGNORE INTO user_roles (user_id, app, role, scope_type, scope_id) "
                                  "VALUES ($1,$2,$3,$4,$5)", DB_I(id), DB_S(app), DB_S(role), DB_S(scope_type),
                              DB_I(scope_id));
-    if (n < 0 || audit_write_as(db, 0, "core", remove ? "role.remove" : "role.assign", "user", id,
+    if (n < 0 || audit_write_as(db, 0, "core", remove ? "core.user.role_removed" : "core.user.role_granted", "user", id,
                                 json_pack("{s:s, s:s, s:s, s:I}", "app", app, "role", role, "scope_type", scope_type,
                                           "scope_id", (json_int_t)scope_id)) < 0 ||
         db_commit(db) < 0) {

@@ -101,7 +101,7 @@ int auth_authenticate(struct req *r, const char *token)
     crypto_sha256_hex(token, n, hash);
     struct db_rows rows;
     if (db_query(r->db, &rows,
-                 "SELECT t.id, u.id, u.username, u.language FROM auth_tokens t "
+                 "SELECT t.id, u.id, u.username, COALESCE(u.language, '') FROM auth_tokens t "
                  "JOIN users u ON u.id = t.user_id JOIN token_families f ON f.id = t.family_id "
                  "WHERE t.token_hash = $1 AND t.kind = 'access' AND t.expires_at > $2 "
                  "AND f.revoked_at IS NULL AND u.status = 'active'", DB_S(hash), DB_I(now_s())) < 0)

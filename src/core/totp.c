@@ -197,7 +197,7 @@ void auth_totp_setup(struct req *r)
                        "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE id = $1",
                 DB_I(r->user.id), DB_S(sealed)) != 1 ||
         !(codes = new_recovery_codes(r->db, r->user.id)) ||
-        audit_write(r->db, r, "core", "totp.setup", "user", r->user.id, NULL) < 0 || db_commit(r->db) < 0)
+        audit_write(r->db, r, "core", "core.user.totp_set_up", "user", r->user.id, NULL) < 0 || db_commit(r->db) < 0)
         goto fail;
     const char *uri = pool_printf(r->pool, "otpauth://totp/atrium:%s?secret=%s&issuer=atrium&algorithm=SHA1"
                                            "&digits=%d&period=%d",
@@ -238,7 +238,7 @@ static int begin_change(struct req *r, const char **code, struct totp_state *st)
 
 static void finish_change(struct req *r, bool enabled)
 {
-    if (audit_write(r->db, r, "core", enabled ? "totp.enable" : "totp.disable", "user", r->user.id, NULL) < 0 ||
+    if (audit_write(r->db, r, "core", enabled ? "core.user.totp_enabled" : "core.user.totp_disabled", "user", r->user.id, NULL) < 0 ||
         db_commit(r->db) < 0) {
         db_rollback(r->db);
         reply_db_error(r);

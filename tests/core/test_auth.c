@@ -31,7 +31,7 @@ Test(auth, register_returns_the_user)
     cr_assert_str_eq(str(r, "username"), "alice");
     cr_assert_str_eq(str(r, "email"), "alice@example.com");
     cr_assert_str_eq(str(r, "display_name"), "Alice A.");
-    cr_assert_str_eq(str(r, "language"), "en");
+    cr_assert(json_is_null(json_object_get(r->json, "language")), "no language until one is chosen: %s", r->body);
     cr_assert_str_eq(str(r, "status"), "active");
     cr_assert_not_null(str(r, "created_at"));
     cr_assert_null(json_object_get(r->json, "password_hash"));
@@ -47,7 +47,7 @@ Test(auth, register_returns_the_user)
     char *hash = db_text(test_db(), "SELECT password_hash FROM users WHERE username = 'alice'");
     cr_assert(hash && !strncmp(hash, "$argon2id$", 10), "stored as argon2id: %s", hash);
     free(hash);
-    cr_assert_eq(test_audit_count("core", "user.register"), 2);
+    cr_assert_eq(test_audit_count("core", "core.user.registered"), 2);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE summary LIKE '%" GOOD_PW "%'"), 0);
     srv_stop();
 }
@@ -146,7 +146,7 @@ Test(auth, login_returns_a_token_pair)
     r = api_login("ALICE", TEST_PASSWORD);
     cr_assert_eq(r->status, 200, "usernames are case-insensitive");
     resp_free(r);
-    cr_assert_eq(test_audit_count("core", "login"), 2);
+    cr_assert_eq(test_audit_count("core", "core.user.logged_in"), 2);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM auth_tokens"), 4);
     srv_stop();
 }
@@ -163,8 +163,8 @@ Test(auth, login_wrong_password_and_unknown_user_401)
     resp_expect(r = api_json("POST", "/api/v1/auth/login", NULL, json_pack("{s:s}", "username", "alice")), 400,
                  "validation_failed");
     resp_free(r);
-    cr_assert_eq(test_audit_count("core", "login.failed"), 1, "failures of existing accounts are audited");
-    cr_assert_eq(test_audit_count("core", "login"), 0);
+    cr_assert_eq(test_audit_count("core", "core.user.login_failed"), 1, "failures of existing accounts are audited");
+    cr_assert_eq(test_audit_count("core", "core.user.logged_in"), 0);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM auth_tokens"), 0);
     size_t len;
     char *text = metrics_render(&len);
@@ -200,7 +200,7 @@ Test(auth, me_needs_a_token)
     struct resp *r = api("GET", "/api/v1/me", tok, NULL);
     cr_assert_eq(r->status, 200);
     cr_assert_str_eq(str(r, "username"), "alice");
-    cr_assert_str_eq(str(r, "language"), "en");
+    cr_assert(json_is_null(json_object_get(r->json, "language")), "no language until one is chosen: %s", r->body);
     cr_assert(json_is_false(json_object_get(r->json, "totp_enabled")));
     cr_assert_not_null(str(r, "created_at"));
     cr_assert_eq(json_array_size(json_object_get(r->json, "roles")), 1);
@@ -240,7 +240,7 @@ Test(auth, refresh_rotates_and_reuse_revokes_the_family)
     cr_assert_eq(r->status, 200);
     resp_free(r);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM auth_tokens WHERE kind = 'refresh' AND spent_at IS NOT NULL"), 1);
-    cr_assert_eq(test_audit_count("core", "token.refresh"), 1);
+    cr_assert_eq(test_audit_count("core", "core.token.refreshed"), 1);
 
     /* the old refresh token is spent: presenting it again revokes everything */
     resp_expect(r = do_refresh(str(first, "refresh_token")), 401, "refresh_token_reused");
@@ -249,7 +249,7 @@ Test(auth, refresh_rotates_and_reuse_revokes_the_family)
     resp_free(r);
     resp_expect(r = do_refresh(str(second, "refresh_token")), 401, "invalid_token");
     resp_free(r);
-    cr_assert_eq(test_audit_count("core", "token.reuse_detected"), 1, "the reuse is audited and committed");
+    cr_assert_eq(test_audit_count("core", "core.token.reuse_detected"), 1, "the reuse is audited and committed");
     cr_assert_eq(test_count("SELECT COUNT(*) FROM token_families WHERE revoked_at IS NOT NULL "
                             "AND revoke_reason = 'refresh_token_reuse'"), 1);
     resp_expect(r = do_refresh("not-a-token"), 401, "invalid_token");
@@ -286,7 +286,7 @@ Test(auth, logout_revokes_the_family)
     r = api("GET", "/api/v1/me", str(other, "access_token"), NULL);
     cr_assert_eq(r->status, 200, "the other session stays");
     resp_free(r);
-    cr_assert_eq(test_audit_count("core", "logout"), 1);
+    cr_assert_eq(test_audit_count("core", "core.user.logged_out"), 1);
     resp_free(other);
     resp_free(pair);
     srv_stop();
@@ -360,7 +360,7 @@ Test(auth, language_change_persists)
     cr_assert_str_eq(str(r, "language"), "es");
     resp_free(r);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM users WHERE username = 'alice' AND language = 'es'"), 1);
-    cr_assert_eq(test_audit_count("core", "user.language"), 1);
+    cr_assert_eq(test_audit_count("core", "core.user.language_changed"), 1);
     static const char *bad[] = {"{\"language\":\"fr\"}", "{\"language\":\"EN\"}", "{\"language\":1}", "{}",
                                 "{\"language\":\"en\",\"x\":1}", NULL};
     for (const char **b = bad; *b; b++) {
@@ -368,7 +368,7 @@ Test(auth, language_change_persists)
         resp_free(r);
     }
     cr_assert_eq(test_count("SELECT COUNT(*) FROM users WHERE username = 'alice' AND language = 'es'"), 1);
-    cr_assert_eq(test_audit_count("core", "user.language"), 1);
+    cr_assert_eq(test_audit_count("core", "core.user.language_changed"), 1);
     free(tok);
     srv_stop();
 }
@@ -402,7 +402,7 @@ Test(auth, disabled_user_cannot_log_in)
     struct resp *r = api_login("alice", TEST_PASSWORD);
     resp_expect(r, 401, "invalid_credentials");
     resp_free(r);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'login.failed' "
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'core.user.login_failed' "
                             "AND summary LIKE '%disabled%'"), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM auth_tokens"), 0);
     srv_stop();

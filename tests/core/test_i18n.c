@@ -69,7 +69,7 @@ Test(i18n, validation_problem_and_message_in_spanish)
 
 Test(i18n, stored_language_wins_without_and_over_the_header)
 {
-    test_user("alice", NULL, NULL, NULL, 0);
+    test_user("alice", "core", "auditor", NULL, 0);     /* a role: the plain "missing permission" message */
     char *tok = test_token("alice");
     struct resp *r = api("POST", "/api/v1/me/language", tok, "{\"language\":\"fr\"}");
     expect(r, 400, "validation_failed", "language must be \"en\" or \"es\"");

@@ -133,7 +133,7 @@ Test(notify, reading_anothers_notification_is_404) {
     resp_free(r);
     free(tok);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM notifications WHERE read_at IS NULL"), 1);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'notification.read'"), 0);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'core.notification.read'"), 0);
     srv_stop();
 }
 
@@ -159,14 +159,14 @@ Test(notify, read_marks_once_and_audits) {
     cr_assert_str_eq(stored, read_at);
     free(stored);
     json_t *audit = db_json_one(test_db(), "SELECT user_id, app, target_type, target_id FROM audit_log "
-                                           "WHERE action = 'notification.read'");
+                                           "WHERE action = 'core.notification.read'");
     cr_assert(audit);
     cr_assert_eq(json_integer_value(json_object_get(audit, "user_id")), alice);
     cr_assert_str_eq(json_string_value(json_object_get(audit, "app")), "core");
     cr_assert_str_eq(json_string_value(json_object_get(audit, "target_type")), "notification");
     cr_assert_eq(json_integer_value(json_object_get(audit, "target_id")), a1);
     json_decref(audit);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'notification.read'"), 1, "audited once");
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'core.notification.read'"), 1, "audited once");
     cr_assert_eq(test_count("SELECT COUNT(*) FROM outbox WHERE type = 'notification.read'"), 1);
     free(read_at);
     free(tok);

@@ -96,7 +96,7 @@ Test(totp, setup_returns_secret_uri_and_codes)
                           json_string_value(json_array_get(json_object_get(r->json, "recovery_codes"), 0)));
     cr_assert_eq(test_count(sql), 0);
     free(sql);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'totp.setup'"), 2);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'core.user.totp_set_up'"), 2);
     char *leak = xasprintf("SELECT COUNT(*) FROM audit_log WHERE summary LIKE '%%%s%%'", secret);
     cr_assert_eq(test_count(leak), 0);
     free(leak);
@@ -139,7 +139,7 @@ Test(totp, enable_needs_a_valid_code)
     resp_free(r);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM users WHERE username = 'tina' AND totp_enabled = 1 "
                             "AND totp_last_step > 0"), 1);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'totp.enable'"), 1);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'core.user.totp_enabled'"), 1);
     resp_expect(r = with_code("/api/v1/auth/totp/enable", u.token, code), 409, "totp_already_enabled");
     resp_free(r);
     resp_expect(r = api("POST", "/api/v1/auth/totp/setup", u.token, NULL), 409, "totp_already_enabled");
@@ -183,8 +183,8 @@ Test(totp, login_requires_a_fresh_code)
              json_pack("{s:s, s:s, s:s}", "username", "tina", "password", "Wrong-Horse-42", "totp_code", next));
     resp_expect(r, 401, "invalid_credentials");
     resp_free(r);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'login'"), 1);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'login.failed' "
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'core.user.logged_in'"), 1);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'core.user.login_failed' "
                             "AND summary LIKE '%invalid_totp%'"), 3);
     free(u.token);
     srv_stop();
@@ -239,7 +239,7 @@ Test(totp, disable_with_a_code)
     cr_assert_eq(test_count("SELECT COUNT(*) FROM users WHERE username = 'tina' AND totp_enabled = 0 "
                             "AND totp_secret IS NULL"), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM totp_recovery_codes"), 0);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'totp.disable'"), 1);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'core.user.totp_disabled'"), 1);
     resp_expect(r = with_code("/api/v1/auth/totp/disable", u.token, next), 409, "totp_not_enabled");
     resp_free(r);
     r = login("tina", NULL);

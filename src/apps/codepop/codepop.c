@@ -31,6 +31,7 @@ static const char *const admin_perms[] = {
     "codepop.supply.create", "codepop.supply.read", "codepop.supply.review", "codepop.deliveries.read",
     "codepop.deliveries.manage", "codepop.machines.read", "codepop.machines.report", "codepop.repairs.read",
     "codepop.repairs.manage", "codepop.routes.optimize", "codepop.nodes.manage", "codepop.p2p.read", NULL};
+static const char *const grant_only_perms[] = {"codepop.preferences.manage", NULL};
 
 static const struct role codepop_roles[] = {
     {"account_user", NULL, NULL, account_user_perms},
@@ -236,6 +237,7 @@ const struct app codepop_app = {
     .migrations_dir = "src/apps/codepop/migrations/",
     .routes = codepop_routes,
     .roles = codepop_roles,
+    .grant_only_perms = grant_only_perms,
     .jobs = codepop_jobs,
     .init = codepop_init,
     .configure = codepop_configure,
@@ -244,4 +246,5 @@ const struct app codepop_app = {
     .seed = codepop_seed,
     .api_doc = "src/apps/codepop/api.json",
     .topic_allowed = topic_allowed,
+    .scope_exists = codepop_scope_exists,
 };

@@ -209,4 +209,5 @@ int codepop_p2p_init(void);                       /* a store node registers with
 
 /* seed.c */
 int codepop_seed(struct db *db, const struct seed_opts *opts);
+bool codepop_scope_exists(struct db *db, const char *scope_type, int64_t id);   /* scopes.c */
 #endif

@@ -118,4 +118,5 @@ const struct app groupbuy_app = {
     .seed = groupbuy_seed,
     .api_doc = "src/apps/groupbuy/api.json",
     .topic_allowed = topic_allowed,
+    .scope_exists = groupbuy_scope_exists,
 };

@@ -217,4 +217,5 @@ void groupbuy_admin_qr_verify(struct req *r);
 
 /* seed.c */
 int groupbuy_seed(struct db *db, const struct seed_opts *opts);
+bool groupbuy_scope_exists(struct db *db, const char *scope_type, int64_t id);  /* scopes.c */
 #endif
