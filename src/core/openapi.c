@@ -175,7 +175,7 @@ static json_t *error_answer(const char *description, json_t *codes)
                      json_content("application/json", json_pack("{s:s}", "$ref", SCHEMAS "Error")));
 }
 
-/* One api.json answer ({description, schema | list | content_type | codes}). */
+/* One api.json answer ({description, schema | list | content_type | codes, also?}). */
 static json_t *answer(json_t *a)
 {
     const char *desc = json_string_value(json_object_get(a, "description"));
@@ -195,6 +195,15 @@ static json_t *answer(json_t *a)
     } else if (ctype) {
         bool json = !strncmp(ctype, "application/json", 16);
         json_object_set_new(out, "content", json_content(ctype, json_pack("{s:s}", "type", json ? "object" : "string")));
+    }
+    /* "also": the same answer in other media types the caller can ask for
+     * ({"application/json": {schema}, "image/png": {}}). */
+    json_t *also = json_object_get(a, "also"), *content = json_object_get(out, "content"), *v;
+    const char *type;
+    json_object_foreach(also, type, v) {
+        if (!content) json_object_set_new(out, "content", content = json_object());
+        json_t *sch = json_object_size(v) ? json_deep_copy(v) : json_pack("{s:s, s:s}", "type", "string", "format", "binary");
+        json_object_set_new(content, type, json_pack("{s:o}", "schema", sch));
     }
     return out;
 }

@@ -42,8 +42,10 @@ check "the build's app list is the folders under src/apps" generated_list
 # app list, the embedded files and the links are redone.
 TREE=$WORK/tree
 mkdir -p "$TREE"
-cp -a Makefile src tests tools po scripts "$TREE"/
-[ -d web ] && cp -a web "$TREE"/
+# The files git knows (tracked, or new and not ignored), as they are now.
+git ls-files -z --cached --others --exclude-standard |
+    while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
+    tar --null -T - -cf - | tar -xf - -C "$TREE"
 mkdir -p "$TREE/$BUILD"
 cp -a "$BUILD/obj" "$BUILD/tools" "$TREE/$BUILD"/ 2>/dev/null
 rm -rf "$TREE/src/apps/groupbuy" "$TREE/tests/apps/groupbuy" "$TREE/$BUILD/obj/src/apps/groupbuy"

@@ -8,10 +8,10 @@ TestSuite(groupbuy_audit_names, .init = gb_start, .fini = gb_stop);
 Test(groupbuy_audit_names, old_names_have_aliases)
 {
     static const char *const want[][2] = {
-        {"groupbuy.contribution.extra_charged", "groupbuy.contribution.extra_charged"},
-        {"groupbuy.group.marked_ready", "groupbuy.group.marked_ready"},
-        {"groupbuy.refund.processed", "groupbuy.refund.processed"},
-        {"groupbuy.refund.requested", "groupbuy.refund.requested"},
+        {"groupbuy.contribution.extra_charge", "groupbuy.contribution.extra_charged"},
+        {"groupbuy.group.ready_for_collection", "groupbuy.group.marked_ready"},
+        {"groupbuy.refunds.processed", "groupbuy.refund.processed"},
+        {"groupbuy.refunds.requested", "groupbuy.refund.requested"},
         {"seed", "groupbuy.demo_data.seeded"},
     };
     json_t *rows = db_json_all(test_db(), "SELECT old_action, action FROM audit_action_aliases WHERE app = 'groupbuy' "
