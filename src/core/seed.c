@@ -65,7 +65,7 @@ int seed_run(struct db *db, const char *which, struct seed_opts *opts)
     for (const struct app *const *a = atrium_apps; *a && admin > 0; a++)
         if (strcmp((*a)->name, "core") && config_app_enabled((*a)->name) && app_role((*a)->name, "admin"))
             admin = seed_user(db, "admin", "Administrator", hash, (*a)->name, "admin", NULL, 0);
-    if (admin < 0 || audit_write_as(db, 0, "core", "core.demo.seeded", "user", admin, json_pack("{s:s}", "app", which)) < 0 ||
+    if (admin < 0 || audit_write_as(db, 0, "core", "core.demo_data.seeded", "user", admin, json_pack("{s:s}", "app", which)) < 0 ||
         db_commit(db) < 0) {
         db_rollback(db);
         return -1;

@@ -230,6 +230,16 @@ char *test_text(const char *sql)
     return s;
 }
 
+const char *test_text_of(const char *sql, int64_t arg)
+{
+    static char bufs[8][128];
+    static int next;
+    char *buf = bufs[next++ % 8], *t = db_text(test_db(), sql, DB_I(arg));
+    snprintf(buf, sizeof bufs[0], "%s", t ? t : "(none)");
+    free(t);
+    return buf;
+}
+
 void test_expect_role(const char *app, const char *username, const char *role, const char *scope_type, int64_t scope_id)
 {
     int64_t n = -1;

@@ -52,6 +52,9 @@ int64_t test_countf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int64_t test_scalar(const char *sql, int64_t arg);
 /* One text from SQL (must not be NULL); free() it. */
 char *test_text(const char *sql);
+/* The one text value of sql with $1 = arg, "(none)" when there is no row or
+ * it is NULL; eight results stay valid at once. */
+const char *test_text_of(const char *sql, int64_t arg);
 /* The user holds exactly that role of app (scope_type "" and 0: global). */
 void test_expect_role(const char *app, const char *username, const char *role, const char *scope_type, int64_t scope_id);
 /* Audit rows of `action` written by `app` (NULL: any app). */

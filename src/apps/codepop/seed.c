@@ -458,7 +458,7 @@ static int seed_all(struct db *db, const struct seed_opts *o, struct plan *p)
     if ((o->clear && clear_all(db) < 0) || seed_reference(db, p) < 0 || seed_inventory(db, p) < 0 ||
         seed_users(db, o, p) < 0 || seed_orders(db, o, p) < 0)
         return -1;
-    return audit_write_as(db, 0, "codepop", "codepop.app.seeded", "app", 0,
+    return audit_write_as(db, 0, "codepop", "codepop.demo_data.seeded", "app", 0,
                           json_pack("{s:I, s:b, s:i, s:i, s:i, s:i, s:i, s:i, s:I, s:I, s:I}", "seed", (json_int_t)p->seed,
                                     "cleared", o->clear, "regions", 5, "hubs", 5, "stores", p->nstores, "drinks",
                                     NDRINKS, "items", NITEMS, "orders", p->orders, "order_lines",

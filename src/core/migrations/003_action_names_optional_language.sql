@@ -2,7 +2,7 @@
 -- written before keep their recorded action (the chain hashes it); these
 -- aliases let GET /api/v1/audit list and filter them under the new names.
 INSERT INTO audit_action_aliases (app, old_action, action) VALUES
-    ('core', 'seed', 'core.demo.seeded'),
+    ('core', 'seed', 'core.demo_data.seeded'),
     ('core', 'user.register', 'core.user.registered'),
     ('core', 'user.create', 'core.user.created'),
     ('core', 'user.update', 'core.user.updated'),

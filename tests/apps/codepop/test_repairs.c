@@ -31,14 +31,7 @@ static struct resp *step(int64_t id, const char *what, const char *as, const cha
     return r;
 }
 
-static const char *machine_status(int id)
-{
-    static char buf[32];
-    char *s = db_text(test_db(), "SELECT status FROM codepop_machines WHERE id = $1", DB_I(id));
-    snprintf(buf, sizeof buf, "%s", s ? s : "?");
-    free(s);
-    return buf;
-}
+#define machine_status(id) test_text_of("SELECT status FROM codepop_machines WHERE id = $1", id)
 
 Test(codepop_repairs, schedule_start_complete)
 {

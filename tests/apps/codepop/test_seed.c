@@ -80,7 +80,7 @@ Test(codepop_seed, builds_the_world)
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_store_inventory WHERE quantity NOT BETWEEN 300 AND 4000 "
                             "OR threshold_level <= 0 OR threshold_level >= quantity"), 0);
     /* one audit row with the counts */
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE app = 'codepop' AND action = 'codepop.app.seeded' "
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE app = 'codepop' AND action = 'codepop.demo_data.seeded' "
                             "AND json_extract(summary, '$.orders') = 1500 AND json_extract(summary, '$.stores') = 25"),
                  1);
     int64_t checked;
@@ -208,7 +208,7 @@ Test(codepop_seed, again_without_clear_is_a_noop)
     cr_assert_str_eq(ref, ref2);
     cr_assert_str_eq(ord, ord2);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_orders"), 200);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE app = 'codepop' AND action = 'codepop.app.seeded'"), 1);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE app = 'codepop' AND action = 'codepop.demo_data.seeded'"), 1);
     free(ref), free(ref2), free(ord), free(ord2);
 }
 
@@ -229,7 +229,7 @@ Test(codepop_seed, clear_removes_operational_rows)
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_preferences"), 0);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_orders"), 100);
     cr_assert_eq(test_count("SELECT MIN(id) FROM codepop_orders"), 1);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE app = 'codepop' AND action = 'codepop.app.seeded' AND "
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE app = 'codepop' AND action = 'codepop.demo_data.seeded' AND "
                             "json_extract(summary, '$.cleared') = 1"), 1);
 }
 

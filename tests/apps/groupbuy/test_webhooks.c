@@ -45,14 +45,7 @@ static void expect_outcome(const char *body, const char *want)
     resp_free(r);
 }
 
-static const char *pay_state(int64_t c)
-{
-    static char out[64];
-    char *t = db_text(test_db(), "SELECT payment_status FROM groupbuy_contributions WHERE id = $1", DB_I(c));
-    snprintf(out, sizeof out, "%s", t ? t : "(none)");
-    free(t);
-    return out;
-}
+#define pay_state(c) test_text_of("SELECT payment_status FROM groupbuy_contributions WHERE id = $1", c)
 
 #define PAYMENTS(c) test_scalar("SELECT COUNT(*) FROM groupbuy_payments WHERE contribution_id = $1", c)
 #define LEDGER(c) test_scalar("SELECT COUNT(*) FROM groupbuy_ledger WHERE contribution_id = $1 AND " \

@@ -203,4 +203,4 @@ INSERT INTO audit_action_aliases (app, old_action, action) VALUES
     ('codepop', 'p2p.hub.register', 'codepop.node.registered_with_hub'),
     ('codepop', 'p2p.event.failed', 'codepop.p2p_event.failed'),
     ('codepop', 'p2p.event.retry', 'codepop.p2p_event.retried'),
-    ('codepop', 'seed', 'codepop.app.seeded');
+    ('codepop', 'seed', 'codepop.demo_data.seeded');
