@@ -251,13 +251,18 @@ static void run_handler(struct conn_state *s)
     r->db = db_thread();
     if (!r->db) {
         reply_error(r, 503, "unavailable", "database unavailable");
-    } else if (!(r->route->flags & ROUTE_IDEMPOTENT) || idem_begin(r) == 0) {
-        r->route->fn(r);
-        if (r->route->flags & ROUTE_IDEMPOTENT) idem_end(r);
-        if (r->db && db_in_tx(r->db)) {     /* a handler forgot to end its transaction */
-            log_error("handler %s %s left a transaction open", r->route->method, r->route->pattern);
-            db_rollback(r->db);
+    } else {
+        db_fault_scope(true);
+        if (!(r->route->flags & ROUTE_IDEMPOTENT) || idem_begin(r) == 0) {
+            r->route->fn(r);
+            if (db_in_tx(r->db)) {      /* a handler forgot to end its transaction */
+                log_error("handler %s %s left a transaction open", r->route->method, r->route->pattern);
+                while (db_in_tx(r->db)) db_rollback(r->db);
+                if (r->idem) reply_db_error(r);     /* what it did is not kept: say so */
+            }
+            if (r->route->flags & ROUTE_IDEMPOTENT) idem_end(r);
         }
+        db_fault_scope(false);
     }
     s->answered = s->stream == NULL && s->custom == NULL;
 }

@@ -5,10 +5,20 @@
  * The same (user, key) is serialized by a striped in-process mutex held from
  * lookup to store, so 50 concurrent requests with one key run the handler once
  * and the other 49 replay its answer. With several instances the primary key
- * on idempotency_keys is the cross-process guard. The answer is stored after
- * the handler's own transaction commits; a crash between the two can let one
- * retry run again, which the handlers' own state checks (a paid order is not
- * paid twice) turn into a 409. Keys live 24 h (core.cleanup job). */
+ * on idempotency_keys is the cross-process guard.
+ *
+ * The key row commits with the handler's last transaction, or neither does:
+ * idem_begin() makes the connection hold its commits (db_hold, see db.c), so
+ * the handler's final commit keeps the transaction open until its answer is
+ * known; idem_end() writes the answer inside it and commits both at once. An
+ * answer that is not kept (5xx, 429) rolls the held transaction back, so a
+ * 5xx with a key means the last transaction did not happen and the retry runs
+ * afresh. A handler with several transactions (claim, provider call, record:
+ * ARCHITECTURE "Payments") has the earlier ones committed before the call
+ * (httpc.c flushes what is held), so the provider is never called with the
+ * write lock taken; a crash between them leaves the claim, which the
+ * handler's own state checks resolve on retry. Keys live 24 h (core.cleanup
+ * job). */
 #include "atrium.h"
 #include "internal.h"
 #include <pthread.h>
@@ -83,9 +93,29 @@ int idem_begin(struct req *r)
             replay(r, &rows);
     }
     db_rows_close(&rows);
-    if (rc) pthread_mutex_unlock(st->lock);
-    else r->idem = st;
+    if (rc) {
+        pthread_mutex_unlock(st->lock);
+    } else {
+        r->idem = st;
+        db_hold(r->db);
+    }
     return rc;
+}
+
+/* Inside the held transaction: the answer, stored for replay. */
+static int store(struct req *r, struct idem *st)
+{
+    if (db_begin(r->db) < 0) return -1;
+    if (db_exec(r->db, "INSERT OR REPLACE INTO idempotency_keys "
+                       "(user_id, key, route, body_hash, status, content_type, response, created_at) "
+                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                DB_I(r->user.id), DB_S(st->key), DB_S(st->route), DB_S(st->body_hash), DB_I(r->status),
+                DB_S(r->resp_type ? r->resp_type : "application/json; charset=utf-8"),
+                DB_B(r->resp_body ? r->resp_body : "", r->resp_len), DB_I((int64_t)time(NULL))) != 1) {
+        db_rollback(r->db);
+        return -1;
+    }
+    return db_commit(r->db);
 }
 
 void idem_end(struct req *r)
@@ -93,15 +123,11 @@ void idem_end(struct req *r)
     struct idem *st = r->idem;
     if (!st) return;
     r->idem = NULL;
-    /* server errors and rate limits are not answers worth replaying */
-    if (r->status && r->status < 500 && r->status != 429 && r->db) {
-        db_exec(r->db, "INSERT OR REPLACE INTO idempotency_keys "
-                       "(user_id, key, route, body_hash, status, content_type, response, created_at) "
-                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                DB_I(r->user.id), DB_S(st->key), DB_S(st->route), DB_S(st->body_hash), DB_I(r->status),
-                DB_S(r->resp_type ? r->resp_type : "application/json; charset=utf-8"),
-                DB_B(r->resp_body ? r->resp_body : "", r->resp_len), DB_I((int64_t)time(NULL)));
-    }
+    /* server errors and rate limits are not answers worth replaying: what
+     * the handler did last is undone with them */
+    bool keep = r->status && r->status < 500 && r->status != 429, failed = false;
+    if (keep && store(r, st) < 0) keep = false, failed = true;
+    if (db_hold_end(r->db, keep) < 0 || failed) reply_db_error(r);
     pthread_mutex_unlock(st->lock);
 }
 
