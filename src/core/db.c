@@ -50,6 +50,7 @@ struct db {
     int depth;                  /* nesting of db_begin() */
     bool rollback_only;         /* an inner scope rolled back */
     bool holds_write_lock;
+    unsigned long errors;       /* failures that were not constraint violations */
     bool hold;                  /* db_hold(): outermost commits are held */
     bool held;                  /* a held transaction is open (write lock taken) */
     int step_rc;                /* result of the last statement step */
@@ -164,6 +165,7 @@ static uint32_t hash_sql(const char *s)
 
 static void log_db_error(struct db *db, const char *sql)
 {
+    db->errors++;
     log_json(LOG_ERROR, json_pack("{s:s}", "sql", sql), "database error: %s", sqlite3_errmsg(db->h));
 }
 
@@ -173,7 +175,10 @@ static sqlite3_stmt *prepare(struct db *db, const char *sql, bool *owned)
 {
     uint32_t h = hash_sql(sql);
     *owned = false;
-    if (fault_hit(DB_OP_PREPARE)) return NULL;
+    if (fault_hit(DB_OP_PREPARE)) {
+        db->errors++;
+        return NULL;
+    }
     for (uint32_t i = 0; i < STMT_CACHE; i++) {
         struct stmt_slot *s = &db->cache[(h + i) % STMT_CACHE];
         if (s->sql && strcmp(s->sql, sql)) continue;
@@ -342,7 +347,7 @@ void db_close_all(void)
 /* A failed BEGIN/SAVEPOINT: the scope never opened. */
 static int begin_failed(struct db *db, const char *what, int code)
 {
-    if (code) log_error("database: %s failed: injected fault", what);
+    if (code) log_error("database: %s failed: injected fault", what), db->errors++;
     else log_db_error(db, what);
     db->depth = 0;
     return -1;
@@ -440,7 +445,7 @@ static int make_durable(struct db *db, uint64_t seq)
 static int commit_now(struct db *db)
 {
     int rc = fault_hit(DB_OP_COMMIT);
-    if (rc) log_error("database: COMMIT failed: injected fault");
+    if (rc) log_error("database: COMMIT failed: injected fault"), db->errors++;
     else if ((rc = sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK) log_db_error(db, "COMMIT");
     uint64_t seq = 0;
     if (rc != SQLITE_OK) {
@@ -462,6 +467,7 @@ int db_commit(struct db *db)
     if (db->held) {
         if (fault_hit(DB_OP_COMMIT)) {
             log_error("database: COMMIT failed: injected fault");
+            db->errors++;
             db->rollback_only = true;
         }
         return savepoint_end(db, true);
@@ -473,6 +479,7 @@ int db_commit(struct db *db)
     if (db->hold) {             /* kept open for db_hold_end() */
         if (fault_hit(DB_OP_COMMIT)) {
             log_error("database: COMMIT failed: injected fault");
+            db->errors++;
             rollback_all(db);
             return -1;
         }
@@ -713,6 +720,8 @@ const char *db_errmsg(struct db *db)
                                                                                       : sqlite3_errmsg(db->h);
 }
 void *db_handle(struct db *db) { return db->h; }
+
+unsigned long db_errors(struct db *db) { return db->errors; }
 
 bool db_constraint_failed(struct db *db)
 {

@@ -252,6 +252,7 @@ static void run_handler(struct conn_state *s)
     if (!r->db) {
         reply_error(r, 503, "unavailable", "database unavailable");
     } else {
+        unsigned long errors = db_errors(r->db);
         db_fault_scope(true);
         if (!(r->route->flags & ROUTE_IDEMPOTENT) || idem_begin(r) == 0) {
             r->route->fn(r);
@@ -259,6 +260,14 @@ static void run_handler(struct conn_state *s)
                 log_error("handler %s %s left a transaction open", r->route->method, r->route->pattern);
                 while (db_in_tx(r->db)) db_rollback(r->db);
                 if (r->idem) reply_db_error(r);     /* what it did is not kept: say so */
+            }
+            /* A refusal that met a database error may be that error in
+             * disguise (a failed read taken for "not found"): the truth is
+             * 500. So is a held success, which idem_end() then undoes. */
+            if (db_errors(r->db) != errors && r->status < 500 && (r->status >= 400 || r->idem)) {
+                log_warn("%s %s answered %d after a database error; answering 500", r->route->method,
+                         r->route->pattern, r->status);
+                reply_db_error(r);
             }
             if (r->route->flags & ROUTE_IDEMPOTENT) idem_end(r);
         }

@@ -22,6 +22,7 @@
 #include "atrium.h"
 #include "internal.h"
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,6 +92,9 @@ int idem_begin(struct req *r)
             reply_error(r, 409, "idempotency_key_reused", "this Idempotency-Key was used with another request");
         else
             replay(r, &rows);
+    } else if (rows.last_rc != SQLITE_DONE) {  /* unknown is not "none": running again could pay twice */
+        rc = 1;
+        reply_db_error(r);
     }
     db_rows_close(&rows);
     if (rc) {

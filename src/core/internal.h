@@ -68,6 +68,9 @@ void db_hold(struct db *db);
 int db_hold_end(struct db *db, bool commit);
 int db_hold_flush(struct db *db);
 int db_thread_flush(void);
+/* db.c: failures on this connection so far that were not constraint
+ * violations (http.c: did this handler meet one?). */
+unsigned long db_errors(struct db *db);
 /* db.c: called after every durable commit, on the committing thread (the
  * events dispatcher registers its kick; one hook). */
 void db_on_commit(void (*fn)(void));
