@@ -589,6 +589,11 @@ void db_rows_close(struct db_rows *rows)
     }
 }
 
+bool db_rows_failed(const struct db_rows *rows)
+{
+    return rows->stmt && rows->last_rc != SQLITE_DONE && rows->last_rc != SQLITE_ROW;
+}
+
 int64_t db_col_int(struct db_rows *rows, int col) { return sqlite3_column_int64(rows->stmt, col); }
 double db_col_real(struct db_rows *rows, int col) { return sqlite3_column_double(rows->stmt, col); }
 bool db_col_null(struct db_rows *rows, int col) { return sqlite3_column_type(rows->stmt, col) == SQLITE_NULL; }

@@ -244,35 +244,42 @@ static enum MHD_Result queue_answer(struct conn_state *s)
 
 /* ------------------------------------------------------------- pipeline */
 
-/* Runs the handler with idempotency around it; on the worker pool or inline. */
+/* Runs the handler with idempotency around it; on the worker pool or inline.
+ *
+ * The handler's transactions are held (db_hold, see db.c) until its answer
+ * is known: an answer below 500 commits them (with the Idempotency-Key row,
+ * idem_end), a 5xx rolls back what is held, so a server error never leaves
+ * half of a request behind. A handler that met a database error and still
+ * answers below 500 (a failed read taken for "not found", a step whose error
+ * was ignored) is answered 500 and undone. */
 static void run_handler(struct conn_state *s)
 {
     struct req *r = &s->r;
     r->db = db_thread();
     if (!r->db) {
         reply_error(r, 503, "unavailable", "database unavailable");
-    } else {
-        unsigned long errors = db_errors(r->db);
-        db_fault_scope(true);
-        if (!(r->route->flags & ROUTE_IDEMPOTENT) || idem_begin(r) == 0) {
-            r->route->fn(r);
-            if (db_in_tx(r->db)) {      /* a handler forgot to end its transaction */
-                log_error("handler %s %s left a transaction open", r->route->method, r->route->pattern);
-                while (db_in_tx(r->db)) db_rollback(r->db);
-                if (r->idem) reply_db_error(r);     /* what it did is not kept: say so */
-            }
-            /* A refusal that met a database error may be that error in
-             * disguise (a failed read taken for "not found"): the truth is
-             * 500. So is a held success, which idem_end() then undoes. */
-            if (db_errors(r->db) != errors && r->status < 500 && (r->status >= 400 || r->idem)) {
-                log_warn("%s %s answered %d after a database error; answering 500", r->route->method,
-                         r->route->pattern, r->status);
-                reply_db_error(r);
-            }
-            if (r->route->flags & ROUTE_IDEMPOTENT) idem_end(r);
-        }
-        db_fault_scope(false);
+        s->answered = s->stream == NULL && s->custom == NULL;
+        return;
     }
+    unsigned long errors = db_errors(r->db);
+    db_fault_scope(true);
+    db_hold(r->db);
+    if (!(r->route->flags & ROUTE_IDEMPOTENT) || idem_begin(r) == 0) {
+        r->route->fn(r);
+        if (db_in_tx(r->db)) {          /* a handler forgot to end its transaction */
+            log_error("handler %s %s left a transaction open", r->route->method, r->route->pattern);
+            while (db_in_tx(r->db)) db_rollback(r->db);
+            reply_db_error(r);
+        }
+        if (db_errors(r->db) != errors && r->status < 500) {
+            log_warn("%s %s answered %d after a database error; answering 500", r->route->method,
+                     r->route->pattern, r->status);
+            reply_db_error(r);
+        }
+        if (r->route->flags & ROUTE_IDEMPOTENT) idem_end(r);
+    }
+    if (db_hold_end(r->db, r->status < 500) < 0) reply_db_error(r);
+    db_fault_scope(false);
     s->answered = s->stream == NULL && s->custom == NULL;
 }
 
