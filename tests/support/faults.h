@@ -17,13 +17,16 @@ struct fault_walk {
     const char *tables;                     /* LIKE pattern of the app's tables: "codepop\\_%" */
 };
 
-/* Walks every operation (as I/O errors), then every begin and step as
+/* Walks every operation (as I/O errors), then every begin and commit as
  * SQLITE_BUSY. Returns the number of faults injected. */
 int fault_walk(const struct fault_walk *w);
 
 /* The app's tables matching `tables`, outbox (without delivery columns),
  * audit_log and idempotency_keys as one text; malloc'd. */
 char *fault_snapshot(const char *tables);
+
+/* A token for the user, issued once per process (each issue is a commit). */
+const char *fault_token(const char *username);
 
 /* A "Idempotency-Key: key" header list for api_h (static storage). */
 const char *const *fault_key_header(const char *key);

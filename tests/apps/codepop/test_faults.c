@@ -33,9 +33,7 @@ static const char *cased(const char *upper)
 
 static struct resp *post(const char *path, const char *as, const char *key, const char *body)
 {
-    char *tok = test_token(as);
-    struct resp *r = api_h("POST", path, tok, body, key ? fault_key_header(key) : NULL);
-    free(tok);
+    struct resp *r = api_h("POST", path, fault_token(as), body, key ? fault_key_header(key) : NULL);
     return r;
 }
 
