@@ -244,14 +244,22 @@ static enum MHD_Result queue_answer(struct conn_state *s)
 
 /* ------------------------------------------------------------- pipeline */
 
+/* A failure of ours (database, internal): what the handler did is undone.
+ * Other 5xx (502 provider_unavailable) are answers about someone else, and
+ * what the handler recorded about them stays. */
+static bool our_failure(int status)
+{
+    return status == 500 || status == 503;
+}
+
 /* Runs the handler with idempotency around it; on the worker pool or inline.
  *
  * The handler's transactions are held (db_hold, see db.c) until its answer
- * is known: an answer below 500 commits them (with the Idempotency-Key row,
- * idem_end), a 5xx rolls back what is held, so a server error never leaves
- * half of a request behind. A handler that met a database error and still
- * answers below 500 (a failed read taken for "not found", a step whose error
- * was ignored) is answered 500 and undone. */
+ * is known, then committed with the Idempotency-Key row (idem_end), or rolled
+ * back when the answer is a failure of ours: a server error never leaves half
+ * of a request behind. A handler that met a database error and answered
+ * anything else (a failed read taken for "not found", an error ignored) is
+ * answered 500 and undone. */
 static void run_handler(struct conn_state *s)
 {
     struct req *r = &s->r;
@@ -271,14 +279,15 @@ static void run_handler(struct conn_state *s)
             while (db_in_tx(r->db)) db_rollback(r->db);
             reply_db_error(r);
         }
-        if (db_errors(r->db) != errors && r->status < 500) {
+        if (db_errors(r->db) != errors && !our_failure(r->status)) {
             log_warn("%s %s answered %d after a database error; answering 500", r->route->method,
                      r->route->pattern, r->status);
             reply_db_error(r);
         }
-        if (r->route->flags & ROUTE_IDEMPOTENT) idem_end(r);
+        idem_end(r);
     }
-    if (db_hold_end(r->db, r->status < 500) < 0) reply_db_error(r);
+    if (db_hold_end(r->db, !our_failure(r->status)) < 0) reply_db_error(r);
+    idem_release(r);
     db_fault_scope(false);
     s->answered = s->stream == NULL && s->custom == NULL;
 }

@@ -8,17 +8,17 @@
  * on idempotency_keys is the cross-process guard.
  *
  * The key row commits with the handler's last transaction, or neither does:
- * idem_begin() makes the connection hold its commits (db_hold, see db.c), so
- * the handler's final commit keeps the transaction open until its answer is
- * known; idem_end() writes the answer inside it and commits both at once. An
- * answer that is not kept (5xx, 429) rolls the held transaction back, so a
- * 5xx with a key means the last transaction did not happen and the retry runs
- * afresh. A handler with several transactions (claim, provider call, record:
- * ARCHITECTURE "Payments") has the earlier ones committed before the call
- * (httpc.c flushes what is held), so the provider is never called with the
- * write lock taken; a crash between them leaves the claim, which the
- * handler's own state checks resolve on retry. Keys live 24 h (core.cleanup
- * job). */
+ * http.c holds a handler's transactions until its answer is known (db_hold,
+ * see db.c), idem_end() writes the answer inside what is held, and the
+ * commit after it takes both. The stripe is released only after that commit
+ * (idem_release), so a duplicate never looks before the row is there. A
+ * failure of ours (500, 503) rolls back what is held, key row included, so
+ * the retry runs afresh. A handler with several transactions (claim,
+ * provider call, record: ARCHITECTURE "Payments") has the earlier ones
+ * committed before an outbound call (httpc.c flushes what is held), so a
+ * provider is never called with the write lock taken; a crash between them
+ * leaves the claim, which the handler's own state checks resolve on retry.
+ * Keys live 24 h (core.cleanup * job). */
 #include "atrium.h"
 #include "internal.h"
 #include <pthread.h>
@@ -125,13 +125,15 @@ static int store(struct req *r, struct idem *st)
 void idem_end(struct req *r)
 {
     struct idem *st = r->idem;
+    /* server errors and rate limits are not answers worth replaying */
+    if (st && r->status && r->status < 500 && r->status != 429 && store(r, st) < 0) reply_db_error(r);
+}
+
+void idem_release(struct req *r)
+{
+    struct idem *st = r->idem;
     if (!st) return;
     r->idem = NULL;
-    /* server errors and rate limits are not answers worth replaying: what
-     * the handler did last is undone with them */
-    bool keep = r->status && r->status < 500 && r->status != 429, failed = false;
-    if (keep && store(r, st) < 0) keep = false, failed = true;
-    if (db_hold_end(r->db, keep) < 0 || failed) reply_db_error(r);
     pthread_mutex_unlock(st->lock);
 }
 

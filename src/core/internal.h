@@ -85,9 +85,12 @@ void db_fault_scope(bool on);            /* http.c: this thread is running a han
 
 /* idempotency.c: around handlers of ROUTE_IDEMPOTENT routes (worker pool).
  * idem_begin returns 0 to run the handler, 1 when it already replied (replay,
- * 409 key reuse, 400 bad key); idem_end stores the answer and releases the key. */
+ * 409 key reuse, 400 bad key); idem_end stores the answer inside the held
+ * transaction (a failure to store answers 500); idem_release, after the
+ * commit, lets duplicates of the key in. */
 int idem_begin(struct req *r);
 void idem_end(struct req *r);
+void idem_release(struct req *r);
 int idem_expire(struct db *db);          /* delete keys older than 24 h */
 /* Core route handlers (table in core.c). */
 void health_live(struct req *r);            /* health.c */
