@@ -21,8 +21,9 @@ struct fault_walk {
  * SQLITE_BUSY. Returns the number of faults injected. */
 int fault_walk(const struct fault_walk *w);
 
-/* The app's tables matching `tables`, outbox (without delivery columns),
- * audit_log and idempotency_keys as one text; malloc'd. */
+/* Row count and digest of each table matching `tables` (LIKE, escape \),
+ * of outbox (without delivery columns), audit_log and idempotency_keys, one
+ * line each; malloc'd. Equal texts: equal contents. */
 char *fault_snapshot(const char *tables);
 
 /* A token for the user, issued once per process (each issue is a commit). */
