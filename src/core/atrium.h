@@ -193,6 +193,7 @@ const char *db_col_text(struct db_rows *rows, int col);   /* valid until next st
 const void *db_col_blob(struct db_rows *rows, int col, size_t *len);
 bool db_col_null(struct db_rows *rows, int col);
 void db_rows_close(struct db_rows *rows);
+bool db_rows_failed(const struct db_rows *rows);   /* db_step() stopped on an error, not at the end */
 
 int db_exec_script(struct db *db, const char *sql);  /* ;-separated, no args (migrations) */
 int64_t db_last_id(struct db *db);

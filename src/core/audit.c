@@ -69,18 +69,21 @@ static int write_row(struct db *db, int64_t user_id, const char *rid, const char
     if (!summary) summary = json_object();
     scrub(summary);
     text = json_dumps(summary, JSON_COMPACT | JSON_SORT_KEYS);
-    prev = db_text(db, "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1");
+    /* always one row, so NULL is a failed read, never "first row" (which
+     * would restart the chain) */
+    prev = db_text(db, "SELECT COALESCE((SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1), $1)", DB_S(GENESIS));
+    if (!prev) goto out;
     char at[32], hash[65];
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &tm);
     content = canonical(at, user_id, app, action, ttype, tid, rid, ip, text);
-    chain_hash(prev ? prev : GENESIS, content, hash);
+    chain_hash(prev, content, hash);
     rc = db_exec(db, "INSERT INTO audit_log (at, user_id, app, action, target_type, target_id, request_id, "
                      "client_ip, summary, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
                  DB_S(at), user_id ? DB_I(user_id) : DB_NULL, DB_S(app), DB_S(action), DB_S(ttype), DB_I(tid),
-                 DB_S(rid), DB_S(ip), DB_S(text), DB_S(prev ? prev : GENESIS), DB_S(hash)) < 0 ? -1 : 0;
+                 DB_S(rid), DB_S(ip), DB_S(text), DB_S(prev), DB_S(hash)) < 0 ? -1 : 0;
 out:
     json_decref(summary);
     free(prev);

@@ -17,8 +17,20 @@
  * returns. One fsync covers every transaction committed before it started, so
  * concurrent writers share them: an acknowledged write is on disk exactly as
  * with synchronous=FULL, at a fraction of the fsyncs. ATRIUM_DB_SYNC=full uses
- * SQLite's own fsync per commit instead. */
+ * SQLite's own fsync per commit instead.
+ *
+ * Holding (db_hold, for idempotency.c): while a request holds its
+ * connection, an outermost commit keeps the transaction open and the write
+ * lock taken; later transactions of the request run as savepoints inside it,
+ * so each still commits or rolls back on its own, and db_hold_end() commits
+ * (or rolls back) the lot at once. db_hold_flush() commits what is held
+ * before a slow outside call (httpc.c), so no call waits with the lock.
+ *
+ * db.c knows nothing above it: whoever must hear about commits registers a
+ * hook (db_on_commit; the events dispatcher does). Fault injection for tests
+ * (db_fault_arm) is one predictable branch per operation when disarmed. */
 #include "atrium.h"
+#include "internal.h"
 #include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -38,6 +50,9 @@ struct db {
     int depth;                  /* nesting of db_begin() */
     bool rollback_only;         /* an inner scope rolled back */
     bool holds_write_lock;
+    unsigned long errors;       /* failures that were not constraint violations */
+    bool hold;                  /* db_hold(): outermost commits are held */
+    bool held;                  /* a held transaction is open (write lock taken) */
     int step_rc;                /* result of the last statement step */
     char step_err[256];         /* its message when it failed (kept across rollback) */
     struct stmt_slot cache[STMT_CACHE];
@@ -55,6 +70,58 @@ static struct db *registry;
 static pthread_key_t thread_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static __thread struct db *thread_db;
+static void (*commit_hook)(void);
+static void rollback_all(struct db *db);
+
+/* Fault injection (tests): the nth counted operation of a scoped thread fails. */
+static struct {
+    int armed;                  /* read unlocked on every operation */
+    pthread_mutex_t lock;
+    unsigned ops;               /* DB_OP_* that count */
+    long left;
+    int code;                   /* SQLITE_IOERR or SQLITE_BUSY */
+    bool fired;
+} fault = {.lock = PTHREAD_MUTEX_INITIALIZER};
+static __thread bool fault_scope;
+
+/* 0, or the error code to fake for this operation. */
+static int fault_hit(unsigned op)
+{
+    if (__builtin_expect(!__atomic_load_n(&fault.armed, __ATOMIC_RELAXED), 1) || !fault_scope) return 0;
+    int code = 0;
+    pthread_mutex_lock(&fault.lock);
+    if (fault.armed && (fault.ops & op) && --fault.left == 0) {
+        code = fault.code;
+        fault.fired = true;
+        __atomic_store_n(&fault.armed, 0, __ATOMIC_RELAXED);
+    }
+    pthread_mutex_unlock(&fault.lock);
+    if (code) log_warn("database: injected fault (%s)", code == SQLITE_BUSY ? "busy" : "error");
+    return code;
+}
+
+void db_fault_arm(unsigned ops, long nth, bool busy)
+{
+    pthread_mutex_lock(&fault.lock);
+    fault.ops = ops;
+    fault.left = nth;
+    fault.code = busy ? SQLITE_BUSY : SQLITE_IOERR;
+    fault.fired = false;
+    __atomic_store_n(&fault.armed, nth > 0, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&fault.lock);
+}
+
+bool db_fault_fired(void)
+{
+    pthread_mutex_lock(&fault.lock);
+    bool fired = fault.fired;
+    pthread_mutex_unlock(&fault.lock);
+    return fired;
+}
+
+void db_fault_disarm(void) { db_fault_arm(0, 0, false); }
+void db_fault_scope(bool on) { fault_scope = on; }
+void db_on_commit(void (*fn)(void)) { commit_hook = fn; }
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -98,6 +165,7 @@ static uint32_t hash_sql(const char *s)
 
 static void log_db_error(struct db *db, const char *sql)
 {
+    db->errors++;
     log_json(LOG_ERROR, json_pack("{s:s}", "sql", sql), "database error: %s", sqlite3_errmsg(db->h));
 }
 
@@ -107,6 +175,10 @@ static sqlite3_stmt *prepare(struct db *db, const char *sql, bool *owned)
 {
     uint32_t h = hash_sql(sql);
     *owned = false;
+    if (fault_hit(DB_OP_PREPARE)) {
+        db->errors++;
+        return NULL;
+    }
     for (uint32_t i = 0; i < STMT_CACHE; i++) {
         struct stmt_slot *s = &db->cache[(h + i) % STMT_CACHE];
         if (s->sql && strcmp(s->sql, sql)) continue;
@@ -199,7 +271,7 @@ int db_open(const char *path, struct db **out)
 void db_close(struct db *db)
 {
     if (!db) return;
-    if (db->depth) db_rollback(db);
+    if (db->depth || db->held) rollback_all(db);
     for (int i = 0; i < STMT_CACHE; i++) {
         if (!db->cache[i].sql) continue;
         sqlite3_finalize(db->cache[i].st);
@@ -272,18 +344,32 @@ void db_close_all(void)
 
 /* ----------------------------------------------------------- transactions */
 
+/* A failed BEGIN/SAVEPOINT: the scope never opened. */
+static int begin_failed(struct db *db, const char *what, int code)
+{
+    if (code) log_error("database: %s failed: injected fault", what), db->errors++;
+    else log_db_error(db, what);
+    db->depth = 0;
+    return -1;
+}
+
 int db_begin(struct db *db)
 {
     if (db->depth++) return 0;
+    db->rollback_only = false;
+    int code = fault_hit(DB_OP_BEGIN);
+    if (db->held) {             /* a later transaction of a held request: a savepoint in it */
+        if (code || sqlite3_get_autocommit(db->h) ||
+            sqlite3_exec(db->h, "SAVEPOINT held", NULL, NULL, NULL) != SQLITE_OK)
+            return begin_failed(db, "SAVEPOINT", code);
+        return 0;
+    }
     pthread_mutex_lock(&write_lock);
     db->holds_write_lock = true;
-    db->rollback_only = false;
-    if (sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        log_db_error(db, "BEGIN IMMEDIATE");
-        db->depth = 0;
+    if (code || sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
         db->holds_write_lock = false;
         pthread_mutex_unlock(&write_lock);
-        return -1;
+        return begin_failed(db, "BEGIN IMMEDIATE", code);
     }
     return 0;
 }
@@ -292,10 +378,31 @@ static void end_tx(struct db *db)
 {
     db->depth = 0;
     db->rollback_only = false;
+    db->held = false;
     if (db->holds_write_lock) {
         db->holds_write_lock = false;
         pthread_mutex_unlock(&write_lock);
     }
+}
+
+/* The outermost transaction is over without a commit. */
+static void rollback_all(struct db *db)
+{
+    if (!sqlite3_get_autocommit(db->h)) sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+    end_tx(db);
+}
+
+/* The end of a savepoint scope inside a held transaction. */
+static int savepoint_end(struct db *db, bool commit)
+{
+    bool ok = commit && !db->rollback_only;
+    db->rollback_only = false;
+    if (!ok) sqlite3_exec(db->h, "ROLLBACK TO held", NULL, NULL, NULL);
+    if (sqlite3_exec(db->h, "RELEASE held", NULL, NULL, NULL) != SQLITE_OK) {
+        log_db_error(db, "RELEASE");
+        ok = false;
+    }
+    return ok ? 0 : -1;
 }
 
 /* fsync this connection's WAL file (the same inode every connection appends to). */
@@ -334,28 +441,52 @@ static int make_durable(struct db *db, uint64_t seq)
     return rc;
 }
 
-int db_commit(struct db *db)
+/* COMMIT the outermost transaction, make it durable, tell the hook. */
+static int commit_now(struct db *db)
 {
-    if (db->depth <= 0) return -1;
-    if (--db->depth) return 0;
-    if (db->rollback_only) {
-        sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
-        end_tx(db);
-        return -1;
-    }
-    int rc = sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL);
+    int rc = fault_hit(DB_OP_COMMIT);
+    if (rc) log_error("database: COMMIT failed: injected fault"), db->errors++;
+    else if ((rc = sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK) log_db_error(db, "COMMIT");
     uint64_t seq = 0;
     if (rc != SQLITE_OK) {
-        log_db_error(db, "COMMIT");
-        sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+        if (!sqlite3_get_autocommit(db->h)) sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
     } else {
         seq = __atomic_add_fetch(&commit_seq, 1, __ATOMIC_ACQ_REL);   /* still under write_lock: WAL order */
     }
     end_tx(db);
     if (rc != SQLITE_OK) return -1;
     if (cfg.db_group_commit && make_durable(db, seq) < 0) return -1;
-    events_kick();
+    if (commit_hook) commit_hook();
     return 0;
+}
+
+int db_commit(struct db *db)
+{
+    if (db->depth <= 0) return -1;
+    if (--db->depth) return 0;
+    if (db->held) {
+        if (fault_hit(DB_OP_COMMIT)) {
+            log_error("database: COMMIT failed: injected fault");
+            db->errors++;
+            db->rollback_only = true;
+        }
+        return savepoint_end(db, true);
+    }
+    if (db->rollback_only) {
+        rollback_all(db);
+        return -1;
+    }
+    if (db->hold) {             /* kept open for db_hold_end() */
+        if (fault_hit(DB_OP_COMMIT)) {
+            log_error("database: COMMIT failed: injected fault");
+            db->errors++;
+            rollback_all(db);
+            return -1;
+        }
+        db->held = true;
+        return 0;
+    }
+    return commit_now(db);
 }
 
 void db_rollback(struct db *db)
@@ -365,8 +496,33 @@ void db_rollback(struct db *db)
         db->rollback_only = true;
         return;
     }
-    if (!sqlite3_get_autocommit(db->h)) sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
-    end_tx(db);
+    if (db->held) savepoint_end(db, false);
+    else rollback_all(db);
+}
+
+void db_hold(struct db *db)
+{
+    db->hold = true;
+}
+
+int db_hold_flush(struct db *db)
+{
+    if (!db || !db->held || db->depth) return 0;
+    return commit_now(db);
+}
+
+int db_hold_end(struct db *db, bool commit)
+{
+    db->hold = false;
+    if (!db->held) return 0;
+    if (commit) return commit_now(db);
+    rollback_all(db);
+    return 0;
+}
+
+int db_thread_flush(void)
+{
+    return db_hold_flush(thread_db);
 }
 
 bool db_in_tx(struct db *db)
@@ -406,12 +562,16 @@ bool db_step(struct db_rows *rows)
 {
     if (!rows->stmt) return false;
     uint64_t t0 = now_us();
-    int rc = sqlite3_step(rows->stmt);
+    int rc = fault_hit(DB_OP_STEP);
+    bool injected = rc != 0;
+    if (!injected) rc = sqlite3_step(rows->stmt);
     metrics_db_time(now_us() - t0);
     rows->last_rc = rc;
     rows->db->step_rc = rc;
     if (rc == SQLITE_ROW) return true;
-    if (rc != SQLITE_DONE) snprintf(rows->db->step_err, sizeof rows->db->step_err, "%s", sqlite3_errmsg(rows->db->h));
+    if (rc != SQLITE_DONE)
+        snprintf(rows->db->step_err, sizeof rows->db->step_err, "%s",
+                 injected ? "injected fault" : sqlite3_errmsg(rows->db->h));
     /* constraint violations are expected answers (409s), not server errors */
     if ((rc & 0xff) == SQLITE_CONSTRAINT) log_debug("constraint: %s", sqlite3_errmsg(rows->db->h));
     else if (rc != SQLITE_DONE) log_db_error(rows->db, sqlite3_sql(rows->stmt));
@@ -427,6 +587,11 @@ void db_rows_close(struct db_rows *rows)
         if (rows->last_rc == SQLITE_DONE || rows->last_rc == SQLITE_ROW) db_commit(rows->db);
         else db_rollback(rows->db);
     }
+}
+
+bool db_rows_failed(const struct db_rows *rows)
+{
+    return rows->stmt && rows->last_rc != SQLITE_DONE && rows->last_rc != SQLITE_ROW;
 }
 
 int64_t db_col_int(struct db_rows *rows, int col) { return sqlite3_column_int64(rows->stmt, col); }
@@ -560,6 +725,8 @@ const char *db_errmsg(struct db *db)
                                                                                       : sqlite3_errmsg(db->h);
 }
 void *db_handle(struct db *db) { return db->h; }
+
+unsigned long db_errors(struct db *db) { return db->errors; }
 
 bool db_constraint_failed(struct db *db)
 {

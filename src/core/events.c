@@ -14,9 +14,10 @@
  * before retries, so a sink failing on some events cannot starve new ones;
  * the dispatcher retries failed events at most once a second.
  *
- * The thread wakes on events_kick() (db_commit() calls it after every commit,
- * on any thread: it only takes a mutex for a moment and never touches the
- * database) and every second as a safety net. Before events_start() and after
+ * The thread wakes on events_kick() (events_start() registers it as the
+ * database's commit hook, so it runs after every commit, on any thread: it
+ * only takes a mutex for a moment and never touches the database) and every
+ * second as a safety net. Before events_start() and after
  * events_stop() a kick is a no-op. Sinks run outside any transaction; a sink
  * that writes opens its own. */
 #include "atrium.h"
@@ -293,6 +294,7 @@ int events_start(void)
         rc = pthread_create(&thread, NULL, dispatcher_main, NULL);
         if (rc == 0) {
             started = true;
+            db_on_commit(events_kick);
             __atomic_store_n(&accepting, 1, __ATOMIC_RELEASE);
         } else {
             log_error("events: cannot start the dispatcher thread");

@@ -245,21 +245,51 @@ static enum MHD_Result queue_answer(struct conn_state *s)
 
 /* ------------------------------------------------------------- pipeline */
 
-/* Runs the handler with idempotency around it; on the worker pool or inline. */
+/* A failure of ours (database, internal): what the handler did is undone.
+ * Other 5xx (502 provider_unavailable) are answers about someone else, and
+ * what the handler recorded about them stays. */
+static bool our_failure(int status)
+{
+    return status == 500 || status == 503;
+}
+
+/* Runs the handler with idempotency around it; on the worker pool or inline.
+ *
+ * The handler's transactions are held (db_hold, see db.c) until its answer
+ * is known, then committed with the Idempotency-Key row (idem_end), or rolled
+ * back when the answer is a failure of ours: a server error never leaves half
+ * of a request behind. A handler that met a database error and answered
+ * anything else (a failed read taken for "not found", an error ignored) is
+ * answered 500 and undone. */
 static void run_handler(struct conn_state *s)
 {
     struct req *r = &s->r;
     r->db = db_thread();
     if (!r->db) {
         reply_error(r, 503, "unavailable", "database unavailable");
-    } else if (!(r->route->flags & ROUTE_IDEMPOTENT) || idem_begin(r) == 0) {
-        r->route->fn(r);
-        if (r->route->flags & ROUTE_IDEMPOTENT) idem_end(r);
-        if (r->db && db_in_tx(r->db)) {     /* a handler forgot to end its transaction */
-            log_error("handler %s %s left a transaction open", r->route->method, r->route->pattern);
-            db_rollback(r->db);
-        }
+        s->answered = s->stream == NULL && s->custom == NULL;
+        return;
     }
+    unsigned long errors = db_errors(r->db);
+    db_fault_scope(true);
+    db_hold(r->db);
+    if (!(r->route->flags & ROUTE_IDEMPOTENT) || idem_begin(r) == 0) {
+        r->route->fn(r);
+        if (db_in_tx(r->db)) {          /* a handler forgot to end its transaction */
+            log_error("handler %s %s left a transaction open", r->route->method, r->route->pattern);
+            while (db_in_tx(r->db)) db_rollback(r->db);
+            reply_db_error(r);
+        }
+        if (db_errors(r->db) != errors && !our_failure(r->status)) {
+            log_warn("%s %s answered %d after a database error; answering 500", r->route->method,
+                     r->route->pattern, r->status);
+            reply_db_error(r);
+        }
+        idem_end(r);
+    }
+    if (db_hold_end(r->db, !our_failure(r->status)) < 0) reply_db_error(r);
+    idem_release(r);
+    db_fault_scope(false);
     s->answered = s->stream == NULL && s->custom == NULL;
 }
 

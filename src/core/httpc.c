@@ -5,6 +5,7 @@
  * answer is a transport failure. A body is sent only when given; a POST
  * without one sends an empty body. */
 #include "atrium.h"
+#include "internal.h"
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -63,6 +64,11 @@ int httpc_request(const char *method, const char *url, const char *const *header
     *status = 0;
     *resp = NULL;
     if (errlen) err[0] = 0;
+    if (db_thread_flush() < 0) {        /* a request's held transaction: never across the network */
+        snprintf(err, errlen, "database commit failed before the call");
+        free(data.p);
+        return -1;
+    }
     pthread_once(&once, curl_once);
     CURL *c = curl_easy_init();
     if (!c) {

@@ -5,13 +5,24 @@
  * The same (user, key) is serialized by a striped in-process mutex held from
  * lookup to store, so 50 concurrent requests with one key run the handler once
  * and the other 49 replay its answer. With several instances the primary key
- * on idempotency_keys is the cross-process guard. The answer is stored after
- * the handler's own transaction commits; a crash between the two can let one
- * retry run again, which the handlers' own state checks (a paid order is not
- * paid twice) turn into a 409. Keys live 24 h (core.cleanup job). */
+ * on idempotency_keys is the cross-process guard.
+ *
+ * The key row commits with the handler's last transaction, or neither does:
+ * http.c holds a handler's transactions until its answer is known (db_hold,
+ * see db.c), idem_end() writes the answer inside what is held, and the
+ * commit after it takes both. The stripe is released only after that commit
+ * (idem_release), so a duplicate never looks before the row is there. A
+ * failure of ours (500, 503) rolls back what is held, key row included, so
+ * the retry runs afresh. A handler with several transactions (claim,
+ * provider call, record: ARCHITECTURE "Payments") has the earlier ones
+ * committed before an outbound call (httpc.c flushes what is held), so a
+ * provider is never called with the write lock taken; a crash between them
+ * leaves the claim, which the handler's own state checks resolve on retry.
+ * Keys live 24 h (core.cleanup * job). */
 #include "atrium.h"
 #include "internal.h"
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,27 +92,48 @@ int idem_begin(struct req *r)
             reply_error(r, 409, "idempotency_key_reused", "this Idempotency-Key was used with another request");
         else
             replay(r, &rows);
+    } else if (rows.last_rc != SQLITE_DONE) {  /* unknown is not "none": running again could pay twice */
+        rc = 1;
+        reply_db_error(r);
     }
     db_rows_close(&rows);
-    if (rc) pthread_mutex_unlock(st->lock);
-    else r->idem = st;
+    if (rc) {
+        pthread_mutex_unlock(st->lock);
+    } else {
+        r->idem = st;
+        db_hold(r->db);
+    }
     return rc;
+}
+
+/* Inside the held transaction: the answer, stored for replay. */
+static int store(struct req *r, struct idem *st)
+{
+    if (db_begin(r->db) < 0) return -1;
+    if (db_exec(r->db, "INSERT OR REPLACE INTO idempotency_keys "
+                       "(user_id, key, route, body_hash, status, content_type, response, created_at) "
+                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                DB_I(r->user.id), DB_S(st->key), DB_S(st->route), DB_S(st->body_hash), DB_I(r->status),
+                DB_S(r->resp_type ? r->resp_type : "application/json; charset=utf-8"),
+                DB_B(r->resp_body ? r->resp_body : "", r->resp_len), DB_I((int64_t)time(NULL))) != 1) {
+        db_rollback(r->db);
+        return -1;
+    }
+    return db_commit(r->db);
 }
 
 void idem_end(struct req *r)
 {
     struct idem *st = r->idem;
+    /* server errors and rate limits are not answers worth replaying */
+    if (st && r->status && r->status < 500 && r->status != 429 && store(r, st) < 0) reply_db_error(r);
+}
+
+void idem_release(struct req *r)
+{
+    struct idem *st = r->idem;
     if (!st) return;
     r->idem = NULL;
-    /* server errors and rate limits are not answers worth replaying */
-    if (r->status && r->status < 500 && r->status != 429 && r->db) {
-        db_exec(r->db, "INSERT OR REPLACE INTO idempotency_keys "
-                       "(user_id, key, route, body_hash, status, content_type, response, created_at) "
-                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                DB_I(r->user.id), DB_S(st->key), DB_S(st->route), DB_S(st->body_hash), DB_I(r->status),
-                DB_S(r->resp_type ? r->resp_type : "application/json; charset=utf-8"),
-                DB_B(r->resp_body ? r->resp_body : "", r->resp_len), DB_I((int64_t)time(NULL)));
-    }
     pthread_mutex_unlock(st->lock);
 }
 

@@ -63,11 +63,39 @@ void rbac_reply_forbidden(struct req *r, const char *perm);
  * or its routes need, <app>.audit.read, <app>.*, or a prefix.* covering one) */
 bool roles_perm_known(const char *perm);
 
+/* db.c: holding a request's transactions until its answer is known (see
+ * db.c). db_hold: from now on an outermost commit keeps the transaction open;
+ * db_hold_end commits (or rolls back) what is held and stops holding;
+ * db_hold_flush / db_thread_flush commit what is held now and keep holding
+ * (before a slow outside call). -1 when the commit failed (nothing of the
+ * held transaction is kept). */
+void db_hold(struct db *db);
+int db_hold_end(struct db *db, bool commit);
+int db_hold_flush(struct db *db);
+int db_thread_flush(void);
+/* db.c: failures on this connection so far that were not constraint
+ * violations (http.c: did this handler meet one?). */
+unsigned long db_errors(struct db *db);
+/* db.c: called after every durable commit, on the committing thread (the
+ * events dispatcher registers its kick; one hook). */
+void db_on_commit(void (*fn)(void));
+/* db.c, fault injection for tests: the nth operation of kind `ops` (DB_OP_*)
+ * on a thread inside a request handler (db_fault_scope) fails, once, as an
+ * I/O error or SQLITE_BUSY. Disarmed it costs one predictable branch. */
+enum { DB_OP_BEGIN = 1, DB_OP_PREPARE = 2, DB_OP_STEP = 4, DB_OP_COMMIT = 8, DB_OP_ALL = 15 };
+void db_fault_arm(unsigned ops, long nth, bool busy);
+void db_fault_disarm(void);
+bool db_fault_fired(void);               /* the armed fault has happened */
+void db_fault_scope(bool on);            /* http.c: this thread is running a handler */
+
 /* idempotency.c: around handlers of ROUTE_IDEMPOTENT routes (worker pool).
  * idem_begin returns 0 to run the handler, 1 when it already replied (replay,
- * 409 key reuse, 400 bad key); idem_end stores the answer and releases the key. */
+ * 409 key reuse, 400 bad key); idem_end stores the answer inside the held
+ * transaction (a failure to store answers 500); idem_release, after the
+ * commit, lets duplicates of the key in. */
 int idem_begin(struct req *r);
 void idem_end(struct req *r);
+void idem_release(struct req *r);
 int idem_expire(struct db *db);          /* delete keys older than 24 h */
 /* Core route handlers (table in core.c). */
 void health_live(struct req *r);            /* health.c */

@@ -93,3 +93,60 @@ Test(idem, fifty_concurrent_requests_one_effect)
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'counter.bump'"), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM idempotency_keys"), 1);
 }
+
+/* The key row commits with the handler's writes or neither does. Commits of
+ * a keyed counter request: 1 the handler's own (held), 2 the key row's,
+ * 3 the real one at the end. */
+static void commit_fails(long nth, const char *key)
+{
+    int64_t before = test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'counter.bump'");
+    db_fault_arm(DB_OP_COMMIT, nth, false);
+    struct resp *a = bump(key, "{}");
+    cr_assert(db_fault_fired());
+    db_fault_disarm();
+    cr_assert_eq(a->status, 500, "%d %s", a->status, a->body);
+    cr_assert_str_eq(resp_error_code(a), "internal");
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'counter.bump'"), before);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM idempotency_keys"), 0);
+    resp_free(a);
+    /* the retry runs afresh and is kept */
+    a = bump(key, "{}");
+    cr_assert_eq(a->status, 201, "%d %s", a->status, a->body);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'counter.bump'"), before + 1);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM idempotency_keys"), 1);
+    resp_free(a);
+    a = bump(key, "{}");
+    cr_assert_str_eq(resp_header(a, "Idempotent-Replayed"), "true");
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'counter.bump'"), before + 1);
+    resp_free(a);
+}
+
+Test(idem, key_row_failing_undoes_the_handler)
+{
+    commit_fails(2, "k-store");
+}
+
+Test(idem, final_commit_failing_keeps_neither)
+{
+    commit_fails(3, "k-final");
+}
+
+Test(idem, handler_commit_failing_keeps_neither)
+{
+    commit_fails(1, "k-handler");
+}
+
+/* A lookup that fails is not "no such key": the handler must not run. */
+Test(idem, failed_lookup_does_not_run_the_handler)
+{
+    struct resp *a = bump("k-look", "{}");
+    cr_assert_eq(a->status, 201);
+    resp_free(a);
+    db_fault_arm(DB_OP_STEP, 1, false);        /* the lookup's step */
+    a = bump("k-look", "{}");
+    cr_assert(db_fault_fired());
+    db_fault_disarm();
+    cr_assert_eq(a->status, 500, "%d %s", a->status, a->body);
+    cr_assert_eq(counter_value(), 1);
+    resp_free(a);
+}

@@ -159,6 +159,7 @@ int codepop_notify_role(struct db *db, const char *role, int64_t store_id, const
     int64_t ids[256];
     size_t n = 0;
     while (db_step(&rows) && n < sizeof ids / sizeof ids[0]) ids[n++] = db_col_int(&rows, 0);
+    if (db_rows_failed(&rows)) rc = -1;     /* not "nobody to tell" */
     db_rows_close(&rows);
     for (size_t i = 0; i < n && rc == 0; i++) rc = notify_user(db, ids[i], kind, title, json_deep_copy(data));
     json_decref(data);

@@ -229,6 +229,7 @@ static void step_end(struct req *r, const struct step *st, json_t *before, json_
     json_object_set_new(summary, "from", json_deep_copy(json_object_get(before, "status")));
     json_object_set_new(summary, "to", json_string(st->to));
     json_decref(before);
+    if (!now) json_decref(summary);         /* audit_write would have stolen it */
     if (!now || audit_write(r->db, r, "codepop", st->action, "repair_schedule", id, summary) < 0 ||
         db_commit(r->db) < 0) {
         db_rollback(r->db);

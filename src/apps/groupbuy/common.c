@@ -60,6 +60,7 @@ static int notify_users_of(struct db *db, const char *sql, const struct db_arg *
         if (n == cap) ids = xrealloc(ids, (cap = cap ? cap * 2 : 8) * sizeof *ids);
         ids[n++] = db_col_int(&rows, 0);
     }
+    if (db_rows_failed(&rows)) rc = -1;     /* not "nobody to tell" */
     db_rows_close(&rows);
     for (size_t i = 0; i < n && rc == 0; i++) rc = notify_user(db, ids[i], kind, title, json_deep_copy(data));
     free(ids);
