@@ -4,7 +4,6 @@
  * values are sent in the case the schema uses (they are being renamed). */
 #include "support/fixture.h"
 #include "support/faults.h"
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,21 +15,6 @@ TestSuite(codepop_faults, .init = cp_start, .fini = srv_stop, .timeout = 120);
 static int64_t id;             /* the row the walked request acts on */
 
 /* upper as the schema spells it: as is, or in lowercase. */
-static const char *cased(const char *upper)
-{
-    static char buf[4][48];
-    static int next;
-    char *out = buf[next++ % 4], quoted[64];
-    snprintf(quoted, sizeof quoted, "'%s'", upper);
-    int64_t n = 0;
-    db_int(test_db(), &n, "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'codepop%' AND instr(sql, $1) > 0",
-           DB_S(quoted));
-    snprintf(out, 48, "%s", upper);
-    if (!n)
-        for (char *p = out; *p; p++) *p = (char)tolower((unsigned char)*p);
-    return out;
-}
-
 static struct resp *post(const char *path, const char *as, const char *key, const char *body)
 {
     struct resp *r = api_h("POST", path, fault_token(as), body, key ? fault_key_header(key) : NULL);
@@ -64,7 +48,7 @@ static struct resp *order_create(const char *key)
 {
     char body[256];
     snprintf(body, sizeof body, "{\"store_id\":1,\"items\":[{\"drink_id\":1,\"quantity\":1},"
-                                "{\"drink_id\":2,\"quantity\":2}],\"pickup_time\":\"%s\"}", cp_time_in(30));
+                                "{\"drink_id\":2,\"quantity\":2}],\"pickup_time\":\"%s\"}", time_in(30));
     return post(P "/orders", "cp_user1", key, body);
 }
 
@@ -115,7 +99,7 @@ static struct resp *supply_create(const char *key)
     char body[256];
     snprintf(body, sizeof body, "{\"urgency\":\"%s\",\"items\":[{\"item_name\":\"Cups\",\"item_type\":\"Cups\","
                                 "\"quantity\":40},{\"item_name\":\"Cherry Syrup\",\"item_type\":\"Syrups\","
-                                "\"quantity\":7}]}", cased("NORMAL"));
+                                "\"quantity\":7}]}", "NORMAL");
     return post(P "/supply-requests", "cp_mgr1", key, body);
 }
 
@@ -132,7 +116,7 @@ static struct resp *supply_reject(const char *key)
 static struct resp *delivery_to(const char *status, const char *key)
 {
     char body[64];
-    snprintf(body, sizeof body, "{\"status\":\"%s\"}", cased(status));
+    snprintf(body, sizeof body, "{\"status\":\"%s\"}", status);
     return post_id(P "/deliveries/%lld/status", "cp_log_c", key, body);
 }
 
@@ -149,14 +133,14 @@ static void scheduled_delivery(void)
 static void delivery_in_transit(void)
 {
     scheduled_delivery();
-    struct resp *r = delivery_to("IN_TRANSIT", NULL);
+    struct resp *r = delivery_to("in_transit", NULL);
     cr_assert_eq(r->status, 200, "setup in transit: %d %s", r->status, r->body);
     resp_free(r);
 }
 
-static struct resp *delivery_ship(const char *key) { return delivery_to("IN_TRANSIT", key); }
-static struct resp *delivery_deliver(const char *key) { return delivery_to("DELIVERED", key); }
-static struct resp *delivery_cancel(const char *key) { return delivery_to("CANCELLED", key); }
+static struct resp *delivery_ship(const char *key) { return delivery_to("in_transit", key); }
+static struct resp *delivery_deliver(const char *key) { return delivery_to("delivered", key); }
+static struct resp *delivery_cancel(const char *key) { return delivery_to("cancelled", key); }
 
 Test(codepop_faults, supply_create)
 {
@@ -187,7 +171,7 @@ static struct resp *repair_create(const char *key)
     char body[256];
     snprintf(body, sizeof body, "{\"machine_id\":1,\"scheduled_date\":\"%s\",\"scheduled_time\":\"09:30\","
                                 "\"action_type\":\"%s\",\"estimated_duration_minutes\":60}",
-             cp_date_in(1), cased("PREVENTIVE_MAINTENANCE"));
+             date_in(1), "PREVENTIVE_MAINTENANCE");
     return post(P "/repair-schedules", "cp_rep_c", key, body);
 }
 

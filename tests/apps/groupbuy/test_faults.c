@@ -16,7 +16,7 @@ static int64_t group, id;      /* the group and the row the walked request acts 
 
 static struct resp *post(const char *fmt, long long what, const char *as, const char *key, const char *body)
 {
-    struct resp *r = api_h("POST", gb_path(fmt, what), fault_token(as), body, key ? fault_key_header(key) : NULL);
+    struct resp *r = api_h("POST", pathf(fmt, what), fault_token(as), body, key ? fault_key_header(key) : NULL);
     return r;
 }
 
@@ -72,7 +72,7 @@ static void pending_order(void)
     setup_begin();
     full_group();
     cr_assert_eq(groupbuy_group_complete(test_db(), group, 0, false, why, sizeof why), 1, "%s", why);
-    id = gb_scalar("SELECT id FROM groupbuy_supplier_orders WHERE group_id = $1", group);
+    id = test_scalar("SELECT id FROM groupbuy_supplier_orders WHERE group_id = $1", group);
     setup_commit();
 }
 
@@ -136,9 +136,9 @@ static void ready_group(void)
     struct resp *r = mark_ready(NULL);
     cr_assert_eq(r->status, 200, "setup ready: %d %s", r->status, r->body);
     resp_free(r);
-    r = gb_get(gb_path(GB "/groups/%lld/qr-code?format=json", group), "gb_trader1");
+    r = api_get(pathf(GB "/groups/%lld/qr-code?format=json", group), "gb_trader1");
     cr_assert_eq(r->status, 200, "setup qr: %d %s", r->status, r->body);
-    snprintf(token, sizeof token, "%s", gb_jstr(r->json, "token"));
+    snprintf(token, sizeof token, "%s", jstr(r->json, "token"));
     resp_free(r);
 }
 
