@@ -210,7 +210,7 @@ void admin_roles_add(struct req *r)
     const struct app *a;
     if (req_unpack(r, "{s:s, s:s, s?o, s?o}", "app", &app, "role", &role_name, "scope_type", &type, "scope_id", &id) < 0)
         return;
-    if (!(a = app_find(app)) || (strcmp(app, "core") && !config_app_enabled(app))) {
+    if (!(a = app_find(app)) || !config_app_enabled(app)) {
         reply_invalid(r, "app", "is not a known app");
         return;
     }

@@ -35,6 +35,17 @@ int64_t app_topic_id(const char *topic, const char *prefix)
     return *end || id <= 0 ? 0 : id;
 }
 
+const char *app_audit_perm(const char *app, char buf[APP_PERM_MAX])
+{
+    snprintf(buf, APP_PERM_MAX, "%s.audit.read", app);
+    return buf;
+}
+
+bool app_role_reads_audit(const char *app, const struct role *role)
+{
+    return role && !strcmp(role->name, "admin") && strcmp(app, "core");
+}
+
 const struct role *app_role(const char *app, const char *role)
 {
     const struct app *a = app_find(app);

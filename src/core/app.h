@@ -56,7 +56,7 @@ struct app {
      * validates them from the environment (a --config file is already merged
      * into it) during config_load(), writing a message into err on failure;
      * config_print() prints them for `atrium config check`, secrets masked.
-     * Both may be NULL. configure() runs for every compiled-in app. */
+     * Both may be NULL. configure() runs for every enabled app (ATRIUM_APPS). */
     int (*configure)(char *err, size_t errlen);
     void (*config_print)(FILE *out);
     /* Extra facts for /api/v1/health/detailed, under "apps": {"<name>": ...}
@@ -85,6 +85,12 @@ extern const struct app *const atrium_apps[];
 const struct app *app_find(const char *name);
 /* Roles of `app`, for rbac.c; NULL if the app or role is unknown. */
 const struct role *app_role(const char *app, const char *role);
+/* "<app>.audit.read" into buf: reads the app's rows of the audit log. Every
+ * app has it; its role named "admin" holds it without listing it
+ * (app_role_reads_audit), except the core's, whose admin holds core.*. */
+#define APP_PERM_MAX 96
+const char *app_audit_perm(const char *app, char buf[APP_PERM_MAX]);
+bool app_role_reads_audit(const char *app, const struct role *role);
 /* Tests only: make an extra app (roles, topics) known to app_find/app_role. */
 void app_register_test(const struct app *app);
 #endif

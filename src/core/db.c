@@ -121,7 +121,8 @@ bool db_fault_fired(void)
 
 void db_fault_disarm(void) { db_fault_arm(0, 0, false); }
 void db_fault_scope(bool on) { fault_scope = on; }
-void db_on_commit(void (*fn)(void)) { commit_hook = fn; }
+/* Set by events_start() while request threads already commit: atomic. */
+void db_on_commit(void (*fn)(void)) { __atomic_store_n(&commit_hook, fn, __ATOMIC_RELEASE); }
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -344,6 +345,14 @@ void db_close_all(void)
 
 /* ----------------------------------------------------------- transactions */
 
+/* An injected COMMIT fault: logged and counted like a real failure. */
+static int commit_fault(struct db *db)
+{
+    int code = fault_hit(DB_OP_COMMIT);
+    if (code) log_error("database: COMMIT failed: injected fault"), db->errors++;
+    return code;
+}
+
 /* A failed BEGIN/SAVEPOINT: the scope never opened. */
 static int begin_failed(struct db *db, const char *what, int code)
 {
@@ -444,9 +453,8 @@ static int make_durable(struct db *db, uint64_t seq)
 /* COMMIT the outermost transaction, make it durable, tell the hook. */
 static int commit_now(struct db *db)
 {
-    int rc = fault_hit(DB_OP_COMMIT);
-    if (rc) log_error("database: COMMIT failed: injected fault"), db->errors++;
-    else if ((rc = sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK) log_db_error(db, "COMMIT");
+    int rc = commit_fault(db);
+    if (!rc && (rc = sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK) log_db_error(db, "COMMIT");
     uint64_t seq = 0;
     if (rc != SQLITE_OK) {
         if (!sqlite3_get_autocommit(db->h)) sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
@@ -456,7 +464,8 @@ static int commit_now(struct db *db)
     end_tx(db);
     if (rc != SQLITE_OK) return -1;
     if (cfg.db_group_commit && make_durable(db, seq) < 0) return -1;
-    if (commit_hook) commit_hook();
+    void (*hook)(void) = __atomic_load_n(&commit_hook, __ATOMIC_ACQUIRE);
+    if (hook) hook();
     return 0;
 }
 
@@ -465,11 +474,7 @@ int db_commit(struct db *db)
     if (db->depth <= 0) return -1;
     if (--db->depth) return 0;
     if (db->held) {
-        if (fault_hit(DB_OP_COMMIT)) {
-            log_error("database: COMMIT failed: injected fault");
-            db->errors++;
-            db->rollback_only = true;
-        }
+        if (commit_fault(db)) db->rollback_only = true;
         return savepoint_end(db, true);
     }
     if (db->rollback_only) {
@@ -477,9 +482,7 @@ int db_commit(struct db *db)
         return -1;
     }
     if (db->hold) {             /* kept open for db_hold_end() */
-        if (fault_hit(DB_OP_COMMIT)) {
-            log_error("database: COMMIT failed: injected fault");
-            db->errors++;
+        if (commit_fault(db)) {
             rollback_all(db);
             return -1;
         }

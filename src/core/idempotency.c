@@ -100,8 +100,7 @@ int idem_begin(struct req *r)
     if (rc) {
         pthread_mutex_unlock(st->lock);
     } else {
-        r->idem = st;
-        db_hold(r->db);
+        r->idem = st;           /* run_handler() already holds the request's transactions */
     }
     return rc;
 }
@@ -110,9 +109,13 @@ int idem_begin(struct req *r)
 static int store(struct req *r, struct idem *st)
 {
     if (db_begin(r->db) < 0) return -1;
-    if (db_exec(r->db, "INSERT OR REPLACE INTO idempotency_keys "
+    /* an expired row of the same key may still be there until core.cleanup runs */
+    if (db_exec(r->db, "INSERT INTO idempotency_keys "
                        "(user_id, key, route, body_hash, status, content_type, response, created_at) "
-                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (user_id, key) DO UPDATE SET "
+                       "route = excluded.route, body_hash = excluded.body_hash, status = excluded.status, "
+                       "content_type = excluded.content_type, response = excluded.response, "
+                       "created_at = excluded.created_at",
                 DB_I(r->user.id), DB_S(st->key), DB_S(st->route), DB_S(st->body_hash), DB_I(r->status),
                 DB_S(r->resp_type ? r->resp_type : "application/json; charset=utf-8"),
                 DB_B(r->resp_body ? r->resp_body : "", r->resp_len), DB_I((int64_t)time(NULL))) != 1) {

@@ -55,6 +55,9 @@ struct MHD_Response;
  * the connection takes ownership of resp. */
 void http_set_response(struct req *r, unsigned status, struct MHD_Response *resp);
 
+/* rbac.c: the permissions a role holds (its own, inherited, implied) as keys
+ * of set. */
+void rbac_role_perms(json_t *set, const char *app, const struct role *role);
 /* rbac.c: free the per-request permission cache; answer 403 naming perm
  * (error.permission). */
 void rbac_release(struct req *r);

@@ -134,15 +134,25 @@ static json_t *path_params(const struct route *rt, const char *canonical)
     return out;
 }
 
+/* "a,b,c" -> ["a","b","c"] (route query lists). */
+static json_t *split(const char *list)
+{
+    json_t *out = json_array();
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        json_array_append_new(out, json_stringn(p, len));
+        p += len + (p[len] == ',');
+    }
+    return out;
+}
+
 /* Exactly the route's .query names, typed from the route's api.json entry. */
 static void query_params(const struct route *rt, json_t *rdoc, json_t *params)
 {
-    json_t *described = json_object_get(rdoc, "query");
-    for (const char *p = rt->query; p && *p;) {
-        size_t len = strcspn(p, ",");
-        char name[64];
-        snprintf(name, sizeof name, "%.*s", (int)len, p);
-        p += len + (p[len] == ',');
+    json_t *described = json_object_get(rdoc, "query"), *names = split(rt->query ? rt->query : ""), *v;
+    size_t i;
+    json_array_foreach(names, i, v) {
+        const char *name = json_string_value(v);
         json_t *q = json_pack("{s:s, s:s}", "name", name, "in", "query"), *d = json_object_get(described, name);
         if (!strcmp(name, "page")) {
             json_object_set_new(q, "description", json_string("page number, from 1"));
@@ -159,6 +169,7 @@ static void query_params(const struct route *rt, json_t *rdoc, json_t *params)
         }
         json_array_append_new(params, q);
     }
+    json_decref(names);
 }
 
 /* ---------------------------------------------------------------- answers */
@@ -208,16 +219,6 @@ static json_t *answer(json_t *a)
     return out;
 }
 
-static json_t *split(const char *list)
-{
-    json_t *out = json_array();
-    for (const char *p = list; *p;) {
-        size_t len = strcspn(p, ",");
-        json_array_append_new(out, json_stringn(p, len));
-        p += len + (p[len] == ',');
-    }
-    return out;
-}
 
 /* The errors the core answers by itself. An app's own answer with the same
  * status keeps its description and gains the common codes. */

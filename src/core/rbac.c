@@ -38,16 +38,10 @@ static bool perm_covers(const char *p, const char *want)
     return !strcmp(p, want);
 }
 
-/* Is want "<app>.audit.read"? */
-static bool audit_perm_of(const char *app, const char *want)
-{
-    size_t n = strlen(app);
-    return !strncmp(want, app, n) && !strcmp(want + n, ".audit.read");
-}
-
 static bool role_grants(const char *app, const struct role *role, const char *want)
 {
-    if (role && !strcmp(role->name, "admin") && audit_perm_of(app, want)) return true;
+    char audit[APP_PERM_MAX];
+    if (app_role_reads_audit(app, role) && !strcmp(want, app_audit_perm(app, audit))) return true;
     for (int depth = 0; role && depth < 8; depth++) {
         for (const char *const *p = role->perms; p && *p; p++)
             if (perm_covers(*p, want)) return true;
@@ -152,8 +146,9 @@ int64_t *rbac_scopes(struct req *r, const char *perm, const char *scope_type, bo
     *global = false;
     for (size_t i = 0; i < p->n; i++) {
         const struct assignment *a = &p->a[i];
-        if (!a->role && perm_covers(a->perm, perm) && a->revoke) {
+        if (!a->role && perm_covers(a->perm, perm) && a->revoke) {   /* a revoke beats every grant */
             *n = 0;
+            *global = false;
             return ids;
         }
         if (!a->role && perm_covers(a->perm, perm)) *global = true;
@@ -188,13 +183,10 @@ void rbac_scope_list_(struct req *r, const char *perm, const char *const *types,
     }
 }
 
-static void add_perms(json_t *set, const char *app, const struct role *role)
+void rbac_role_perms(json_t *set, const char *app, const struct role *role)
 {
-    if (role && !strcmp(role->name, "admin") && strcmp(app, "core")) {
-        char audit[96];
-        snprintf(audit, sizeof audit, "%s.audit.read", app);
-        json_object_set_new(set, audit, json_true());
-    }
+    char audit[APP_PERM_MAX];
+    if (app_role_reads_audit(app, role)) json_object_set_new(set, app_audit_perm(app, audit), json_true());
     for (int depth = 0; role && depth < 8; depth++) {
         for (const char *const *p = role->perms; p && *p; p++) json_object_set_new(set, *p, json_true());
         role = role->inherits ? app_role(app, role->inherits) : NULL;
@@ -217,7 +209,7 @@ json_t *rbac_user_json(struct db *db, int64_t user_id)
     size_t i;
     json_array_foreach(roles, i, v) {
         const char *app = json_string_value(json_object_get(v, "app"));
-        add_perms(set, app, app_role(app, json_string_value(json_object_get(v, "role"))));
+        rbac_role_perms(set, app, app_role(app, json_string_value(json_object_get(v, "role"))));
     }
     json_array_foreach(overrides, i, v) {
         const char *perm = json_string_value(json_object_get(v, "permission"));

@@ -20,7 +20,7 @@ static json_t *known_perms(const struct app *a)
 {
     json_t *set = json_object();
     size_t n = strlen(a->name);
-    char audit[96];
+    char audit[APP_PERM_MAX];
     for (const struct role *role = a->roles; role && role->name; role++)
         for (const char *const *p = role->perms; p && *p; p++)
             if (real_perm(*p)) json_object_set_new(set, *p, json_true());
@@ -28,8 +28,7 @@ static json_t *known_perms(const struct app *a)
     for (const struct route *rt = a->routes; rt && rt->method; rt++)
         if (real_perm(rt->perm) && !strncmp(rt->perm, a->name, n) && rt->perm[n] == '.')
             json_object_set_new(set, rt->perm, json_true());
-    snprintf(audit, sizeof audit, "%s.audit.read", a->name);
-    json_object_set_new(set, audit, json_true());
+    json_object_set_new(set, app_audit_perm(a->name, audit), json_true());
     return set;
 }
 
@@ -60,7 +59,7 @@ bool roles_perm_known(const char *perm)
     if (!perm[n] || n >= sizeof app) return false;
     snprintf(app, sizeof app, "%.*s", (int)n, perm);
     const struct app *a = app_find(app);
-    if (!a || (strcmp(app, "core") && !config_app_enabled(app))) return false;
+    if (!a || !config_app_enabled(app)) return false;
     if (!strcmp(perm + n, ".*")) return true;
     json_t *set = known_perms(a);
     bool known = json_object_get(set, perm) != NULL;
@@ -79,16 +78,7 @@ static json_t *role_json(const struct app *a, const struct role *role)
 {
     json_t *own = json_object(), *all = json_object();
     for (const char *const *p = role->perms; p && *p; p++) json_object_set_new(own, *p, json_true());
-    int depth = 0;
-    for (const struct role *x = role; x && depth < 8; depth++) {
-        for (const char *const *p = x->perms; p && *p; p++) json_object_set_new(all, *p, json_true());
-        x = x->inherits ? app_role(a->name, x->inherits) : NULL;
-    }
-    if (!strcmp(role->name, "admin") && strcmp(a->name, "core")) {
-        char audit[96];
-        snprintf(audit, sizeof audit, "%s.audit.read", a->name);
-        json_object_set_new(all, audit, json_true());
-    }
+    rbac_role_perms(all, a->name, role);
     return json_pack("{s:s, s:s?, s:s?, s:o, s:o}", "name", role->name, "inherits", role->inherits, "scope_type",
                      role->scope_type, "permissions", sorted_keys(own), "effective_permissions", sorted_keys(all));
 }
@@ -98,7 +88,7 @@ void admin_roles_list(struct req *r)
 {
     json_t *apps = json_array();
     for (const struct app *const *a = atrium_apps; *a; a++) {
-        if (strcmp((*a)->name, "core") && !config_app_enabled((*a)->name)) continue;
+        if (!config_app_enabled((*a)->name)) continue;
         json_t *roles = json_array(), *types = json_object();
         for (const struct role *role = (*a)->roles; role && role->name; role++) {
             json_array_append_new(roles, role_json(*a, role));

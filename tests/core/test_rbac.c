@@ -96,3 +96,53 @@ Test(rbac, me_lists_roles_and_permissions)
     resp_free(r);
     free(tok);
 }
+
+/* The list-query scope (rbac_scope_list) of one user, as the handlers see it. */
+static void scope_of(const char *username, struct scope_list *sc, struct pool **pool)
+{
+    static struct req r;
+    memset(&r, 0, sizeof r);
+    r.pool = *pool = pool_new();
+    r.db = test_db();
+    r.user.id = test_user_id(username);
+    rbac_scope_list(&r, "testapp.stock.read", sc, "store");
+    rbac_release(&r);
+}
+
+Test(rbac, a_revoke_empties_the_list_scope_of_a_global_role)
+{
+    struct scope_list sc;
+    struct pool *pool;
+    scope_of("global", &sc, &pool);
+    cr_assert(sc.global, "an unscoped role lists every row");
+    pool_free(pool);
+    scope_of("manager7", &sc, &pool);
+    cr_assert(!sc.global);
+    cr_assert_str_eq(sc.ids[0], "[7]", "inherits staff's permission in its store");
+    pool_free(pool);
+    cr_assert_eq(db_exec(test_db(), "INSERT INTO user_permissions (user_id, permission, effect) VALUES ($1, $2, 'revoke')",
+                         DB_I(test_user_id("global")), DB_S("testapp.stock.read")), 1);
+    scope_of("global", &sc, &pool);
+    cr_assert(!sc.global, "a revoke beats the global role in lists too");
+    cr_assert_str_eq(sc.ids[0], "[]");
+    pool_free(pool);
+}
+
+Test(rbac, an_apps_audit_rows_need_its_permission_without_scope)
+{
+    char *mgr = test_token("manager7"), *plain = test_token("nobody");
+    struct resp *r = api("GET", "/api/v1/audit?app=testapp", mgr, NULL);
+    cr_assert_eq(r->status, 403, "a scoped role holding testapp.audit.read: %s", r->body);
+    cr_assert_str_eq(jstr(json_object_get(r->json, "error"), "permission"), "testapp.audit.read");
+    resp_free(r);
+    cr_assert_eq(db_exec(test_db(), "INSERT INTO user_permissions (user_id, permission, effect) VALUES ($1, $2, 'grant')",
+                         DB_I(test_user_id("nobody")), DB_S("testapp.audit.read")), 1);
+    r = api("GET", "/api/v1/audit?app=testapp", plain, NULL);
+    cr_assert_eq(r->status, 200, "a global grant reads the app's rows: %s", r->body);
+    resp_free(r);
+    r = api("GET", "/api/v1/audit", plain, NULL);
+    cr_assert_eq(r->status, 403, "but only that app's: %s", r->body);
+    resp_free(r);
+    free(mgr);
+    free(plain);
+}

@@ -52,6 +52,9 @@ char *fault_snapshot(const char *tables)
     const char *fixed[] = {"SELECT id, event_id, topic, type, payload FROM outbox ORDER BY id",
                            "SELECT * FROM audit_log ORDER BY id",
                            "SELECT user_id, key, route, status, response FROM idempotency_keys ORDER BY user_id, key",
+                           "SELECT * FROM notifications ORDER BY id",
+                           "SELECT * FROM user_roles ORDER BY id",
+                           "SELECT id, username, email, status, language FROM users ORDER BY id",
                            NULL};
     json_array_foreach(names, i, v) {
         char *sql = xasprintf("SELECT * FROM \"%s\"", json_string_value(json_object_get(v, "name")));

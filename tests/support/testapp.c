@@ -4,7 +4,9 @@
 #include <string.h>
 
 static const char *const staff_perms[] = {"testapp.stock.read", NULL};
-static const char *const manager_perms[] = {"testapp.stock.write", NULL};
+/* A scoped role listing its app's audit permission: it must not read the
+ * whole app's log (tests/core/test_rbac.c). */
+static const char *const manager_perms[] = {"testapp.stock.write", "testapp.audit.read", NULL};
 static const struct role roles[] = {
     {"manager", "staff", "store", manager_perms},
     {"staff", NULL, "store", staff_perms},

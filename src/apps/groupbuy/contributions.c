@@ -461,7 +461,13 @@ void groupbuy_webhook(struct req *r)
         return;
     }
     if (off) {
-        reply_error(r, 503, "webhooks_disabled", "%s webhooks are disabled: set %s to enable them", pv->name, off);
+        /* The sandbox is a developer's tool: its caller is told how to switch
+         * webhooks on. A real provider's caller (anyone) learns no setting. */
+        log_warn("groupbuy: %s webhook refused: %s is not set", pv->name, off);
+        if (!strcmp(pv->name, "sandbox"))
+            reply_error(r, 503, "webhooks_disabled", "%s webhooks are disabled: set %s to enable them", pv->name, off);
+        else
+            reply_error(r, 503, "webhooks_disabled", "%s webhooks are disabled on this server", pv->name);
         return;
     }
     if (pv->parse_webhook(r, &ev) < 0) {
