@@ -17,6 +17,11 @@ void app_register_test(const struct app *app)
         }
 }
 
+const struct app *app_test(size_t i)
+{
+    return i < sizeof test_apps / sizeof test_apps[0] ? test_apps[i] : NULL;
+}
+
 const struct app *app_find(const char *name)
 {
     for (const struct app *const *a = atrium_apps; *a; a++)

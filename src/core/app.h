@@ -91,6 +91,8 @@ const struct role *app_role(const char *app, const char *role);
 #define APP_PERM_MAX 96
 const char *app_audit_perm(const char *app, char buf[APP_PERM_MAX]);
 bool app_role_reads_audit(const char *app, const struct role *role);
-/* Tests only: make an extra app (roles, topics) known to app_find/app_role. */
+/* Tests only: make an extra app (roles, topics) known to app_find/app_role
+ * and GET /admin/roles; app_test(i) is the i-th one, NULL past the last. */
 void app_register_test(const struct app *app);
+const struct app *app_test(size_t i);
 #endif

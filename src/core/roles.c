@@ -83,20 +83,25 @@ static json_t *role_json(const struct app *a, const struct role *role)
                      role->scope_type, "permissions", sorted_keys(own), "effective_permissions", sorted_keys(all));
 }
 
+static json_t *app_json(const struct app *a)
+{
+    json_t *roles = json_array(), *types = json_object();
+    for (const struct role *role = a->roles; role && role->name; role++) {
+        json_array_append_new(roles, role_json(a, role));
+        if (role->scope_type) json_object_set_new(types, role->scope_type, json_true());
+    }
+    return json_pack("{s:s, s:o, s:o, s:o}", "name", a->name, "scope_types", sorted_keys(types), "permissions",
+                     sorted_keys(known_perms(a)), "roles", roles);
+}
+
 /* GET /api/v1/admin/roles: {"apps": [{name, scope_types, permissions, roles: [...]}]} */
 void admin_roles_list(struct req *r)
 {
     json_t *apps = json_array();
-    for (const struct app *const *a = atrium_apps; *a; a++) {
-        if (!config_app_enabled((*a)->name)) continue;
-        json_t *roles = json_array(), *types = json_object();
-        for (const struct role *role = (*a)->roles; role && role->name; role++) {
-            json_array_append_new(roles, role_json(*a, role));
-            if (role->scope_type) json_object_set_new(types, role->scope_type, json_true());
-        }
-        json_array_append_new(apps, json_pack("{s:s, s:o, s:o, s:o}", "name", (*a)->name, "scope_types",
-                                              sorted_keys(types), "permissions", sorted_keys(known_perms(*a)),
-                                              "roles", roles));
-    }
+    const struct app *test;
+    for (const struct app *const *a = atrium_apps; *a; a++)
+        if (config_app_enabled((*a)->name)) json_array_append_new(apps, app_json(*a));
+    for (size_t i = 0; (test = app_test(i)); i++)       /* none outside tests */
+        if (config_app_enabled(test->name)) json_array_append_new(apps, app_json(test));
     reply_json(r, 200, json_pack("{s:o}", "apps", apps));
 }

@@ -1,72 +1,63 @@
 /* test_newcomer.c -- what a person trying atrium for the first time ran into
- * (issue #9, section 6), one test per item: an app admin reads its app's
+ * (issue #9, section 6), one test per item, as the core's behaviour shown
+ * through the test app (support/testapp.h): an app admin reads its app's
  * audit rows, the audit filters and renamed actions, grant validation and the
  * role catalog, a 403 that names the permission, JSON reals without noise,
  * Accept-Language for users who chose no language, the health aliases, and
- * the RateLimit-* headers. */
+ * the RateLimit-* headers. What the real apps add (their scope targets, their
+ * admins' audit rows, their coordinates) is in tests/apps/<app>/test_grants.c. */
 #include "support/harness.h"
+#include "support/testapp.h"
 #include <stdlib.h>
 #include <string.h>
 
-TestSuite(newcomer, .init = srv_start, .fini = srv_stop);
+/* A second app, only so that another app's audit rows exist. */
+static const struct app other = {.name = "otherapp"};
+
+static void start(void)
+{
+    app_register_test(&other);
+    srv_start_with(testapp_routes, &testapp);
+}
+
+TestSuite(newcomer, .init = start, .fini = srv_stop);
 
 static struct resp *get(const char *path, const char *token)
 {
     return api("GET", path, token, NULL);
 }
 
-static const json_t *err(struct resp *r)
-{
-    return json_object_get(r->json, "error");
-}
-
-static const char *err_str(struct resp *r, const char *key)
-{
-    return json_string_value(json_object_get(err(r), key));
-}
-
-/* One audit row written as the CLI would, in its own transaction. */
-static void audit_row(const char *app, const char *action, const char *ttype, int64_t tid)
-{
-    struct db *db = test_db();
-    cr_assert_eq(db_begin(db), 0);
-    cr_assert_eq(audit_write_as(db, 0, app, action, ttype, tid, NULL), 0);
-    cr_assert_eq(db_commit(db), 0);
-}
-
 /* Item 1: an app's admin reads that app's rows, and only with ?app=<app>. */
 Test(newcomer, app_admin_reads_its_app_audit_rows)
 {
-    test_user("cpadmin", "codepop", "admin", NULL, 0);
-    test_user("cpmanager", "codepop", "manager", "store", 1);
-    audit_row("codepop", "codepop.order.created", "order", 1);
-    audit_row("groupbuy", "groupbuy.group.created", "group", 1);
-    char *tok = test_token("cpadmin");
-    struct resp *r = get("/api/v1/audit?app=codepop", tok);
-    cr_assert_eq(r->status, 200, "%s", r->body);
+    test_user("taadmin", "testapp", "admin", NULL, 0);
+    test_user("tamanager", "testapp", "manager", "store", 1);
+    test_audit_row("testapp", "testapp.counter.bumped", "counter", 1);
+    test_audit_row("otherapp", "otherapp.thing.created", "thing", 1);
+    struct resp *r = api_get("/api/v1/audit?app=testapp", "taadmin");
+    resp_expect(r, 200, NULL);
     json_t *items = json_object_get(r->json, "items");
-    cr_assert_eq(json_integer_value(json_object_get(r->json, "total")), 1);
-    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(items, 0), "action")), "codepop.order.created");
+    cr_assert_eq(jint(r->json, "total"), 1, "%s", r->body);
+    cr_assert_str_eq(jstr(json_array_get(items, 0), "action"), "testapp.counter.bumped");
     resp_free(r);
 
-    r = get("/api/v1/audit", tok);
-    cr_assert_eq(r->status, 403, "%s", r->body);
-    cr_assert_str_eq(err_str(r, "permission"), "core.audit.read");
+    r = api_get("/api/v1/audit", "taadmin");
+    resp_expect(r, 403, "forbidden");
+    cr_assert_str_eq(resp_error_str(r, "permission"), "core.audit.read");
     resp_free(r);
-    r = get("/api/v1/audit?app=groupbuy", tok);
-    cr_assert_eq(r->status, 403, "%s", r->body);
-    cr_assert_str_eq(err_str(r, "permission"), "groupbuy.audit.read");
+    r = api_get("/api/v1/audit?app=otherapp", "taadmin");
+    resp_expect(r, 403, "forbidden");
+    cr_assert_str_eq(resp_error_str(r, "permission"), "otherapp.audit.read");
     resp_free(r);
-    r = get("/api/v1/audit?app=core", tok);
-    cr_assert_eq(r->status, 403, "%s", r->body);
+    r = api_get("/api/v1/audit?app=core", "taadmin");
+    resp_expect(r, 403, "forbidden");
+    cr_assert_str_eq(resp_error_str(r, "permission"), "core.audit.read");
     resp_free(r);
-    free(tok);
 
-    tok = test_token("cpmanager");          /* a manager is not the app's admin */
-    r = get("/api/v1/audit?app=codepop", tok);
-    cr_assert_eq(r->status, 403, "%s", r->body);
+    r = api_get("/api/v1/audit?app=testapp", "tamanager");     /* a manager is not the app's admin */
+    resp_expect(r, 403, "forbidden");
+    cr_assert_str_eq(resp_error_str(r, "permission"), "testapp.audit.read");
     resp_free(r);
-    free(tok);
 }
 
 /* Item 3: target_id, target_type, until, sort; renamed actions answered under
@@ -74,9 +65,9 @@ Test(newcomer, app_admin_reads_its_app_audit_rows)
 Test(newcomer, audit_filters_and_renamed_actions)
 {
     test_user("root", "core", "admin", NULL, 0);
-    audit_row("core", "role.assign", "user", 7);            /* written before the rename */
-    audit_row("core", "core.user.role_granted", "user", 8);
-    audit_row("core", "core.user.created", "user", 7);
+    test_audit_row("core", "role.assign", "user", 7);            /* written before the rename */
+    test_audit_row("core", "core.user.role_granted", "user", 8);
+    test_audit_row("core", "core.user.created", "user", 7);
     char *tok = test_token("root");
 
     struct resp *r = get("/api/v1/audit?app=core&action=core.user.role_granted&sort=at", tok);
@@ -129,8 +120,9 @@ Test(newcomer, core_actions_use_the_new_names)
     free(tok);
 }
 
-/* Item 4: grants name a real role, a scope exactly when the role is scoped,
- * an existing target, and a known permission. */
+/* Item 4: grants name a real app and role, a scope exactly when the role is
+ * scoped, a target the app's scope_exists knows, and a known permission. */
+_Static_assert(TESTAPP_STORES < 101, "store 101 must not exist");
 Test(newcomer, grants_are_validated)
 {
     test_user("root", "core", "admin", NULL, 0);
@@ -138,26 +130,31 @@ Test(newcomer, grants_are_validated)
     char *tok = test_token("root"), *roles = xasprintf("/api/v1/admin/users/%lld/roles", (long long)bob);
     char *perms = xasprintf("/api/v1/admin/users/%lld/permissions", (long long)bob);
     struct { const char *path, *body; int status; } cases[] = {
-        {roles, "{\"app\":\"codepop\",\"role\":\"wizard\"}", 400},
-        {roles, "{\"app\":\"codepop\",\"role\":\"manager\"}", 400},                       /* scoped, no scope */
-        {roles, "{\"app\":\"codepop\",\"role\":\"admin\",\"scope_type\":\"store\",\"scope_id\":1}", 400},
-        {roles, "{\"app\":\"codepop\",\"role\":\"manager\",\"scope_type\":\"store\",\"scope_id\":99}", 404},
-        {roles, "{\"app\":\"codepop\",\"role\":\"logistics_manager\",\"scope_type\":\"region\",\"scope_id\":99}", 404},
-        {roles, "{\"app\":\"groupbuy\",\"role\":\"supplier\",\"scope_type\":\"supplier\",\"scope_id\":99}", 404},
-        {perms, "{\"permission\":\"codepop.bogus.thing\",\"effect\":\"grant\"}", 400},
-        {perms, "{\"permission\":\"codepop.bogus.*\",\"effect\":\"grant\"}", 400},
+        {roles, "{\"app\":\"nosuchapp\",\"role\":\"admin\"}", 400},
+        {roles, "{\"app\":\"testapp\",\"role\":\"wizard\"}", 400},
+        {roles, "{\"app\":\"testapp\",\"role\":\"manager\"}", 400},                       /* scoped, no scope */
+        {roles, "{\"app\":\"testapp\",\"role\":\"admin\",\"scope_type\":\"store\",\"scope_id\":1}", 400},
+        {roles, "{\"app\":\"testapp\",\"role\":\"manager\",\"scope_type\":\"store\",\"scope_id\":101}", 404},
+        {perms, "{\"permission\":\"testapp.bogus.thing\",\"effect\":\"grant\"}", 400},
+        {perms, "{\"permission\":\"testapp.bogus.*\",\"effect\":\"grant\"}", 400},
         {perms, "{\"permission\":\"*\",\"effect\":\"grant\"}", 400},
-        {perms, "{\"permission\":\"codepop.supply.read\",\"effect\":\"grant\"}", 200},
-        {perms, "{\"permission\":\"codepop.audit.read\",\"effect\":\"grant\"}", 200},
-        {perms, "{\"permission\":\"codepop.*\",\"effect\":\"revoke\"}", 200},
+        {perms, "{\"permission\":\"testapp.stock.read\",\"effect\":\"grant\"}", 200},
+        {perms, "{\"permission\":\"testapp.audit.read\",\"effect\":\"grant\"}", 200},
+        {perms, "{\"permission\":\"testapp.*\",\"effect\":\"revoke\"}", 200},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct resp *r = api("POST", cases[i].path, tok, cases[i].body);
         cr_expect_eq(r->status, cases[i].status, "%s -> %d: %s", cases[i].body, r->status, r->body);
         resp_free(r);
     }
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM user_roles WHERE user_id IN (SELECT id FROM users "
-                            "WHERE username = 'bob')"), 0, "no refused grant left a row");
+    cr_assert_eq(test_countf("SELECT COUNT(*) FROM user_roles WHERE user_id = %lld", (long long)bob), 0,
+                 "no refused grant left a row");
+    cr_assert_eq(test_countf("SELECT COUNT(*) FROM user_permissions WHERE user_id = %lld", (long long)bob), 3);
+    /* the 404 came from scope_exists: a store it knows is granted */
+    struct resp *r = api("POST", roles, tok, "{\"app\":\"testapp\",\"role\":\"manager\",\"scope_type\":\"store\","
+                                            "\"scope_id\":100}");
+    resp_check(r, 201, NULL);
+    test_expect_role("testapp", "bob", "manager", "store", 100);
     free(roles);
     free(perms);
     free(tok);
@@ -168,79 +165,55 @@ Test(newcomer, admin_roles_lists_the_catalog)
 {
     test_user("root", "core", "admin", NULL, 0);
     test_user("plain", NULL, NULL, NULL, 0);
-    char *tok = test_token("root");
-    struct resp *r = get("/api/v1/admin/roles", tok);
-    cr_assert_eq(r->status, 200, "%s", r->body);
-    json_t *apps = json_object_get(r->json, "apps"), *app, *cp = NULL;
-    size_t i;
-    json_array_foreach(apps, i, app)
-        if (!strcmp(json_string_value(json_object_get(app, "name")), "codepop")) cp = app;
-    cr_assert_not_null(cp, "%s", r->body);
-    json_t *types = json_object_get(cp, "scope_types");
-    cr_assert_eq(json_array_size(types), 2);
-    cr_assert_str_eq(json_string_value(json_array_get(types, 0)), "region");
-    cr_assert_str_eq(json_string_value(json_array_get(types, 1)), "store");
-    json_t *role, *manager = NULL, *admin = NULL;
-    json_array_foreach(json_object_get(cp, "roles"), i, role) {
-        const char *name = json_string_value(json_object_get(role, "name"));
-        if (!strcmp(name, "manager")) manager = role;
-        if (!strcmp(name, "admin")) admin = role;
-    }
-    cr_assert_str_eq(json_string_value(json_object_get(manager, "scope_type")), "store");
-    cr_assert(json_is_null(json_object_get(manager, "inherits")));
-    bool audit = false;
-    json_t *p;
-    json_array_foreach(json_object_get(admin, "effective_permissions"), i, p)
-        audit |= !strcmp(json_string_value(p), "codepop.audit.read");
-    cr_assert(audit, "codepop's admin reads codepop's audit rows");
+    struct resp *r = api_get("/api/v1/admin/roles", "root");
+    resp_expect(r, 200, NULL);
+    json_t *app = jfind(json_object_get(r->json, "apps"), "name", "testapp");
+    cr_assert_not_null(app, "%s", r->body);
+    json_t *types = json_object_get(app, "scope_types");
+    cr_assert_eq(json_array_size(types), 1, "%s", r->body);
+    cr_assert_str_eq(json_string_value(json_array_get(types, 0)), "store");
+    json_t *roles = json_object_get(app, "roles");
+    json_t *manager = jfind(roles, "name", "manager"), *staff = jfind(roles, "name", "staff");
+    json_t *admin = jfind(roles, "name", "admin");
+    cr_assert(manager && staff && admin, "%s", r->body);
+    cr_assert_str_eq(jstr(manager, "scope_type"), "store");
+    cr_assert_str_eq(jstr(manager, "inherits"), "staff");
+    cr_assert(json_is_null(json_object_get(staff, "inherits")));
+    cr_assert(json_is_null(json_object_get(admin, "scope_type")));
+    cr_assert(jhas(json_object_get(manager, "effective_permissions"), "testapp.stock.read"), "inherited from staff");
+    cr_assert_not(jhas(json_object_get(manager, "permissions"), "testapp.stock.read"), "not its own");
+    cr_assert(jhas(json_object_get(admin, "effective_permissions"), "testapp.audit.read"),
+              "the app's admin reads the app's audit rows");
+    cr_assert_not(jhas(json_object_get(admin, "permissions"), "testapp.audit.read"), "without listing it");
+    cr_assert(jhas(json_object_get(app, "permissions"), "testapp.audit.read"), "a permission a grant may name");
     resp_free(r);
-    free(tok);
-    tok = test_token("plain");
-    r = get("/api/v1/admin/roles", tok);
-    cr_assert_eq(r->status, 403);
-    resp_free(r);
-    free(tok);
+    resp_check(api_get("/api/v1/admin/roles", "plain"), 403, "forbidden");
 }
 
 /* Item 5: a 403 names the permission; a user with no role is told why. */
 Test(newcomer, forbidden_names_the_permission)
 {
-    test_user("staff", "codepop", "manager", "store", 1);
+    test_user("staff", "testapp", "manager", "store", 1);
     test_user("newbie", NULL, NULL, NULL, 0);
-    char *tok = test_token("staff");
-    struct resp *r = get("/api/v1/admin/users", tok);
-    cr_assert_eq(r->status, 403);
-    cr_assert_str_eq(err_str(r, "code"), "forbidden");
-    cr_assert_str_eq(err_str(r, "permission"), "core.users.read");
-    cr_assert_str_eq(err_str(r, "message"), "missing permission core.users.read");
+    struct resp *r = api_get("/api/v1/admin/users", "staff");
+    resp_expect(r, 403, "forbidden");
+    cr_assert_str_eq(resp_error_str(r, "permission"), "core.users.read");
+    cr_assert_str_eq(resp_error_str(r, "message"), "missing permission core.users.read");
     resp_free(r);
-    free(tok);
-    tok = test_token("newbie");
-    r = get("/api/v1/codepop/supply-requests", tok);
-    cr_assert_eq(r->status, 403);
-    cr_assert_str_eq(err_str(r, "permission"), "codepop.supply.read");
-    cr_assert(strstr(err_str(r, "message"), "an administrator must grant you one"), "%s", r->body);
+    r = api_get("/api/v1/testapp/stores/1/stock", "newbie");
+    resp_expect(r, 403, "forbidden");
+    cr_assert_str_eq(resp_error_str(r, "permission"), "testapp.stock.read");
+    cr_assert(strstr(resp_error_str(r, "message"), "an administrator must grant you one"), "%s", r->body);
     resp_free(r);
-    free(tok);
 }
 
-/* Item 6: a stored 40.704 comes back as 40.704. */
+/* Item 6: a real read back from the database as 40.704 comes out as 40.704. */
 Test(newcomer, json_reals_have_no_float_noise)
 {
-    test_user("u", NULL, NULL, NULL, 0);
-    struct db *db = test_db();
-    cr_assert_eq(db_exec(db, "INSERT INTO codepop_regions (id, code, name) VALUES (90, 'Z', 'Test')"), 1);
-    cr_assert_eq(db_exec(db, "INSERT INTO codepop_hubs (id, region_id, code, name, lat, lon) "
-                             "VALUES (90, 90, 'HZ', 'Hub', 40.704, -73.9)"), 1);
-    cr_assert_eq(db_exec(db, "INSERT INTO codepop_stores (id, name, region_id, supply_hub_id, lat, lon, timezone, "
-                             "opens_at, closes_at) VALUES (90, 'S', 90, 90, 40.704, -74.0059, 'UTC', '06:00', '22:00')"), 1);
-    char *tok = test_token("u");
-    struct resp *r = get("/api/v1/codepop/stores/90", tok);
-    cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert(strstr(r->body, "\"lat\":40.704,"), "%s", r->body);
-    cr_assert(strstr(r->body, "\"lon\":-74.0059,"), "%s", r->body);
+    struct resp *r = api_get("/api/v1/testapp/point", NULL);
+    resp_expect(r, 200, NULL);
+    cr_assert_str_eq(r->body, "{\"lat\":40.704,\"lon\":-74.0059}");
     resp_free(r);
-    free(tok);
 }
 
 /* Item 7: registration stores no language unless given; Accept-Language then
@@ -257,7 +230,7 @@ Test(newcomer, accept_language_for_users_without_a_choice)
     char *tok = test_token("ana");
     r = api_h("GET", "/api/v1/admin/users", tok, NULL, es);
     cr_assert_eq(r->status, 403);
-    cr_assert_str_eq(err_str(r, "message"),
+    cr_assert_str_eq(resp_error_str(r, "message"),
                      "falta el permiso core.users.read: tu cuenta aún no tiene ningún rol; un administrador debe "
                      "asignarte uno");
     resp_free(r);
@@ -269,7 +242,7 @@ Test(newcomer, accept_language_for_users_without_a_choice)
     resp_free(r);
     tok = test_token("eva");
     r = api_h("GET", "/api/v1/admin/users", tok, NULL, es);     /* a stored choice wins over the header */
-    cr_assert(strstr(err_str(r, "message"), "missing permission"), "%s", r->body);
+    cr_assert(strstr(resp_error_str(r, "message"), "missing permission"), "%s", r->body);
     resp_free(r);
     free(tok);
     r = api("POST", "/api/v1/auth/register", NULL,
@@ -305,9 +278,9 @@ Test(newcomer, health_aliases)
 Test(newcomer_rate, ratelimit_headers)
 {
     setenv("ATRIUM_RATE_ANON", "3/minute", 1);
-    srv_start();
+    srv_start_with(testapp_routes, &testapp);
     for (int i = 0; i < 3; i++) {
-        struct resp *r = get("/api/v1/codepop/drinks", NULL);
+        struct resp *r = get("/api/v1/testapp/point", NULL);
         cr_assert_eq(r->status, 200, "%s", r->body);
         cr_assert_str_eq(resp_header(r, "RateLimit-Limit"), "3");
         char want[8];
@@ -317,7 +290,7 @@ Test(newcomer_rate, ratelimit_headers)
         cr_assert(reset >= 1 && reset <= 60, "reset %d", reset);
         resp_free(r);
     }
-    struct resp *r = get("/api/v1/codepop/drinks", NULL);
+    struct resp *r = get("/api/v1/testapp/point", NULL);
     cr_assert_eq(r->status, 429);
     cr_assert_str_eq(resp_header(r, "RateLimit-Limit"), "3");
     cr_assert_str_eq(resp_header(r, "RateLimit-Remaining"), "0");

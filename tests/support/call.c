@@ -54,6 +54,12 @@ void resp_check(struct resp *r, int status, const char *code)
     resp_free(r);
 }
 
+const char *resp_error_str(struct resp *r, const char *key)
+{
+    const char *s = json_string_value(json_object_get(json_object_get(r->json, "error"), key));
+    return s ? s : "";
+}
+
 const char *resp_error_field(struct resp *r)
 {
     json_t *d = json_array_get(json_object_get(json_object_get(r->json, "error"), "details"), 0);

@@ -19,6 +19,8 @@ struct resp *api_login(const char *username, const char *password);
 /* The status, and error.code when code is not NULL; resp_check also frees r. */
 void resp_expect(struct resp *r, int status, const char *code);
 void resp_check(struct resp *r, int status, const char *code);
+/* error.<key> as text, or "" ("permission": which one a 403 names). */
+const char *resp_error_str(struct resp *r, const char *key);
 /* error.details[0].field, or "" (which field a validation error names). */
 const char *resp_error_field(struct resp *r);
 

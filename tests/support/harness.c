@@ -258,6 +258,14 @@ int64_t test_audit_count(const char *app, const char *action)
     return n;
 }
 
+void test_audit_row(const char *app, const char *action, const char *target_type, int64_t target_id)
+{
+    struct db *db = test_db();
+    cr_assert_eq(db_begin(db), 0);
+    cr_assert_eq(audit_write_as(db, 0, app, action, target_type, target_id, NULL), 0, "audit row %s", action);
+    cr_assert_eq(db_commit(db), 0);
+}
+
 struct conc {
     pthread_barrier_t barrier;
     void (*fn)(int, void *);

@@ -59,6 +59,8 @@ const char *test_text_of(const char *sql, int64_t arg);
 void test_expect_role(const char *app, const char *username, const char *role, const char *scope_type, int64_t scope_id);
 /* Audit rows of `action` written by `app` (NULL: any app). */
 int64_t test_audit_count(const char *app, const char *action);
+/* One audit row written as the CLI would, in its own transaction. */
+void test_audit_row(const char *app, const char *action, const char *target_type, int64_t target_id);
 
 
 /* Run fn on n threads at once (released together); returns after all end. */

@@ -7,13 +7,23 @@ static const char *const staff_perms[] = {"testapp.stock.read", NULL};
 /* A scoped role listing its app's audit permission: it must not read the
  * whole app's log (tests/core/test_rbac.c). */
 static const char *const manager_perms[] = {"testapp.stock.write", "testapp.audit.read", NULL};
+/* The app's admin: global; holds testapp.audit.read without listing it. */
+static const char *const admin_perms[] = {"testapp.stock.read", "testapp.stock.write", NULL};
 static const struct role roles[] = {
+    {"admin", NULL, NULL, admin_perms},
     {"manager", "staff", "store", manager_perms},
     {"staff", NULL, "store", staff_perms},
     {0},
 };
 
-const struct app testapp = {.name = "testapp", .roles = roles};
+/* Role grants may point at stores 1..TESTAPP_STORES only. */
+static bool scope_exists(struct db *db, const char *scope_type, int64_t id)
+{
+    (void)db;
+    return !strcmp(scope_type, "store") && id >= 1 && id <= TESTAPP_STORES;
+}
+
+const struct app testapp = {.name = "testapp", .roles = roles, .scope_exists = scope_exists};
 
 static void stock_read(struct req *r)
 {
@@ -32,6 +42,15 @@ static void echo(struct req *r)
         return;
     }
     reply_json(r, 200, json_pack("{s:s, s:i}", "name", name, "quantity", qty));
+}
+
+/* Reals as an app reads them from its tables (coordinates); public and rate
+ * limited like any app route. */
+static void point(struct req *r)
+{
+    json_t *row = db_json_one(r->db, "SELECT $1 AS lat, $2 AS lon", DB_D(40.704), DB_D(-74.0059));
+    if (!row) reply_db_error(r);
+    else reply_json(r, 200, row);
 }
 
 /* One effect per call: bump a counter and audit it in one transaction. */
@@ -97,6 +116,7 @@ int testapp_slow_started(void)
 
 const struct route testapp_routes[] = {
     {"GET", "/api/v1/testapp/stores/{id:int}/stock", stock_read, "testapp.stock.read", 0},
+    {"GET", "/api/v1/testapp/point", point, PERM_PUBLIC, 0},
     {"POST", "/api/v1/testapp/echo", echo, PERM_USER, 0},
     {"POST", "/api/v1/testapp/counter", counter, PERM_USER, ROUTE_IDEMPOTENT},
     {"POST", "/api/v1/testapp/doomed", fail_after_audit, PERM_USER, 0},
