@@ -36,6 +36,9 @@ EMBED    += $(MO)
 TEST_SRC := $(shell find tests -name 'test_*.c' 2>/dev/null | sort)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 SUPPORT  := $(wildcard tests/support/*.c)
+# The shared harness and an app's test fixture are compiled once, not per test.
+SUPPORT_OBJ := $(SUPPORT:%.c=$(BUILD)/obj/%.o)
+fixture_obj  = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(1)support/*.c))
 
 .PHONY: FORCE all run test test-asan bench fuzz fuzz-build clean setup po pot docs
 all: $(BUILD)/atrium
@@ -87,11 +90,17 @@ $(BUILD)/atrium: $(BUILD)/obj/src/main.o $(BUILD)/libatrium.a
 # A test links the shared harness (tests/support/) and the support/ folder
 # beside it, if any (tests/apps/codepop/support/ for codepop's fixture).
 .SECONDEXPANSION:
-$(BUILD)/tests/%: tests/%.c $(SUPPORT) $(BUILD)/libatrium.a $(wildcard tests/support/*.h) \
-                  $$(wildcard $$(dir tests/$$*)support/*.c $$(dir tests/$$*)support/*.h)
+.SECONDARY: $(SUPPORT_OBJ) $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/*/*/support/*.c))
+$(BUILD)/obj/tests/%.o: tests/%.c $(wildcard tests/support/*.h src/core/*.h src/apps/*/*.h) $$(wildcard tests/$$(dir $$*)*.h)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -Itests -c -o $@ $<
+
+$(BUILD)/tests/%: tests/%.c $(SUPPORT_OBJ) $(BUILD)/libatrium.a $(wildcard tests/support/*.h) \
+                  $$(call fixture_obj,$$(dir tests/$$*)) $$(wildcard $$(dir tests/$$*)support/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	@$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(SUPPORT) $(wildcard $(dir $<)support/*.c) \
+	@$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(SUPPORT_OBJ) $(call fixture_obj,$(dir $<)) \
 	    $(BUILD)/libatrium.a $(LDLIBS) -lcriterion
 
 test: | setup
