@@ -3,7 +3,7 @@
 # user administration, jobs, and audit verify catching a tampered row.
 cd "$(dirname "$0")/../.." && . tests/ops/lib.sh
 
-for cmd in serve migrate seed backup restore user audit jobs config version; do
+for cmd in serve migrate seed backup restore user audit jobs config routes version; do
     check "atrium $cmd --help" sh -c "'$ATRIUM_BIN' $cmd --help | grep -q '^usage: atrium $cmd'"
 done
 check "unknown command exits 2" sh -c "'$ATRIUM_BIN' frobnicate 2>/dev/null; [ \$? = 2 ]"
