@@ -140,3 +140,39 @@ void authz_complete(const char *app, const struct authz_case *const *matrices)
     free(gaps);
     cr_assert_eq(n, 0, "the %s authorization matrix misses %zu route/caller cell(s)", app, n);
 }
+
+void grants_run(const char *as, int64_t user_id, const struct grant_case *cases)
+{
+    char *tok = test_token(as);
+    for (const struct grant_case *c = cases; c->body; c++) {
+        char path[96];
+        snprintf(path, sizeof path, "/api/v1/admin/users/%lld/%s", (long long)user_id,
+                 c->kind == GRANT_ROLE ? "roles" : "permissions");
+        struct resp *r = api("POST", path, tok, c->body);
+        cr_expect_eq(r->status, c->status, "%s -> %d: %s", c->body, r->status, r->body);
+        resp_free(r);
+    }
+    free(tok);
+}
+
+void audit_app_reader_check(const char *app, const char *action, const char *admin, const char *other)
+{
+    char path[96], perm[96];
+    snprintf(path, sizeof path, "/api/v1/audit?app=%s", app);
+    snprintf(perm, sizeof perm, "%s.audit.read", app);
+    test_audit_row(app, action, "thing", 1);
+    test_audit_row("core", "core.user.created", "user", 1);
+    struct resp *r = api_get(path, admin);
+    resp_expect(r, 200, NULL);
+    cr_assert_eq(jint(r->json, "total"), 1, "%s", r->body);
+    cr_assert_str_eq(jstr(json_array_get(json_object_get(r->json, "items"), 0), "action"), action);
+    resp_free(r);
+    r = api_get("/api/v1/audit", admin);
+    resp_expect(r, 403, "forbidden");
+    cr_assert_str_eq(resp_error_str(r, "permission"), "core.audit.read");
+    resp_free(r);
+    r = api_get(path, other);                   /* another role of the app is not its admin */
+    resp_expect(r, 403, "forbidden");
+    cr_assert_str_eq(resp_error_str(r, "permission"), perm);
+    resp_free(r);
+}

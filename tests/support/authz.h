@@ -10,6 +10,7 @@
 #define ATRIUM_TEST_AUTHZ_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct route;
 
@@ -37,4 +38,22 @@ struct authz_gap {
 size_t authz_gaps(const char *app, const struct authz_case *const *matrices, struct authz_gap **gaps);
 /* Fails the test naming every gap. */
 void authz_complete(const char *app, const struct authz_case *const *matrices);
+
+/* Role and permission grants by the core admin `as` to user `user_id`: each
+ * case POSTs body to /api/v1/admin/users/{id}/roles (GRANT_ROLE) or
+ * .../permissions (GRANT_PERM) and must get its status (every mismatch is
+ * reported). Terminated by a case with body NULL. */
+enum grant_kind { GRANT_ROLE, GRANT_PERM };
+struct grant_case {
+    enum grant_kind kind;
+    const char *body;
+    int status;
+};
+void grants_run(const char *as, int64_t user_id, const struct grant_case *cases);
+
+/* An app's admin reads that app's audit rows and only them: `admin` gets the
+ * one row of `action` written for app (a core row is not listed), 403 naming
+ * core.audit.read without ?app=, and `other` (a role of the app that is not
+ * its admin) 403 naming "<app>.audit.read". */
+void audit_app_reader_check(const char *app, const char *action, const char *admin, const char *other);
 #endif

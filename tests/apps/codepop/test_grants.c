@@ -12,24 +12,8 @@ TestSuite(cp_grants, .init = cp_start, .fini = srv_stop);
 
 Test(cp_grants, admin_reads_codepop_audit_rows)
 {
-    test_audit_row("codepop", "codepop.order.created", "order", 1);
-    test_audit_row("core", "core.user.created", "user", 1);
-    struct resp *r = api_get("/api/v1/audit?app=codepop", "cp_admin");
-    resp_expect(r, 200, NULL);
-    cr_assert_eq(jint(r->json, "total"), 1, "%s", r->body);
-    cr_assert_str_eq(jstr(json_array_get(json_object_get(r->json, "items"), 0), "action"), "codepop.order.created");
-    resp_free(r);
-
-    r = api_get("/api/v1/audit", "cp_admin");
-    resp_expect(r, 403, "forbidden");
-    cr_assert_str_eq(resp_error_str(r, "permission"), "core.audit.read");
-    resp_free(r);
+    audit_app_reader_check("codepop", "codepop.order.created", "cp_admin", "cp_mgr1");
     resp_check(api_get("/api/v1/audit?app=core", "cp_admin"), 403, "forbidden");
-
-    r = api_get("/api/v1/audit?app=codepop", "cp_mgr1");       /* a manager is not the app's admin */
-    resp_expect(r, 403, "forbidden");
-    cr_assert_str_eq(resp_error_str(r, "permission"), "codepop.audit.read");
-    resp_free(r);
 }
 
 /* Scoped roles need an existing store or region; codepop's permissions, and
@@ -38,41 +22,32 @@ Test(cp_grants, grants_name_codepop_roles_targets_and_permissions)
 {
     test_user("root", "core", "admin", NULL, 0);
     int64_t bob = test_user("bob", NULL, NULL, NULL, 0);
-    char *tok = test_token("root"), *roles = xasprintf("/api/v1/admin/users/%lld/roles", (long long)bob);
-    char *perms = xasprintf("/api/v1/admin/users/%lld/permissions", (long long)bob);
-    struct { const char *path, *body; int status; } cases[] = {
-        {roles, "{\"app\":\"codepop\",\"role\":\"wizard\"}", 400},
-        {roles, "{\"app\":\"codepop\",\"role\":\"manager\"}", 400},                       /* scoped, no scope */
-        {roles, "{\"app\":\"codepop\",\"role\":\"admin\",\"scope_type\":\"store\",\"scope_id\":1}", 400},
-        {roles, "{\"app\":\"codepop\",\"role\":\"manager\",\"scope_type\":\"region\",\"scope_id\":1}", 400},
-        {roles, "{\"app\":\"codepop\",\"role\":\"manager\",\"scope_type\":\"store\",\"scope_id\":99}", 404},
-        {roles, "{\"app\":\"codepop\",\"role\":\"logistics_manager\",\"scope_type\":\"region\",\"scope_id\":99}", 404},
-        {perms, "{\"permission\":\"codepop.bogus.thing\",\"effect\":\"grant\"}", 400},
-        {perms, "{\"permission\":\"codepop.bogus.*\",\"effect\":\"grant\"}", 400},
-        {perms, "{\"permission\":\"codepop.supply.read\",\"effect\":\"grant\"}", 200},
-        {perms, "{\"permission\":\"codepop.audit.read\",\"effect\":\"grant\"}", 200},
-        {perms, "{\"permission\":\"codepop.*\",\"effect\":\"revoke\"}", 200},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct resp *r = api("POST", cases[i].path, tok, cases[i].body);
-        cr_expect_eq(r->status, cases[i].status, "%s -> %d: %s", cases[i].body, r->status, r->body);
-        resp_free(r);
-    }
+    grants_run("root", bob, (const struct grant_case[]){
+        {GRANT_ROLE, "{\"app\":\"codepop\",\"role\":\"wizard\"}", 400},
+        {GRANT_ROLE, "{\"app\":\"codepop\",\"role\":\"manager\"}", 400},                       /* scoped, no scope */
+        {GRANT_ROLE, "{\"app\":\"codepop\",\"role\":\"admin\",\"scope_type\":\"store\",\"scope_id\":1}", 400},
+        {GRANT_ROLE, "{\"app\":\"codepop\",\"role\":\"manager\",\"scope_type\":\"region\",\"scope_id\":1}", 400},
+        {GRANT_ROLE, "{\"app\":\"codepop\",\"role\":\"manager\",\"scope_type\":\"store\",\"scope_id\":99}", 404},
+        {GRANT_ROLE, "{\"app\":\"codepop\",\"role\":\"logistics_manager\",\"scope_type\":\"region\",\"scope_id\":99}", 404},
+        {GRANT_PERM, "{\"permission\":\"codepop.bogus.thing\",\"effect\":\"grant\"}", 400},
+        {GRANT_PERM, "{\"permission\":\"codepop.bogus.*\",\"effect\":\"grant\"}", 400},
+        {GRANT_PERM, "{\"permission\":\"codepop.supply.read\",\"effect\":\"grant\"}", 200},
+        {GRANT_PERM, "{\"permission\":\"codepop.audit.read\",\"effect\":\"grant\"}", 200},
+        {GRANT_PERM, "{\"permission\":\"codepop.*\",\"effect\":\"revoke\"}", 200},
+        {0},
+    });
     cr_assert_eq(test_countf("SELECT COUNT(*) FROM user_roles WHERE user_id = %lld", (long long)bob), 0,
                  "no refused grant left a row");
     cr_assert_eq(test_countf("SELECT COUNT(*) FROM user_permissions WHERE user_id = %lld", (long long)bob), 3);
 
     /* the fixture's store 3 and region 2 exist */
-    resp_check(api("POST", roles, tok, "{\"app\":\"codepop\",\"role\":\"manager\",\"scope_type\":\"store\",\"scope_id\":3}"),
-               201, NULL);
-    resp_check(api("POST", roles, tok,
-                   "{\"app\":\"codepop\",\"role\":\"logistics_manager\",\"scope_type\":\"region\",\"scope_id\":2}"),
-               201, NULL);
+    grants_run("root", bob, (const struct grant_case[]){
+        {GRANT_ROLE, "{\"app\":\"codepop\",\"role\":\"manager\",\"scope_type\":\"store\",\"scope_id\":3}", 201},
+        {GRANT_ROLE, "{\"app\":\"codepop\",\"role\":\"logistics_manager\",\"scope_type\":\"region\",\"scope_id\":2}", 201},
+        {0},
+    });
     test_expect_role("codepop", "bob", "manager", "store", 3);
     test_expect_role("codepop", "bob", "logistics_manager", "region", 2);
-    free(roles);
-    free(perms);
-    free(tok);
 }
 
 Test(cp_grants, catalog_lists_codepop_roles)
