@@ -144,3 +144,8 @@ int fault_walk(const struct fault_walk *w)
      * committing past another process: those are walked as busy */
     return n + walk(w, DB_OP_BEGIN | DB_OP_COMMIT, true);
 }
+
+struct resp *fault_post(const char *path, const char *as, const char *key, const char *body)
+{
+    return api_h("POST", path, fault_token(as), body, key ? fault_key_header(key) : NULL);
+}

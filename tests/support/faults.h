@@ -2,7 +2,7 @@
  * for n = 1, 2, 3... the nth database operation inside the handler fails
  * (db_fault_arm), and each time the answer must be a JSON 5xx with an error
  * code, the database exactly as before (the app's tables, outbox, audit log,
- * idempotency keys), the audit chain intact, and the same request without
+ * idempotency keys, notifications, roles, users), the audit chain intact, and the same request without
  * the fault must then succeed. The walk ends at the first n the request never
  * reaches (it then succeeds with the fault armed). */
 #ifndef ATRIUM_TEST_FAULTS_H
@@ -31,4 +31,7 @@ const char *fault_token(const char *username);
 
 /* A "Idempotency-Key: key" header list for api_h (static storage). */
 const char *const *fault_key_header(const char *key);
+/* POST body to path as a user (fault_token), with the Idempotency-Key key
+ * when key != NULL: the send of a walk. */
+struct resp *fault_post(const char *path, const char *as, const char *key, const char *body);
 #endif

@@ -15,17 +15,9 @@ TestSuite(codepop_faults, .init = cp_start, .fini = srv_stop, .timeout = 120);
 static int64_t id;             /* the row the walked request acts on */
 
 /* upper as the schema spells it: as is, or in lowercase. */
-static struct resp *post(const char *path, const char *as, const char *key, const char *body)
-{
-    struct resp *r = api_h("POST", path, fault_token(as), body, key ? fault_key_header(key) : NULL);
-    return r;
-}
-
 static struct resp *post_id(const char *fmt, const char *as, const char *key, const char *body)
 {
-    char path[128];
-    snprintf(path, sizeof path, fmt, (long long)id);
-    return post(path, as, key, body);
+    return fault_post(pathf(fmt, id), as, key, body);
 }
 
 static int64_t created(struct resp *r, int status)
@@ -49,7 +41,7 @@ static struct resp *order_create(const char *key)
     char body[256];
     snprintf(body, sizeof body, "{\"store_id\":1,\"items\":[{\"drink_id\":1,\"quantity\":1},"
                                 "{\"drink_id\":2,\"quantity\":2}],\"pickup_time\":\"%s\"}", time_in(30));
-    return post(P "/orders", "cp_user1", key, body);
+    return fault_post(P "/orders", "cp_user1", key, body);
 }
 
 static void new_order(void)
@@ -100,7 +92,7 @@ static struct resp *supply_create(const char *key)
     snprintf(body, sizeof body, "{\"urgency\":\"%s\",\"items\":[{\"item_name\":\"Cups\",\"item_type\":\"Cups\","
                                 "\"quantity\":40},{\"item_name\":\"Cherry Syrup\",\"item_type\":\"Syrups\","
                                 "\"quantity\":7}]}", "NORMAL");
-    return post(P "/supply-requests", "cp_mgr1", key, body);
+    return fault_post(P "/supply-requests", "cp_mgr1", key, body);
 }
 
 static void new_supply(void) { id = created(supply_create(NULL), 201); }
@@ -172,7 +164,7 @@ static struct resp *repair_create(const char *key)
     snprintf(body, sizeof body, "{\"machine_id\":1,\"scheduled_date\":\"%s\",\"scheduled_time\":\"09:30\","
                                 "\"action_type\":\"%s\",\"estimated_duration_minutes\":60}",
              date_in(1), "PREVENTIVE_MAINTENANCE");
-    return post(P "/repair-schedules", "cp_rep_c", key, body);
+    return fault_post(P "/repair-schedules", "cp_rep_c", key, body);
 }
 
 static void new_repair(void) { id = created(repair_create(NULL), 201); }

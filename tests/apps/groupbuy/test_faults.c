@@ -14,12 +14,6 @@ TestSuite(groupbuy_faults, .init = gb_start, .fini = gb_stop, .timeout = 120);
 
 static int64_t group, id;      /* the group and the row the walked request acts on */
 
-static struct resp *post(const char *fmt, long long what, const char *as, const char *key, const char *body)
-{
-    struct resp *r = api_h("POST", pathf(fmt, what), fault_token(as), body, key ? fault_key_header(key) : NULL);
-    return r;
-}
-
 /* Setup straight in the database, as one transaction (one fsync, not five). */
 static void setup_begin(void) { cr_assert_eq(db_begin(test_db()), 0); }
 static void setup_commit(void) { cr_assert_eq(db_commit(test_db()), 0); }
@@ -37,11 +31,11 @@ static void unpaid(void)
 
 static struct resp *join(const char *key)
 {
-    return post(GB "/groups/%lld/join", group, "gb_trader1", key, "{\"quantity\":2}");
+    return fault_post(pathf(GB "/groups/%lld/join", group), "gb_trader1", key, "{\"quantity\":2}");
 }
 static struct resp *pay(const char *key)
 {
-    return post(GB "/contributions/%lld/pay", id, "gb_trader1", key, "{\"payment_token\":\"tok_success\"}");
+    return fault_post(pathf(GB "/contributions/%lld/pay", id), "gb_trader1", key, "{\"payment_token\":\"tok_success\"}");
 }
 
 GbTest(groupbuy_faults, join)
@@ -86,19 +80,19 @@ static void accepted_order(void)
 
 static struct resp *complete(const char *key)
 {
-    return post(GB "/admin/groups/%lld/complete", group, "gb_admin", key, "{}");
+    return fault_post(pathf(GB "/admin/groups/%lld/complete", group), "gb_admin", key, "{}");
 }
 static struct resp *accept(const char *key)
 {
-    return post(GB "/supplier/orders/%lld/accept", id, "gb_sup1", key, "{}");
+    return fault_post(pathf(GB "/supplier/orders/%lld/accept", id), "gb_sup1", key, "{}");
 }
 static struct resp *reject(const char *key)
 {
-    return post(GB "/supplier/orders/%lld/reject", id, "gb_sup1", key, "{\"reason\":\"out of rice\"}");
+    return fault_post(pathf(GB "/supplier/orders/%lld/reject", id), "gb_sup1", key, "{\"reason\":\"out of rice\"}");
 }
 static struct resp *process_refunds(const char *key)
 {
-    return post(GB "/admin/groups/%lld/process-refunds", group, "gb_admin", key, "{\"reason\":\"goods spoiled\"}");
+    return fault_post(pathf(GB "/admin/groups/%lld/process-refunds", group), "gb_admin", key, "{\"reason\":\"goods spoiled\"}");
 }
 
 GbTest(groupbuy_faults, complete)
@@ -127,7 +121,7 @@ static char token[65];
 
 static struct resp *mark_ready(const char *key)
 {
-    return post(GB "/admin/groups/%lld/mark-ready-for-collection", group, "gb_admin", key, "{}");
+    return fault_post(pathf(GB "/admin/groups/%lld/mark-ready-for-collection", group), "gb_admin", key, "{}");
 }
 
 static void ready_group(void)
@@ -146,7 +140,7 @@ static struct resp *redeem(const char *key)
 {
     char body[128];
     snprintf(body, sizeof body, "{\"token\":\"%s\"}", token);
-    return post(GB "/admin/qr/verify%.0lld", 0, "gb_admin", key, body);
+    return fault_post(GB "/admin/qr/verify", "gb_admin", key, body);
 }
 
 GbTest(groupbuy_faults, mark_ready)
