@@ -183,16 +183,57 @@ Test(openapi, disabled_app_is_absent)
     srv_stop();
 }
 
-/* api.json and the route table agree both ways, for every app that has one. */
+/* Every "$ref" under node names a schema of the app's own api.json or the core's. */
+static void refs_resolve(const char *file, json_t *node, json_t *own, json_t *core)
+{
+    const char *key, *prefix = "#/components/schemas/";
+    json_t *v;
+    size_t i;
+    if (json_is_array(node)) json_array_foreach(node, i, v) refs_resolve(file, v, own, core);
+    if (!json_is_object(node)) return;
+    json_object_foreach(node, key, v) {
+        if (strcmp(key, "$ref")) {
+            refs_resolve(file, v, own, core);
+            continue;
+        }
+        const char *ref = json_string_value(v);
+        cr_assert(ref && !strncmp(ref, prefix, strlen(prefix)), "%s: bad $ref %s", file, ref ? ref : "(not text)");
+        ref += strlen(prefix);
+        cr_expect(json_object_get(own, ref) || json_object_get(core, ref), "%s: $ref %s names no schema", file, ref);
+    }
+}
+
+static json_t *load_api_json(const char *path)
+{
+    const struct embedded_file *f = path ? embed_find(path) : NULL;
+    json_error_t err;
+    json_t *doc = f ? json_loadb((const char *)f->data, (size_t)f->len, JSON_REJECT_DUPLICATES, &err) : NULL;
+    cr_assert(!f || doc, "%s:%d: %s", path, err.line, err.text);
+    return doc;
+}
+
+/* api.json and the route table agree both ways, for every app that has one;
+ * its schemas carry the app's prefix (the core's none), its $refs resolve and
+ * its tag is the app. */
 Test(openapi, api_json_describes_exactly_the_route_table)
 {
+    json_t *core = load_api_json("src/core/api.json");
+    cr_assert(core, "the core has its api.json");
+    json_t *core_schemas = json_object_get(core, "schemas");
     for (const struct app *const *a = atrium_apps; *a; a++) {
-        const struct embedded_file *f = (*a)->api_doc ? embed_find((*a)->api_doc) : NULL;
-        if (!f) continue;
-        json_error_t err;
-        json_t *doc = json_loadb((const char *)f->data, (size_t)f->len, JSON_REJECT_DUPLICATES, &err);
-        cr_assert(doc, "%s:%d: %s", (*a)->api_doc, err.line, err.text);
-        json_t *routes = json_object_get(doc, "routes");
+        json_t *doc = load_api_json((*a)->api_doc);
+        if (!doc) continue;
+        json_t *routes = json_object_get(doc, "routes"), *schemas = json_object_get(doc, "schemas");
+        bool is_core = !strcmp((*a)->name, "core");
+        size_t plen = strlen((*a)->name);
+        const char *name;
+        json_t *sv;
+        json_object_foreach(schemas, name, sv)
+            cr_expect(is_core ? !strchr(name, '.') : !strncmp(name, (*a)->name, plen) && name[plen] == '.',
+                      "%s: schema %s is not named for %s", (*a)->api_doc, name, (*a)->name);
+        refs_resolve((*a)->api_doc, doc, schemas, core_schemas);
+        if (!is_core)
+            cr_expect_str_eq(json_string_value(json_object_get(json_object_get(doc, "tag"), "name")), (*a)->name);
         size_t nroutes = 0;
         for (const struct route *rt = (*a)->routes; rt && rt->method; rt++, nroutes++) {
             char key[512];
@@ -208,6 +249,8 @@ Test(openapi, api_json_describes_exactly_the_route_table)
             cr_expect(success, "%s: \"%s\" has no success answer", (*a)->api_doc, key);
             json_object_foreach(json_object_get(e, "query"), q, v)
                 cr_expect(listed(rt->query, q, strlen(q)), "%s: \"%s\" describes query %s, not in .query", (*a)->api_doc, key, q);
+            if (listed(rt->query, "page", 4))
+                cr_expect(listed(rt->query, "page_size", 9), "\"%s\": page without page_size", key);
         }
         const char *key;
         json_t *e;
@@ -222,6 +265,7 @@ Test(openapi, api_json_describes_exactly_the_route_table)
         cr_expect(nroutes > 0);
         json_decref(doc);
     }
+    json_decref(core);
 }
 
 Test(openapi, unknown_query_parameter_is_400)
