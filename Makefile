@@ -4,7 +4,7 @@
 
 BUILD   ?= build
 SAN     ?=
-PKGS    := libmicrohttpd jansson sqlite3 libsodium liboath libqrencode libpng zlib libcurl nettle
+PKGS    := libmicrohttpd jansson sqlite3 libpq libsodium liboath libqrencode libpng zlib libcurl nettle
 # Apps compiled in: one folder under src/apps each, one build switch each.
 APPS    ?= $(notdir $(patsubst %/,%,$(wildcard src/apps/*/)))
 
@@ -40,7 +40,7 @@ SUPPORT  := $(wildcard tests/support/*.c)
 SUPPORT_OBJ := $(SUPPORT:%.c=$(BUILD)/obj/%.o)
 fixture_obj  = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(1)support/*.c))
 
-.PHONY: FORCE all run test test-asan bench fuzz fuzz-build clean setup po pot docs
+.PHONY: FORCE all run test test-pg test-asan bench fuzz fuzz-build clean setup po pot docs
 all: $(BUILD)/atrium
 
 $(BUILD)/tools/embed: tools/embed.c
@@ -106,6 +106,11 @@ $(BUILD)/tests/%: tests/%.c $(SUPPORT_OBJ) $(BUILD)/libatrium.a $(wildcard tests
 test: | setup
 test: $(BUILD)/atrium $(TEST_BIN)
 	@BUILD=$(BUILD) scripts/run-tests $(TEST_BIN)
+
+# The Criterion suites again on PostgreSQL (a throwaway server; scripts/run-tests).
+test-pg: | setup
+test-pg: $(BUILD)/atrium $(TEST_BIN)
+	@BUILD=$(BUILD) TEST_DB=pg scripts/run-tests $(TEST_BIN)
 
 test-asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 test

@@ -199,7 +199,8 @@ int db_exec_script(struct db *db, const char *sql);  /* ;-separated, no args (mi
 int64_t db_last_id(struct db *db);
 bool db_constraint_failed(struct db *db);     /* last error was a UNIQUE/FK/CHECK violation */
 const char *db_errmsg(struct db *db);
-void *db_handle(struct db *db);               /* backend handle (sqlite3 *) for backup/tests */
+void *db_handle(struct db *db);               /* backend handle (sqlite3 * or PGconn *) for backup/tests */
+bool db_is_pg(struct db *db);                 /* PostgreSQL (ATRIUM_DB=postgres://...), else SQLite */
 
 /* Migrations: embedded SQL files under `dir` ("src/core/migrations/"), applied
  * in file-name order, each in its own transaction, recorded in schema_migrations

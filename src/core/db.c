@@ -1,4 +1,21 @@
-/* db.c -- the SQLite backend of the db_* interface (atrium.h).
+/* db.c -- the db_* interface (atrium.h): SQLite here, PostgreSQL in db_pg.c.
+ *
+ * ATRIUM_DB names a file (SQLite) or a postgres:// URL (PostgreSQL). What is
+ * the same on both lives here once: transactions and their nesting, holding,
+ * fault injection, the commit hook, the implicit transaction around a lone
+ * write, rows as JSON. The statements themselves are one text for both
+ * databases (db_sql.c puts SQLite's few function names in PostgreSQL's).
+ *
+ * Write transactions on PostgreSQL: BEGIN takes one transaction-scoped
+ * advisory lock (DB_PG_WRITE_LOCK) shared by every instance on the database,
+ * so write transactions run one at a time across all instances, exactly as
+ * SQLite's BEGIN IMMEDIATE runs them on one file. Every check-and-write that
+ * is race-free on SQLite (check stock, then decrement; read the audit chain's
+ * last hash, then append) is therefore race-free on PostgreSQL with the same
+ * code, and the audit chain stays one linear chain. Reads take no lock and
+ * see committed data (READ COMMITTED). Should PostgreSQL still answer a
+ * serialization failure or deadlock (40001/40P01), the request is run again
+ * by http.c (db_retryable), never answered 500.
  *
  * One connection per thread (db_thread()), closed by a thread-key destructor
  * when the thread ends. Statements are prepared once per connection and cached
@@ -30,6 +47,7 @@
  * hook (db_on_commit; the events dispatcher does). Fault injection for tests
  * (db_fault_arm) is one predictable branch per operation when disarmed. */
 #include "atrium.h"
+#include "db_pg.h"
 #include "internal.h"
 #include <errno.h>
 #include <pthread.h>
@@ -46,13 +64,15 @@ struct stmt_slot {
 };
 
 struct db {
-    sqlite3 *h;
+    sqlite3 *h;                 /* SQLite, or NULL when pg is set */
+    struct pg *pg;              /* PostgreSQL */
     int depth;                  /* nesting of db_begin() */
     bool rollback_only;         /* an inner scope rolled back */
     bool holds_write_lock;
     unsigned long errors;       /* failures that were not constraint violations */
     bool hold;                  /* db_hold(): outermost commits are held */
     bool held;                  /* a held transaction is open (write lock taken) */
+    bool retry;                 /* PostgreSQL refused a statement as a conflict (40001/40P01) */
     int step_rc;                /* result of the last statement step */
     char step_err[256];         /* its message when it failed (kept across rollback) */
     struct stmt_slot cache[STMT_CACHE];
@@ -164,10 +184,27 @@ static uint32_t hash_sql(const char *s)
     return h;
 }
 
+static const char *raw_errmsg(struct db *db)
+{
+    return db->pg ? pg_errmsg(db->pg) : sqlite3_errmsg(db->h);
+}
+
 static void log_db_error(struct db *db, const char *sql)
 {
     db->errors++;
-    log_json(LOG_ERROR, json_pack("{s:s}", "sql", sql), "database error: %s", sqlite3_errmsg(db->h));
+    log_json(LOG_ERROR, json_pack("{s:s}", "sql", sql), "database error: %s", raw_errmsg(db));
+}
+
+/* A statement without parameters (BEGIN, SAVEPOINT, COMMIT...). 0 or -1. */
+static int raw_exec(struct db *db, const char *sql)
+{
+    if (db->pg) return pg_exec_script(db->pg, sql, false);
+    return sqlite3_exec(db->h, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+static bool raw_in_tx(struct db *db)
+{
+    return db->pg ? pg_in_tx(db->pg) : !sqlite3_get_autocommit(db->h);
 }
 
 /* A prepared statement for sql: the cached one, or a private one (owned=true)
@@ -242,6 +279,14 @@ static void release(sqlite3_stmt *st, bool owned)
 int db_open(const char *path, struct db **out)
 {
     struct db *db = xcalloc(1, sizeof *db);
+    if (pg_url(path)) {
+        if (pg_open(path, &db->pg) < 0) {
+            free(db);
+            return -1;
+        }
+        *out = db;
+        return 0;
+    }
     if (strcmp(path, ":memory:")) mkdir_parents(path);
     int rc = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
@@ -273,6 +318,11 @@ void db_close(struct db *db)
 {
     if (!db) return;
     if (db->depth || db->held) rollback_all(db);
+    if (db->pg) {
+        pg_close(db->pg);
+        free(db);
+        return;
+    }
     for (int i = 0; i < STMT_CACHE; i++) {
         if (!db->cache[i].sql) continue;
         sqlite3_finalize(db->cache[i].st);
@@ -307,6 +357,9 @@ static void make_key(void)
 
 struct db *db_thread(void)
 {
+    /* a PostgreSQL connection that broke (server restart) is opened again */
+    if (thread_db && thread_db->pg && pg_broken(thread_db->pg) && !thread_db->depth && !thread_db->held)
+        db_thread_close();
     if (thread_db) return thread_db;
     pthread_once(&key_once, make_key);
     struct db *db;
@@ -358,6 +411,7 @@ static int begin_failed(struct db *db, const char *what, int code)
 {
     if (code) log_error("database: %s failed: injected fault", what), db->errors++;
     else log_db_error(db, what);
+    if (db->pg && !db->held && raw_in_tx(db)) raw_exec(db, "ROLLBACK");
     db->depth = 0;
     return -1;
 }
@@ -368,9 +422,13 @@ int db_begin(struct db *db)
     db->rollback_only = false;
     int code = fault_hit(DB_OP_BEGIN);
     if (db->held) {             /* a later transaction of a held request: a savepoint in it */
-        if (code || sqlite3_get_autocommit(db->h) ||
-            sqlite3_exec(db->h, "SAVEPOINT held", NULL, NULL, NULL) != SQLITE_OK)
+        if (code || !raw_in_tx(db) || raw_exec(db, "SAVEPOINT held") < 0)
             return begin_failed(db, "SAVEPOINT", code);
+        return 0;
+    }
+    if (db->pg) {               /* one writer at a time across instances: see the top */
+        if (code || raw_exec(db, "BEGIN; SELECT pg_advisory_xact_lock(" DB_PG_WRITE_LOCK ")") < 0)
+            return begin_failed(db, "BEGIN", code);
         return 0;
     }
     pthread_mutex_lock(&write_lock);
@@ -397,7 +455,7 @@ static void end_tx(struct db *db)
 /* The outermost transaction is over without a commit. */
 static void rollback_all(struct db *db)
 {
-    if (!sqlite3_get_autocommit(db->h)) sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+    if (raw_in_tx(db)) raw_exec(db, "ROLLBACK");
     end_tx(db);
 }
 
@@ -406,8 +464,8 @@ static int savepoint_end(struct db *db, bool commit)
 {
     bool ok = commit && !db->rollback_only;
     db->rollback_only = false;
-    if (!ok) sqlite3_exec(db->h, "ROLLBACK TO held", NULL, NULL, NULL);
-    if (sqlite3_exec(db->h, "RELEASE held", NULL, NULL, NULL) != SQLITE_OK) {
+    if (!ok) raw_exec(db, "ROLLBACK TO held");
+    if (raw_exec(db, "RELEASE held") < 0) {
         log_db_error(db, "RELEASE");
         ok = false;
     }
@@ -454,16 +512,18 @@ static int make_durable(struct db *db, uint64_t seq)
 static int commit_now(struct db *db)
 {
     int rc = commit_fault(db);
-    if (!rc && (rc = sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK) log_db_error(db, "COMMIT");
+    /* PostgreSQL answers COMMIT of a failed transaction with a ROLLBACK, not an error */
+    if (!rc && db->pg && pg_tx_failed(db->pg)) rc = SQLITE_ERROR, log_db_error(db, "COMMIT of a failed transaction");
+    if (!rc && raw_exec(db, "COMMIT") < 0) rc = SQLITE_ERROR, log_db_error(db, "COMMIT");
     uint64_t seq = 0;
     if (rc != SQLITE_OK) {
-        if (!sqlite3_get_autocommit(db->h)) sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
-    } else {
+        if (raw_in_tx(db)) raw_exec(db, "ROLLBACK");
+    } else if (!db->pg) {
         seq = __atomic_add_fetch(&commit_seq, 1, __ATOMIC_ACQ_REL);   /* still under write_lock: WAL order */
     }
     end_tx(db);
     if (rc != SQLITE_OK) return -1;
-    if (cfg.db_group_commit && make_durable(db, seq) < 0) return -1;
+    if (!db->pg && cfg.db_group_commit && make_durable(db, seq) < 0) return -1;
     void (*hook)(void) = __atomic_load_n(&commit_hook, __ATOMIC_ACQUIRE);
     if (hook) hook();
     return 0;
@@ -535,10 +595,32 @@ bool db_in_tx(struct db *db)
 
 /* ------------------------------------------------------------- statements */
 
+/* PostgreSQL: the statement runs now, its whole result fetched; db_step walks it. */
+static int pg_query(struct db *db, struct db_rows *rows, const char *sql, const struct db_arg *args)
+{
+    if (fault_hit(DB_OP_PREPARE)) {
+        db->errors++;
+        return -1;
+    }
+    struct pg_stmt *st = pg_stmt(db->pg, sql);
+    rows->db = db;
+    rows->owned = true;
+    rows->last_rc = SQLITE_OK;
+    if (!db->depth && pg_stmt_write(st)) {
+        if (db_begin(db) < 0) return -1;
+        rows->implicit_tx = true;
+    }
+    uint64_t t0 = now_us();
+    rows->stmt = pg_run(db->pg, st, args);
+    metrics_db_time(now_us() - t0);
+    return 0;
+}
+
 int db_query_(struct db *db, struct db_rows *rows, const char *sql, const struct db_arg *args)
 {
     bool owned;
     memset(rows, 0, sizeof *rows);
+    if (db->pg) return pg_query(db, rows, sql, args);
     sqlite3_stmt *st = prepare(db, sql, &owned);
     if (!st) return -1;
     if (bind_args(db, st, args) < 0) {
@@ -564,26 +646,35 @@ int db_query_(struct db *db, struct db_rows *rows, const char *sql, const struct
 bool db_step(struct db_rows *rows)
 {
     if (!rows->stmt) return false;
+    struct db *db = rows->db;
     uint64_t t0 = now_us();
     int rc = fault_hit(DB_OP_STEP);
     bool injected = rc != 0;
-    if (!injected) rc = sqlite3_step(rows->stmt);
-    metrics_db_time(now_us() - t0);
+    if (!injected && db->pg) {
+        rc = pg_step(rows->stmt);
+        if (rc == PG_ERROR) rc = pg_constraint_failed(db->pg) ? SQLITE_CONSTRAINT
+                               : pg_retryable(db->pg)         ? SQLITE_BUSY
+                                                              : SQLITE_ERROR;
+    } else if (!injected) {
+        rc = sqlite3_step(rows->stmt);
+        metrics_db_time(now_us() - t0);
+    }
     rows->last_rc = rc;
-    rows->db->step_rc = rc;
+    db->step_rc = rc;
     if (rc == SQLITE_ROW) return true;
     if (rc != SQLITE_DONE)
-        snprintf(rows->db->step_err, sizeof rows->db->step_err, "%s",
-                 injected ? "injected fault" : sqlite3_errmsg(rows->db->h));
+        snprintf(db->step_err, sizeof db->step_err, "%s", injected ? "injected fault" : raw_errmsg(db));
+    if (rc == SQLITE_BUSY && db->pg && !injected) db->retry = true;
     /* constraint violations are expected answers (409s), not server errors */
-    if ((rc & 0xff) == SQLITE_CONSTRAINT) log_debug("constraint: %s", sqlite3_errmsg(rows->db->h));
-    else if (rc != SQLITE_DONE) log_db_error(rows->db, sqlite3_sql(rows->stmt));
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) log_debug("constraint: %s", raw_errmsg(db));
+    else if (rc != SQLITE_DONE) log_db_error(db, db->pg ? pg_sql_of(rows->stmt) : sqlite3_sql(rows->stmt));
     return false;
 }
 
 void db_rows_close(struct db_rows *rows)
 {
-    if (rows->stmt) release(rows->stmt, rows->owned);
+    if (rows->stmt && rows->db->pg) pg_res_free(rows->stmt);
+    else if (rows->stmt) release(rows->stmt, rows->owned);
     rows->stmt = NULL;
     if (rows->implicit_tx) {
         rows->implicit_tx = false;
@@ -597,17 +688,29 @@ bool db_rows_failed(const struct db_rows *rows)
     return rows->stmt && rows->last_rc != SQLITE_DONE && rows->last_rc != SQLITE_ROW;
 }
 
-int64_t db_col_int(struct db_rows *rows, int col) { return sqlite3_column_int64(rows->stmt, col); }
-double db_col_real(struct db_rows *rows, int col) { return sqlite3_column_double(rows->stmt, col); }
-bool db_col_null(struct db_rows *rows, int col) { return sqlite3_column_type(rows->stmt, col) == SQLITE_NULL; }
+int64_t db_col_int(struct db_rows *rows, int col)
+{
+    return rows->db->pg ? pg_col_int(rows->stmt, col) : sqlite3_column_int64(rows->stmt, col);
+}
+
+double db_col_real(struct db_rows *rows, int col)
+{
+    return rows->db->pg ? pg_col_real(rows->stmt, col) : sqlite3_column_double(rows->stmt, col);
+}
+
+bool db_col_null(struct db_rows *rows, int col)
+{
+    return rows->db->pg ? pg_col_null(rows->stmt, col) : sqlite3_column_type(rows->stmt, col) == SQLITE_NULL;
+}
 
 const char *db_col_text(struct db_rows *rows, int col)
 {
-    return (const char *)sqlite3_column_text(rows->stmt, col);
+    return rows->db->pg ? pg_col_text(rows->stmt, col) : (const char *)sqlite3_column_text(rows->stmt, col);
 }
 
 const void *db_col_blob(struct db_rows *rows, int col, size_t *len)
 {
+    if (rows->db->pg) return pg_col_blob(rows->stmt, col, len);
     const void *p = sqlite3_column_blob(rows->stmt, col);
     *len = (size_t)sqlite3_column_bytes(rows->stmt, col);
     return p;
@@ -622,7 +725,8 @@ int db_exec_(struct db *db, const char *sql, const struct db_arg *args)
         ;
     int rc = rows.last_rc;
     db_rows_close(&rows);
-    return rc == SQLITE_DONE ? sqlite3_changes(db->h) : -1;
+    if (rc != SQLITE_DONE) return -1;
+    return db->pg ? (int)pg_changes(db->pg) : sqlite3_changes(db->h);
 }
 
 int db_int_(struct db *db, int64_t *out, const char *sql, const struct db_arg *args)
@@ -668,15 +772,17 @@ static json_t *column_json(sqlite3_stmt *st, int col, const char *name)
     }
 }
 
-static json_t *row_json(sqlite3_stmt *st)
+static json_t *row_json(struct db_rows *rows)
 {
+    if (rows->db->pg) return pg_row_json(rows->stmt);
+    sqlite3_stmt *st = rows->stmt;
     json_t *o = json_object();
     int cols = sqlite3_column_count(st);
     for (int c = 0; c < cols; c++) {
         const char *name = sqlite3_column_name(st, c);
         size_t n = strlen(name);
         json_t *v = column_json(st, c, name);
-        if (n > 6 && (!strcmp(name + n - 6, "__json") || !strcmp(name + n - 6, "__bool"))) {
+        if (db_col_suffix(name, n)) {
             char key[128];
             snprintf(key, sizeof key, "%.*s", (int)(n - 6), name);
             json_object_set_new(o, key, v);
@@ -691,7 +797,7 @@ json_t *db_json_one_(struct db *db, const char *sql, const struct db_arg *args)
 {
     struct db_rows rows;
     if (db_query_(db, &rows, sql, args) < 0) return NULL;
-    json_t *o = db_step(&rows) ? row_json(rows.stmt) : NULL;
+    json_t *o = db_step(&rows) ? row_json(&rows) : NULL;
     db_rows_close(&rows);
     return o;
 }
@@ -701,7 +807,7 @@ json_t *db_json_all_(struct db *db, const char *sql, const struct db_arg *args)
     struct db_rows rows;
     if (db_query_(db, &rows, sql, args) < 0) return NULL;
     json_t *a = json_array();
-    while (db_step(&rows)) json_array_append_new(a, row_json(rows.stmt));
+    while (db_step(&rows)) json_array_append_new(a, row_json(&rows));
     int rc = rows.last_rc;
     db_rows_close(&rows);
     if (rc != SQLITE_DONE) {
@@ -714,6 +820,11 @@ json_t *db_json_all_(struct db *db, const char *sql, const struct db_arg *args)
 /* Several statements separated by semicolons, no arguments (migrations). */
 int db_exec_script(struct db *db, const char *sql)
 {
+    if (db->pg) {
+        if (pg_exec_script(db->pg, sql, true) == 0) return 0;
+        log_error("script failed: %s", pg_errmsg(db->pg));
+        return -1;
+    }
     char *err = NULL;
     if (sqlite3_exec(db->h, sql, NULL, NULL, &err) == SQLITE_OK) return 0;
     log_error("script failed: %s", err ? err : "?");
@@ -721,13 +832,37 @@ int db_exec_script(struct db *db, const char *sql)
     return -1;
 }
 
-int64_t db_last_id(struct db *db) { return sqlite3_last_insert_rowid(db->h); }
+int64_t db_last_id(struct db *db)
+{
+    int64_t id = 0;
+    if (db->pg) return db_int(db, &id, "SELECT lastval()") == 1 ? id : 0;
+    return sqlite3_last_insert_rowid(db->h);
+}
+
 const char *db_errmsg(struct db *db)
 {
     return db->step_rc != SQLITE_DONE && db->step_rc != SQLITE_ROW && db->step_err[0] ? db->step_err
-                                                                                      : sqlite3_errmsg(db->h);
+                                                                                      : raw_errmsg(db);
 }
-void *db_handle(struct db *db) { return db->h; }
+
+void *db_handle(struct db *db) { return db->pg ? pg_handle(db->pg) : db->h; }
+bool db_is_pg(struct db *db) { return db->pg != NULL; }
+
+int db_migration_lock(struct db *db, bool take)
+{
+    if (!db->pg) return 0;
+    int64_t one;
+    const char *sql = take ? "SELECT 1 FROM (SELECT pg_advisory_lock(" DB_PG_MIGRATE_LOCK ")) l"
+                           : "SELECT 1 FROM (SELECT pg_advisory_unlock(" DB_PG_MIGRATE_LOCK ")) l";
+    return db_int(db, &one, sql) == 1 ? 0 : -1;
+}
+
+bool db_retryable(struct db *db)
+{
+    bool r = db->retry;
+    db->retry = false;
+    return r;
+}
 
 unsigned long db_errors(struct db *db) { return db->errors; }
 

@@ -79,6 +79,13 @@ int db_thread_flush(void);
 /* db.c: failures on this connection so far that were not constraint
  * violations (http.c: did this handler meet one?). */
 unsigned long db_errors(struct db *db);
+/* db.c: did PostgreSQL refuse a statement since the last call as a conflict
+ * to retry (serialization failure, deadlock)? http.c then runs the request
+ * again instead of answering. Clears the flag. */
+bool db_retryable(struct db *db);
+/* db.c: take (true) or release the lock that makes one instance at a time
+ * migrate a PostgreSQL database (session advisory lock); SQLite: nothing. */
+int db_migration_lock(struct db *db, bool take);
 /* db.c: called after every durable commit, on the committing thread (the
  * events dispatcher registers its kick; one hook). */
 void db_on_commit(void (*fn)(void));

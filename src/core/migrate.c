@@ -4,17 +4,29 @@
  * migrations folder; they are compiled in (embed.h), applied in order, each in
  * its own transaction together with its schema_migrations row, so a crash
  * never leaves a half-applied migration recorded as done. Called by `atrium
- * migrate`, `atrium serve` at start, and tests. */
+ * migrate`, `atrium serve` at start, and tests.
+ *
+ * Dialects: NNN_name.sql runs on both databases (db_sql.c maps its column
+ * types for PostgreSQL); NNN_name.sqlite.sql only on SQLite and
+ * NNN_name.pg.sql only on PostgreSQL, for the part that truly differs
+ * (triggers, table rebuilds, compatibility functions). A version is one
+ * migration per database: a .sqlite.sql and a .pg.sql may share it.
+ *
+ * Several instances starting at once on one PostgreSQL database migrate
+ * once: the whole run holds an advisory lock (db_migration_lock), and each
+ * migration is checked for again under it. */
 #include "atrium.h"
+#include "internal.h"
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define CORE_MIGRATIONS "src/core/migrations/"
 
 static const char *bootstrap =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     " app TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL,"
-    " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),"
+    " applied_at TEXT NOT NULL,"                 /* set from C: no time function before 000 */
     " PRIMARY KEY (app, version))";
 
 const struct embedded_file *embed_find(const char *path)
@@ -24,16 +36,27 @@ const struct embedded_file *embed_find(const char *path)
     return NULL;
 }
 
-/* Calls fn for each migration file under dir in order; stops on nonzero. */
-static int each_migration(const char *dir, int (*fn)(const struct embedded_file *, int version,
-                                                     const char *name, void *), void *arg)
+enum dialect { ANY_DIALECT, SQLITE, POSTGRES };
+
+static bool other_dialect(const char *base, size_t blen, enum dialect d)
+{
+    bool pg = blen > 7 && !strcmp(base + blen - 7, ".pg.sql");
+    bool lite = blen > 11 && !strcmp(base + blen - 11, ".sqlite.sql");
+    return (d == SQLITE && pg) || (d == POSTGRES && lite);
+}
+
+/* Calls fn for each migration file under dir in order for dialect d; stops
+ * on nonzero. */
+static int each_migration(const char *dir, enum dialect d,
+                          int (*fn)(const struct embedded_file *, int version, const char *name, void *),
+                          void *arg)
 {
     size_t n = strlen(dir);
     for (const struct embedded_file *f = embedded_files; f->path; f++) {
         if (strncmp(f->path, dir, n) || strchr(f->path + n, '/')) continue;
         const char *base = f->path + n;
         size_t blen = strlen(base);
-        if (blen < 5 || strcmp(base + blen - 4, ".sql")) continue;
+        if (blen < 5 || strcmp(base + blen - 4, ".sql") || other_dialect(base, blen, d)) continue;
         int rc = fn(f, atoi(base), base, arg);
         if (rc) return rc;
     }
@@ -57,10 +80,14 @@ static int apply_one(const struct embedded_file *f, int version, const char *nam
     if (found) return 0;
     c->applied++;
     if (c->dry) return 0;
+    char now[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
     if (db_begin(c->db) < 0) return -1;
     if (db_exec_script(c->db, (const char *)f->data) < 0 ||
-        db_exec(c->db, "INSERT INTO schema_migrations (app, version, name) VALUES ($1, $2, $3)",
-                DB_S(c->app), DB_I(version), DB_S(name)) < 0) {
+        db_exec(c->db, "INSERT INTO schema_migrations (app, version, name, applied_at) VALUES ($1, $2, $3, $4)",
+                DB_S(c->app), DB_I(version), DB_S(name), DB_S(now)) < 0) {
         log_error("migration %s/%s failed", c->app, name);
         db_rollback(c->db);
         return -1;
@@ -74,7 +101,7 @@ static int run_dir(struct db *db, const char *app, const char *dir, bool dry)
 {
     if (db_exec_script(db, bootstrap) < 0) return -1;
     struct apply_ctx c = {.db = db, .app = app, .dry = dry};
-    if (each_migration(dir, apply_one, &c)) return -1;
+    if (each_migration(dir, db_is_pg(db) ? POSTGRES : SQLITE, apply_one, &c)) return -1;
     return c.applied;
 }
 
@@ -98,7 +125,10 @@ static int run_all(struct db *db, bool dry)
 
 int migrate_all(struct db *db)
 {
-    return run_all(db, false);
+    if (db_migration_lock(db, true) < 0) return -1;
+    int rc = run_all(db, false);
+    db_migration_lock(db, false);
+    return rc;
 }
 
 bool migrate_current(struct db *db)
@@ -119,5 +149,5 @@ bool migrate_known(const char *app, int version)
     if (!strcmp(app, "core")) dir = CORE_MIGRATIONS;
     else if (app_find(app)) dir = app_find(app)->migrations_dir;
     struct known_ctx c = {version};
-    return dir && each_migration(dir, match_version, &c) == 1;
+    return dir && each_migration(dir, ANY_DIALECT, match_version, &c) == 1;
 }

@@ -1,6 +1,7 @@
 /* harness.c -- see harness.h. */
 #include "harness.h"
 #include <curl/curl.h>
+#include <libpq-fe.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -10,6 +11,37 @@
 
 static char dir[256];
 static bool running;
+static char pg_name[64];        /* this test's PostgreSQL database, "" on SQLite */
+
+/* One statement on the test server's maintenance database (ATRIUM_TEST_PG). */
+static bool pg_admin(const char *sql)
+{
+    char *url = xasprintf("%s/postgres", getenv("ATRIUM_TEST_PG"));
+    PGconn *c = PQconnectdb(url);
+    free(url);
+    PGresult *res = PQexec(c, sql);
+    bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok) fprintf(stderr, "pg_admin: %s: %s", sql, PQerrorMessage(c));
+    PQclear(res);
+    PQfinish(c);
+    return ok;
+}
+
+/* ATRIUM_TEST_PG set (make test-pg): a fresh database copied from the
+ * migrated template scripts/run-tests made; else a SQLite file in dir. */
+static char *test_database(void)
+{
+    const char *pg = getenv("ATRIUM_TEST_PG");
+    if (!pg || !*pg) return xasprintf("%s/atrium.db", dir);
+    static int seq;
+    snprintf(pg_name, sizeof pg_name, "t_%d_%d", (int)getpid(), ++seq);
+    char *sql = xasprintf("CREATE DATABASE %s TEMPLATE atrium_template", pg_name);
+    bool ok = false;
+    for (int i = 0; i < 50 && !(ok = pg_admin(sql)); i++) usleep(100000);   /* template busy */
+    free(sql);
+    cr_assert(ok, "cannot create the test database %s", pg_name);
+    return xasprintf("%s/%s", pg, pg_name);
+}
 
 static void env_default(const char *name, const char *value)
 {
@@ -26,7 +58,7 @@ void srv_start_with(const struct route *extra, const struct app *test_app)
     char err[512];
     snprintf(dir, sizeof dir, "/tmp/atrium-test-XXXXXX");
     cr_assert(mkdtemp(dir), "mkdtemp");
-    char *db = xasprintf("%s/atrium.db", dir);
+    char *db = test_database();
     setenv("ATRIUM_DB", db, 1);
     free(db);
     env_default("ATRIUM_LISTEN", "127.0.0.1:0");
@@ -54,6 +86,12 @@ void srv_stop(void)
     running = false;
     atrium_shutdown();
     curl_global_cleanup();
+    if (pg_name[0]) {
+        char *sql = xasprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", pg_name);
+        pg_admin(sql);
+        free(sql);
+        pg_name[0] = 0;
+    }
     char *cmd = xasprintf("rm -rf '%s'", dir);
     if (system(cmd)) {}
     free(cmd);

@@ -83,10 +83,7 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_app_action ON audit_log(app, action);
 CREATE INDEX audit_log_user ON audit_log(user_id);
 CREATE INDEX audit_log_at ON audit_log(at);
-CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
-BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
-CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
-BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+-- append-only: the triggers are per dialect, 004_audit_append_only.*.sql
 
 CREATE TABLE idempotency_keys (
     user_id     INTEGER NOT NULL,             -- 0 for anonymous callers

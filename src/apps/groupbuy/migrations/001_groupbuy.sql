@@ -190,5 +190,4 @@ CREATE INDEX groupbuy_ledger_group ON groupbuy_ledger(group_id);
 
 -- Rows are never changed: corrections are new rows. (Deleting stays possible
 -- for `atrium seed groupbuy --clear`.)
-CREATE TRIGGER groupbuy_ledger_no_update BEFORE UPDATE ON groupbuy_ledger
-BEGIN SELECT RAISE(ABORT, 'groupbuy_ledger rows are never updated'); END;
+-- (the trigger is per dialect: 005_triggers.*.sql)

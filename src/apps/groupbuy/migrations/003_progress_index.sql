@@ -18,25 +18,4 @@ CREATE INDEX groupbuy_contributions_counted ON groupbuy_contributions(group_id, 
 ALTER TABLE groupbuy_groups ADD COLUMN quantity_committed INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE groupbuy_groups ADD COLUMN contributors INTEGER NOT NULL DEFAULT 0;
 
-CREATE TRIGGER groupbuy_progress_insert AFTER INSERT ON groupbuy_contributions
-WHEN EXISTS (SELECT 1 FROM groupbuy_counted_contributions WHERE id = NEW.id)     -- a join starts unpaid: no recount
-BEGIN
-    UPDATE groupbuy_groups SET (quantity_committed, contributors) = (SELECT COALESCE(SUM(quantity), 0),
-        COUNT(DISTINCT trader_id) FROM groupbuy_counted_contributions WHERE group_id = groupbuy_groups.id)
-    WHERE id = NEW.group_id;
-END;
-
-CREATE TRIGGER groupbuy_progress_update AFTER UPDATE OF status, payment_status, refund_status, quantity, group_id
-ON groupbuy_contributions
-BEGIN
-    UPDATE groupbuy_groups SET (quantity_committed, contributors) = (SELECT COALESCE(SUM(quantity), 0),
-        COUNT(DISTINCT trader_id) FROM groupbuy_counted_contributions WHERE group_id = groupbuy_groups.id)
-    WHERE id IN (OLD.group_id, NEW.group_id);
-END;
-
-CREATE TRIGGER groupbuy_progress_delete AFTER DELETE ON groupbuy_contributions
-BEGIN
-    UPDATE groupbuy_groups SET (quantity_committed, contributors) = (SELECT COALESCE(SUM(quantity), 0),
-        COUNT(DISTINCT trader_id) FROM groupbuy_counted_contributions WHERE group_id = groupbuy_groups.id)
-    WHERE id = OLD.group_id;
-END;
+-- The triggers are per dialect: 005_triggers.*.sql.
