@@ -61,30 +61,8 @@ check "bash scripts parse (bash -n)" bash_syntax
 env_exists() { [[ -f .env.example ]]; }
 check ".env.example exists" env_exists
 
-env_no_secrets() {
-    local bad=0 line name value
-    [[ -f .env.example ]] || return 1
-    while IFS= read -r line; do
-        [[ $line =~ ^[[:space:]]*(#|$) ]] && continue
-        name=${line%%=*}; value=${line#*=}
-        value=${value%\"}; value=${value#\"}
-        case $name in
-        *KEY*|*SECRET*|*TOKEN*|*PASSWORD*|*PASS)
-            # a secret may only be empty or a <placeholder>
-            if [[ -n $value && ! $value =~ ^\<[^\>]*\>$ ]]; then
-                echo "looks like a real secret: $name"; bad=1
-            fi ;;
-        esac
-    done < .env.example
-    if grep -Eq '(^|[^0-9A-Fa-f])[0-9A-Fa-f]{32,}([^0-9A-Fa-f]|$)' .env.example; then
-        echo "contains a long hex string"; bad=1
-    fi
-    if grep -Eq -- '-----BEGIN [A-Z ]*PRIVATE KEY-----|postgres(ql)?://[^:@/<]+:[^@<]+@' .env.example; then
-        echo "contains a private key or a URL with a password"; bad=1
-    fi
-    return $bad
-}
-check ".env.example has only placeholders for secrets" env_no_secrets
+. tests/ops/env_check.sh
+check ".env.example has only placeholders for secrets" env_no_secrets .env.example
 
 env_complete() {
     local v bad=0
