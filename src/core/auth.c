@@ -333,8 +333,9 @@ static bool login_allowed(struct req *r, const char *username)
     int retry = 0;
     for (char *p = user_key; *p; p++)
         if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
-    if (ratelimit_take(pool_printf(r->pool, "login-ip:%s", r->client_ip), &cfg.rate_login, &retry) &&
-        ratelimit_take(user_key, &cfg.rate_login, &retry))
+    /* in the database: one budget across every instance */
+    if (ratelimit_take_db(r->db, pool_printf(r->pool, "login-ip:%s", r->client_ip), &cfg.rate_login, &retry) &&
+        ratelimit_take_db(r->db, user_key, &cfg.rate_login, &retry))
         return true;
     char secs[16];
     snprintf(secs, sizeof secs, "%d", retry);

@@ -135,9 +135,10 @@ int core_cleanup_job(struct db *db, char **result)
     int64_t now = (int64_t)time(NULL);
     int tokens = db_exec(db, "DELETE FROM auth_tokens WHERE expires_at <= $1", DB_I(now));
     int keys = idem_expire(db);
+    int buckets = ratelimit_db_expire(db);
     /* frequent jobs (P2P delivery every 2 s) would grow job_runs without end */
     int runs = db_exec(db, "DELETE FROM job_runs WHERE started_at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-7 days')");
-    if (tokens < 0 || keys < 0 || runs < 0) return -1;
+    if (tokens < 0 || keys < 0 || runs < 0 || buckets < 0) return -1;
     *result = xasprintf("deleted %d expired tokens, %d idempotency keys, %d job runs older than 7 days", tokens, keys, runs);
     return 0;
 }

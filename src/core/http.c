@@ -10,14 +10,17 @@
  * single writev). Route matching and replies live in router.c. */
 #include "atrium.h"
 #include "internal.h"
+#include "metrics.h"
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <sys/resource.h>
 #include <unistd.h>
 #include <sodium.h>
@@ -261,17 +264,25 @@ static bool our_failure(int status)
  * of a request behind. A handler that met a database error and answered
  * anything else (a failed read taken for "not found", an error ignored) is
  * answered 500 and undone. */
-static void run_handler(struct conn_state *s)
+/* Forget an answer that is not sent (a run of the handler that is repeated). */
+static void reply_forget(struct req *r)
+{
+    free(r->resp_body);
+    r->resp_body = NULL;
+    r->resp_len = 0;
+    r->resp_type = NULL;
+    r->status = 0;
+    if (r->resp_headers) json_object_clear(r->resp_headers);
+}
+
+/* One run of the handler inside a held transaction. true when PostgreSQL
+ * refused it as a conflict (serialization failure, deadlock): everything it
+ * did is rolled back and it may run again. */
+static bool run_once(struct conn_state *s, bool last)
 {
     struct req *r = &s->r;
-    r->db = db_thread();
-    if (!r->db) {
-        reply_error(r, 503, "unavailable", "database unavailable");
-        s->answered = s->stream == NULL && s->custom == NULL;
-        return;
-    }
     unsigned long errors = db_errors(r->db);
-    db_fault_scope(true);
+    db_retryable(r->db);               /* clear */
     db_hold(r->db);
     if (!(r->route->flags & ROUTE_IDEMPOTENT) || idem_begin(r) == 0) {
         r->route->fn(r);
@@ -287,8 +298,32 @@ static void run_handler(struct conn_state *s)
         }
         idem_end(r);
     }
-    if (db_hold_end(r->db, !our_failure(r->status)) < 0) reply_db_error(r);
+    bool conflict = db_retryable(r->db) && !s->stream && !s->custom && !last;
+    if (db_hold_end(r->db, !conflict && !our_failure(r->status)) < 0) {
+        conflict = db_retryable(r->db) && !last;   /* the COMMIT itself was refused */
+        if (!conflict) reply_db_error(r);
+    }
     idem_release(r);
+    if (conflict) reply_forget(r);
+    return conflict;
+}
+
+#define CONFLICT_RETRIES 20
+
+static void run_handler(struct conn_state *s)
+{
+    struct req *r = &s->r;
+    r->db = db_thread();
+    if (!r->db) {
+        reply_error(r, 503, "unavailable", "database unavailable");
+        s->answered = s->stream == NULL && s->custom == NULL;
+        return;
+    }
+    db_fault_scope(true);
+    for (int attempt = 0; run_once(s, attempt == CONFLICT_RETRIES); attempt++) {
+        metrics_count("db_conflict_retries", r->route->pattern, 1);
+        usleep((useconds_t)(randombytes_uniform(1000u << (attempt < 6 ? attempt : 6))));
+    }
     db_fault_scope(false);
     s->answered = s->stream == NULL && s->custom == NULL;
 }

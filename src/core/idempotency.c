@@ -4,8 +4,11 @@
  *
  * The same (user, key) is serialized by a striped in-process mutex held from
  * lookup to store, so 50 concurrent requests with one key run the handler once
- * and the other 49 replay its answer. With several instances the primary key
- * on idempotency_keys is the cross-process guard.
+ * and the other 49 replay its answer. With several instances on PostgreSQL,
+ * the lookup runs inside the request's held write transaction (db.c: its
+ * advisory lock admits one writer at a time across instances), so a
+ * duplicate on another instance looks only after the first one's key row
+ * has committed, and replays it.
  *
  * The key row commits with the handler's last transaction, or neither does:
  * http.c holds a handler's transactions until its answer is known (db_hold,
@@ -78,9 +81,12 @@ int idem_begin(struct req *r)
     pthread_mutex_lock(st->lock);
 
     struct db_rows rows;
-    if (db_query(r->db, &rows, "SELECT route, body_hash, status, content_type, response FROM idempotency_keys "
+    bool locked = db_is_pg(r->db);      /* held by run_handler until the answer commits */
+    if ((locked && db_begin(r->db) < 0) ||
+        db_query(r->db, &rows, "SELECT route, body_hash, status, content_type, response FROM idempotency_keys "
                                "WHERE user_id = $1 AND key = $2 AND created_at > $3",
                  DB_I(r->user.id), DB_S(key), DB_I((int64_t)time(NULL) - KEY_TTL)) < 0) {
+        if (locked && db_in_tx(r->db)) db_rollback(r->db);
         pthread_mutex_unlock(st->lock);
         reply_db_error(r);
         return 1;
@@ -97,6 +103,10 @@ int idem_begin(struct req *r)
         reply_db_error(r);
     }
     db_rows_close(&rows);
+    if (locked && db_commit(r->db) < 0 && !rc) {
+        rc = 1;
+        reply_db_error(r);
+    }
     if (rc) {
         pthread_mutex_unlock(st->lock);
     } else {

@@ -25,6 +25,11 @@ struct ratelimit_state {
     int reset_s, retry_after_s;
 };
 bool ratelimit_take_state(const char *key, const struct rate *rate, struct ratelimit_state *st);
+/* The same on a bucket kept in the database, shared by all instances
+ * (ratelimit_db.c: login limits). Commits what the request holds. */
+struct db;
+bool ratelimit_take_db(struct db *db, const char *key, const struct rate *rate, int *retry_after_s);
+int ratelimit_db_expire(struct db *db);          /* core.cleanup: idle rows */
 /* Forget every bucket (tests, config reload). */
 void ratelimit_reset(void);
 #endif

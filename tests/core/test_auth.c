@@ -336,11 +336,15 @@ Test(auth, login_rate_limit_per_username)
     srv_start();
     test_user("carol", NULL, NULL, NULL, 0);
     test_user("dave", NULL, NULL, NULL, 0);
-    for (int i = 0; i < 3; i++) cr_assert(ratelimit_take("login-user:carol", &cfg.rate_login, NULL));
+    /* the bucket is in the database: what one instance spends, every instance sees */
+    for (int i = 0; i < 3; i++) cr_assert(ratelimit_take_db(test_db(), "login-user:carol", &cfg.rate_login, NULL));
+    cr_assert_eq(test_scalar("SELECT allowed FROM rate_buckets WHERE key = 'login-user:carol' AND $1 = 1", 1), 1);
     struct resp *r = api_login("Carol", TEST_PASSWORD);
     resp_expect(r, 429, "rate_limited");
     cr_assert_not_null(resp_header(r, "Retry-After"));
     resp_free(r);
+    cr_assert_eq(test_scalar("SELECT allowed FROM rate_buckets WHERE key = 'login-user:carol' AND $1 = 1", 1), 0,
+                 "the refused take is recorded");
     r = api_login("dave", TEST_PASSWORD);
     cr_assert_eq(r->status, 200, "other usernames from this IP still work: %s", r->body);
     resp_free(r);
