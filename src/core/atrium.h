@@ -83,6 +83,7 @@ struct config {
     int backup_keep_days;       /* ATRIUM_BACKUP_KEEP_DAYS, default 30 */
     char *backup_dir;           /* ATRIUM_BACKUP_DIR, default ./data/backups */
     bool jobs_enabled;          /* ATRIUM_JOBS, default 1: run the job scheduler in serve */
+    int job_lease_s;            /* ATRIUM_JOB_LEASE, default 3600: a crashed run's job is taken over after it */
     bool db_group_commit;       /* ATRIUM_DB_SYNC=group (default) or full; see db.c */
     int pwhash_ops;             /* ATRIUM_PWHASH_OPS/MEM: argon2id cost (default libsodium */
     size_t pwhash_mem;          /*   "interactive"); tests lower them */

@@ -168,6 +168,8 @@ int config_load(const char *file, char *err, size_t errlen)
     cfg.backup_keep_days = (int)n;
     if (parse_int("ATRIUM_JOBS", "1", 0, 1, &n, err, errlen) < 0) return -1;
     cfg.jobs_enabled = n;
+    if (parse_int("ATRIUM_JOB_LEASE", "3600", 2, 7 * 86400, &n, err, errlen) < 0) return -1;
+    cfg.job_lease_s = n;
     if (parse_int("ATRIUM_PWHASH_OPS", "2", 1, 20, &n, err, errlen) < 0) return -1;
     cfg.pwhash_ops = (int)n;
     if (parse_int("ATRIUM_PWHASH_MEM", "67108864", 8192, 1L << 31, &n, err, errlen) < 0) return -1;
@@ -256,6 +258,7 @@ void config_print(FILE *out)
     fprintf(out, "%-26s %d\n", "ATRIUM_BACKUP_KEEP_DAYS", cfg.backup_keep_days);
     fprintf(out, "%-26s %s\n", "ATRIUM_BACKUP_DIR", cfg.backup_dir);
     fprintf(out, "%-26s %d\n", "ATRIUM_JOBS", cfg.jobs_enabled);
+    fprintf(out, "%-26s %d s\n", "ATRIUM_JOB_LEASE", cfg.job_lease_s);
     fprintf(out, "%-26s %s\n", "ATRIUM_DB_SYNC", cfg.db_group_commit ? "group" : "full");
     print_payments(out, mask);
     for (const struct app *const *a = atrium_apps; *a; a++) {

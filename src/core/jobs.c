@@ -7,11 +7,14 @@
  *
  * Claiming: a run starts with
  *     UPDATE jobs SET locked_by = $me, locked_until = now + lease
- *     WHERE name = $1 AND locked_until < now
+ *     WHERE name = $1 AND locked_until < now [AND next_run_at <= now]
  * inside a write transaction; exactly one caller (thread or instance sharing
  * the database) gets the row changed and runs the job, everybody else backs
- * off. The scheduler and `atrium jobs run NAME` use the same path. A crashed
- * run keeps its lease until it expires (JOB_LEASE_S), then the job is due again.
+ * off. The scheduler's claim also requires the job still due, so an instance
+ * that saw it due before another instance ran it does not run that period
+ * again; `atrium jobs run NAME` runs it whenever it is not leased. A crashed
+ * run keeps its lease until it expires (ATRIUM_JOB_LEASE, default an hour),
+ * then the job is due again and any instance takes it over.
  *
  * First schedule (jobs_sync on a missing row): jobs every hour or more often
  * are due at once; longer ones (daily backup, ...) first run one interval after
@@ -32,7 +35,6 @@
 #include <unistd.h>
 
 #define MAX_JOBS        128
-#define JOB_LEASE_S     3600            /* a run longer than this may be claimed again */
 #define EAGER_INTERVAL  3600            /* first run at once for intervals <= this */
 #define NEVER           253402300799LL  /* 9999-12-31T23:59:59Z: one-off jobs */
 #define MAX_DUE         64              /* jobs looked at per scheduler tick */
@@ -150,15 +152,16 @@ static void now_rfc3339(char out[32])
 
 /* Claim the job and open its job_runs row. 1 claimed, 0 held by someone else,
  * -1 database error. */
-static int claim(struct db *db, const struct job *j, const char *me, int64_t *run_id)
+static int claim(struct db *db, const struct job *j, const char *me, bool scheduled, int64_t *run_id)
 {
     int64_t now = (int64_t)time(NULL);
     char started[32];
     now_rfc3339(started);
     if (db_begin(db) < 0) return -1;
     if (sync_one(db, j, now) < 0) goto fail;
-    int changed = db_exec(db, "UPDATE jobs SET locked_by = $2, locked_until = $3 WHERE name = $1 AND locked_until < $4",
-                          DB_S(j->name), DB_S(me), DB_I(now + JOB_LEASE_S), DB_I(now));
+    int changed = db_exec(db, "UPDATE jobs SET locked_by = $2, locked_until = $3 WHERE name = $1 AND locked_until < $4 "
+                              "AND ($5 = 0 OR next_run_at <= $4)",
+                          DB_S(j->name), DB_S(me), DB_I(now + cfg.job_lease_s), DB_I(now), DB_I(scheduled));
     if (changed < 0) goto fail;
     if (changed == 0) {
         db_rollback(db);
@@ -197,14 +200,14 @@ static int finish(struct db *db, const struct job *j, const char *me, int64_t ru
 
 /* Claim, run, record. *result gets the job's summary or the reason it did
  * not run (malloc'd). Returns 0 ok, -1 failed or not run. */
-static int run_job(struct db *db, const struct job *j, char **result)
+static int run_job(struct db *db, const struct job *j, bool scheduled, char **result)
 {
     char me[192];
     int64_t run_id = 0;
     pthread_once(&instance_once, instance_init);
     snprintf(me, sizeof me, "%s#%llu", instance,
              (unsigned long long)__atomic_add_fetch(&claim_seq, 1, __ATOMIC_RELAXED));
-    int c = claim(db, j, me, &run_id);
+    int c = claim(db, j, me, scheduled, &run_id);
     if (c <= 0) {
         *result = xstrdup(c == 0 ? "job is running elsewhere" : "cannot claim job (database error)");
         return -1;
@@ -238,7 +241,7 @@ int jobs_run(struct db *db, const char *name, char **result)
         *result = xstrdup("cannot run a job inside a transaction");
         return -1;
     }
-    return run_job(db, &j, result);
+    return run_job(db, &j, false, result);
 }
 
 /* ------------------------------------------------------------- scheduler */
@@ -277,7 +280,7 @@ static void tick(struct db *db)
         struct job j;
         char *result = NULL;
         /* rows of jobs this instance does not have (other apps) are left alone */
-        if (!stopping() && find_job(names[i], &j)) run_job(db, &j, &result);
+        if (!stopping() && find_job(names[i], &j)) run_job(db, &j, true, &result);
         free(result);
         free(names[i]);
     }
