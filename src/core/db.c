@@ -848,6 +848,22 @@ const char *db_errmsg(struct db *db)
 void *db_handle(struct db *db) { return db->pg ? pg_handle(db->pg) : db->h; }
 bool db_is_pg(struct db *db) { return db->pg != NULL; }
 
+int db_notify(struct db *db, const char *channel)
+{
+    if (!db->pg) return 0;
+    return db_exec(db, "SELECT pg_notify($1, '')", DB_S(channel)) < 0 ? -1 : 0;
+}
+
+int db_listen_start(const char *channel, void (*fn)(void))
+{
+    return pg_url(cfg.db) ? pg_listen_start(cfg.db, channel, fn) : 0;
+}
+
+void db_listen_stop(void)
+{
+    pg_listen_stop();
+}
+
 int db_migration_lock(struct db *db, bool take)
 {
     if (!db->pg) return 0;

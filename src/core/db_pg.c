@@ -14,9 +14,13 @@
 #include "internal.h"
 #include <ctype.h>
 #include <libpq-fe.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
+#include <time.h>
+#include <unistd.h>
 
 #define PG_CACHE 512
 
@@ -381,3 +385,84 @@ const char *pg_errmsg(struct pg *pg) { return pg->err[0] ? pg->err : PQerrorMess
 bool pg_constraint_failed(struct pg *pg) { return !strncmp(pg->sqlstate, "23", 2); }
 bool pg_retryable(struct pg *pg) { return !strcmp(pg->sqlstate, "40001") || !strcmp(pg->sqlstate, "40P01"); }
 void *pg_handle(struct pg *pg) { return pg->c; }
+
+/* --------------------------------------------------------------- listening */
+
+/* One thread per process with a connection of its own: LISTEN channel, call
+ * fn after notifications (several coalesce into one call) and at least once
+ * a second, reconnecting when the server goes away. */
+static struct {
+    pthread_t thread;
+    bool started;
+    int stop;                   /* atomic */
+    char *url, *channel;
+    void (*fn)(void);
+} listener;
+
+static PGconn *listen_connect(void)
+{
+    PGconn *c = PQconnectdb(listener.url);
+    char *sql = xasprintf("LISTEN %s", listener.channel);
+    PGresult *r = PQstatus(c) == CONNECTION_OK ? PQexec(c, sql) : NULL;
+    bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    free(sql);
+    if (ok) return c;
+    log_warn("database: cannot LISTEN %s: %s", listener.channel, PQerrorMessage(c));
+    PQfinish(c);
+    return NULL;
+}
+
+static void *listen_main(void *arg)
+{
+    PGconn *c = NULL;
+    time_t last = 0;
+    while (!__atomic_load_n(&listener.stop, __ATOMIC_ACQUIRE)) {
+        if (!c || PQstatus(c) != CONNECTION_OK) {
+            PQfinish(c);
+            if (!(c = listen_connect())) {
+                sleep(1);
+                continue;
+            }
+        }
+        struct pollfd p = {.fd = PQsocket(c), .events = POLLIN};
+        poll(&p, 1, 250);
+        bool got = false;
+        if (PQconsumeInput(c)) {
+            for (PGnotify *n; (n = PQnotifies(c)); PQfreemem(n)) got = true;
+        }
+        time_t now = time(NULL);
+        if (got || now != last) {
+            last = now;
+            listener.fn();
+        }
+    }
+    PQfinish(c);
+    return NULL;
+}
+
+int pg_listen_start(const char *url, const char *channel, void (*fn)(void))
+{
+    if (listener.started) return 0;
+    listener.url = xstrdup(url);
+    listener.channel = xstrdup(channel);
+    listener.fn = fn;
+    __atomic_store_n(&listener.stop, 0, __ATOMIC_RELEASE);
+    if (pthread_create(&listener.thread, NULL, listen_main, NULL)) {
+        log_error("database: cannot start the LISTEN thread");
+        return -1;
+    }
+    listener.started = true;
+    return 0;
+}
+
+void pg_listen_stop(void)
+{
+    if (!listener.started) return;
+    __atomic_store_n(&listener.stop, 1, __ATOMIC_RELEASE);
+    pthread_join(listener.thread, NULL);
+    listener.started = false;
+    free(listener.url);
+    free(listener.channel);
+    listener.url = listener.channel = NULL;
+}

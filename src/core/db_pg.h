@@ -59,6 +59,11 @@ bool pg_retryable(struct pg *pg);           /* 40001 serialization, 40P01 deadlo
 const char *pg_sql_of(struct pg_res *res);
 void *pg_handle(struct pg *pg);             /* PGconn * */
 
+/* A thread of its own LISTENs on channel and calls fn after notifications
+ * and once a second (db_listen_start). fn may use db_thread(). */
+int pg_listen_start(const char *url, const char *channel, void (*fn)(void));
+void pg_listen_stop(void);
+
 /* Column-name suffixes of db_json_* (atrium.h): 0 none, 1 "__json", 2 "__bool". */
 static inline int db_col_suffix(const char *name, size_t n)
 {

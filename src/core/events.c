@@ -9,8 +9,11 @@
  * succeeded may see the event again when another one failed, or after a crash
  * before the round was recorded); consumers deduplicate by event_id.
  *
- * Rounds are serialized inside the process (one dispatch mutex), so one
- * process never hands the same event out twice concurrently. Fresh events go
+ * Rounds are serialized inside the process (one dispatch mutex), and a round
+ * claims its rows in the database first (claimed_until, a lease of
+ * CLAIM_LEASE_S), so neither this process nor another instance on the same
+ * database hands the same event out twice concurrently; the rows of an
+ * instance that died mid-round are taken over when the lease lapses. Fresh events go
  * before retries, so a sink failing on some events cannot starve new ones;
  * the dispatcher retries failed events at most once a second.
  *
@@ -26,10 +29,12 @@
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_SINKS   16
 #define BATCH       200
 #define RETRY_EVERY 1           /* seconds between retry rounds of the thread */
+#define CLAIM_LEASE_S 60        /* a round's claim on its rows */
 
 static const struct event_sink *sinks[MAX_SINKS];
 static size_t nsinks;
@@ -71,7 +76,9 @@ int events_emit(struct db *db, const char *topic, const char *type, json_t *payl
     text = json_dumps(payload, JSON_COMPACT | JSON_ENCODE_ANY);
     uuid_v4(event_id);
     rc = db_exec(db, "INSERT INTO outbox (event_id, topic, type, payload) VALUES ($1, $2, $3, $4)",
-                 DB_S(event_id), DB_S(topic), DB_S(type), DB_S(text ? text : "{}")) < 0 ? -1 : 0;
+                 DB_S(event_id), DB_S(topic), DB_S(type), DB_S(text ? text : "{}")) < 0 ||
+                 db_notify(db, EVENTS_CHANNEL) < 0   /* other instances hear of it on commit */
+             ? -1 : 0;
 out:
     json_decref(payload);
     free(text);
@@ -110,17 +117,30 @@ static bool matches(const struct event_sink *s, const char *type)
 
 /* ---------------------------------------------------------------- rounds */
 
+static int by_id(const void *a, const void *b)
+{
+    int64_t x = ((const struct pending *)a)->id, y = ((const struct pending *)b)->id;
+    return (x > y) - (x < y);
+}
+
+/* Claim up to max pending rows (fresh or retries) for this round, in id order. */
 static size_t load(struct db *db, struct pending *out, size_t max, bool retries)
 {
     static const char *const sql[2] = {
-        "SELECT id, event_id, topic, type, payload FROM outbox WHERE dispatched_at IS NULL AND attempts = 0 "
-        "ORDER BY id LIMIT $1",
-        "SELECT id, event_id, topic, type, payload FROM outbox WHERE dispatched_at IS NULL AND attempts > 0 "
-        "ORDER BY id LIMIT $1",
+        "UPDATE outbox SET claimed_until = $2, claimed_by = $3 WHERE id IN (SELECT id FROM outbox "
+        "WHERE dispatched_at IS NULL AND attempts = 0 AND claimed_until < $4 ORDER BY id LIMIT $1) "
+        "RETURNING id, event_id, topic, type, payload",
+        "UPDATE outbox SET claimed_until = $2, claimed_by = $3 WHERE id IN (SELECT id FROM outbox "
+        "WHERE dispatched_at IS NULL AND attempts > 0 AND claimed_until < $4 ORDER BY id LIMIT $1) "
+        "RETURNING id, event_id, topic, type, payload",
     };
+    static char me[64];
+    if (!me[0]) snprintf(me, sizeof me, "pid %d", (int)getpid());
+    int64_t now = (int64_t)time(NULL);
     struct db_rows rows;
     size_t n = 0;
-    if (!max || db_query(db, &rows, sql[retries], DB_I(max)) < 0) return 0;
+    if (!max || db_query(db, &rows, sql[retries], DB_I(max), DB_I(now + CLAIM_LEASE_S), DB_S(me), DB_I(now)) < 0)
+        return 0;
     while (n < max && db_step(&rows)) {
         out[n].id = db_col_int(&rows, 0);
         out[n].event_id = xstrdup(db_col_text(&rows, 1));
@@ -131,6 +151,7 @@ static size_t load(struct db *db, struct pending *out, size_t max, bool retries)
         n++;
     }
     db_rows_close(&rows);
+    qsort(out, n, sizeof *out, by_id);
     return n;
 }
 
@@ -168,7 +189,7 @@ static int record(struct db *db, struct pending *evs, size_t n)
             done++;
         } else {
             char *err = xasprintf("sink %s failed", evs[i].error);
-            rc = db_exec(db, "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1",
+            rc = db_exec(db, "UPDATE outbox SET attempts = attempts + 1, last_error = $2, claimed_until = 0 WHERE id = $1",
                          DB_I(evs[i].id), DB_S(err));
             free(err);
         }

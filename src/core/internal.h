@@ -86,6 +86,15 @@ bool db_retryable(struct db *db);
 /* db.c: take (true) or release the lock that makes one instance at a time
  * migrate a PostgreSQL database (session advisory lock); SQLite: nothing. */
 int db_migration_lock(struct db *db, bool take);
+/* db.c: other instances on the same PostgreSQL database hear of commits.
+ * db_notify, inside a transaction, sends a notification on channel when it
+ * commits; db_listen_start runs fn on a thread of its own after notifications
+ * on channel (from any instance) and once a second. SQLite: one process, so
+ * both do nothing (the commit hook, db_on_commit, is enough). */
+int db_notify(struct db *db, const char *channel);
+#define EVENTS_CHANNEL "atrium_outbox"  /* events.c notifies, realtime.c listens */
+int db_listen_start(const char *channel, void (*fn)(void));
+void db_listen_stop(void);
 /* db.c: called after every durable commit, on the committing thread (the
  * events dispatcher registers its kick; one hook). */
 void db_on_commit(void (*fn)(void));

@@ -336,6 +336,37 @@ out:
 
 static const struct event_sink sink = {"realtime", "", deliver};
 
+/* Events committed by other instances on the same PostgreSQL database: the
+ * sink above sees only what this instance's dispatcher claims, so on every
+ * NOTIFY (and once a second) the rows above the mark are published from the
+ * outbox. Write transactions commit one at a time (db.c), so outbox ids
+ * commit in increasing order and nothing below the mark can appear later. */
+static void tail(void)
+{
+    struct db *db = db_thread();
+    if (!db) return;
+    pthread_mutex_lock(&pull_lock);
+    int64_t max = 0;
+    if (db_int(db, &max, "SELECT COALESCE(MAX(id), 0) FROM outbox") == 1) {
+        if (hwm < 0 || !hub_count() || max < hwm) {
+            hwm = max;              /* nobody listens (or an emptied outbox): just move on */
+        } else if (max > hwm) {
+            struct db_rows rows;
+            if (db_query(db, &rows, "SELECT id, topic, type, payload FROM outbox WHERE id > $1 ORDER BY id LIMIT $2",
+                         DB_I(max - hwm > RT_PULL_MAX ? max - RT_PULL_MAX : hwm), DB_I(RT_PULL_MAX)) == 0) {
+                while (db_step(&rows)) {
+                    json_t *p = json_loads(db_col_text(&rows, 3), JSON_DECODE_ANY, NULL);
+                    publish(db_col_int(&rows, 0), db_col_text(&rows, 1), db_col_text(&rows, 2), p);
+                    json_decref(p);
+                    hwm = db_col_int(&rows, 0);
+                }
+                db_rows_close(&rows);
+            }
+        }
+    }
+    pthread_mutex_unlock(&pull_lock);
+}
+
 /* ----------------------------------------------------------------- topics */
 
 static bool topic_valid(const char *t, size_t len)
@@ -466,6 +497,7 @@ int realtime_init(void)
         return -1;
     }
     running = true;
+    if (db_listen_start(EVENTS_CHANNEL, tail) < 0) log_warn("realtime: events of other instances will not arrive");
     pthread_mutex_lock(&hub_lock);
     metrics_gauge("realtime_subscribers", nsubs);
     pthread_mutex_unlock(&hub_lock);
@@ -479,6 +511,7 @@ void realtime_close_all(void)
 
 void realtime_cleanup(void)
 {
+    db_listen_stop();
     ws_stop();
     if (!running) return;
     pthread_mutex_lock(&timer_lock);
