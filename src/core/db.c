@@ -72,6 +72,7 @@ struct db {
     unsigned long errors;       /* failures that were not constraint violations */
     bool hold;                  /* db_hold(): outermost commits are held */
     bool held;                  /* a held transaction is open (write lock taken) */
+    bool busy;                  /* counted in busy_conns: a transaction is open */
     bool retry;                 /* PostgreSQL refused a statement as a conflict (40001/40P01) */
     int step_rc;                /* result of the last statement step */
     char step_err[256];         /* its message when it failed (kept across rollback) */
@@ -91,6 +92,7 @@ static pthread_key_t thread_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static __thread struct db *thread_db;
 static void (*commit_hook)(void);
+static int open_conns, busy_conns;  /* atomic: /metrics' pool gauges (db_pool_stats) */
 static void rollback_all(struct db *db);
 
 /* Fault injection (tests): the nth counted operation of a scoped thread fails. */
@@ -334,6 +336,7 @@ void db_close(struct db *db)
 
 static void unregister(struct db *db)
 {
+    __atomic_sub_fetch(&open_conns, 1, __ATOMIC_RELAXED);
     pthread_mutex_lock(&registry_lock);
     for (struct db **p = &registry; *p; p = &(*p)->next_open) {
         if (*p == db) {
@@ -365,6 +368,7 @@ struct db *db_thread(void)
     struct db *db;
     if (db_open(cfg.db, &db) < 0) return NULL;
     pthread_setspecific(thread_key, db);
+    __atomic_add_fetch(&open_conns, 1, __ATOMIC_RELAXED);
     pthread_mutex_lock(&registry_lock);
     db->next_open = registry;
     registry = db;
@@ -419,6 +423,8 @@ static int begin_failed(struct db *db, const char *what, int code)
 int db_begin(struct db *db)
 {
     if (db->depth++) return 0;
+    if (!db->busy) __atomic_add_fetch(&busy_conns, 1, __ATOMIC_RELAXED);
+    db->busy = true;
     db->rollback_only = false;
     int code = fault_hit(DB_OP_BEGIN);
     if (db->held) {             /* a later transaction of a held request: a savepoint in it */
@@ -443,6 +449,8 @@ int db_begin(struct db *db)
 
 static void end_tx(struct db *db)
 {
+    if (db->busy) __atomic_sub_fetch(&busy_conns, 1, __ATOMIC_RELAXED);
+    db->busy = false;
     db->depth = 0;
     db->rollback_only = false;
     db->held = false;
@@ -871,6 +879,13 @@ int db_migration_lock(struct db *db, bool take)
     const char *sql = take ? "SELECT 1 FROM (SELECT pg_advisory_lock(" DB_PG_MIGRATE_LOCK ")) l"
                            : "SELECT 1 FROM (SELECT pg_advisory_unlock(" DB_PG_MIGRATE_LOCK ")) l";
     return db_int(db, &one, sql) == 1 ? 0 : -1;
+}
+
+void db_pool_stats(int *open, int *busy, bool *postgres)
+{
+    *open = __atomic_load_n(&open_conns, __ATOMIC_RELAXED);
+    *busy = __atomic_load_n(&busy_conns, __ATOMIC_RELAXED);
+    *postgres = pg_url(cfg.db);
 }
 
 bool db_retryable(struct db *db)

@@ -122,6 +122,12 @@ void metrics_endpoint(struct req *r)
     run_checks(db_thread(), &c);
     if (c.db_ok) metrics_gauge("outbox_backlog", events_backlog(db_thread()));
     metrics_gauge("last_backup_timestamp_seconds", last_backup_time());
+    int open, busy;
+    bool postgres;
+    db_pool_stats(&open, &busy, &postgres);
+    metrics_gauge("db_connections", open);          /* one per worker thread that used the database */
+    metrics_gauge("db_connections_in_transaction", busy);
+    metrics_gauge("db_postgres", postgres);
     size_t len;
     char *text = metrics_render(&len);
     reply_raw(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);

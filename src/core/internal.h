@@ -86,6 +86,9 @@ bool db_retryable(struct db *db);
 /* db.c: take (true) or release the lock that makes one instance at a time
  * migrate a PostgreSQL database (session advisory lock); SQLite: nothing. */
 int db_migration_lock(struct db *db, bool take);
+/* db.c, for /metrics: thread connections open, of them inside a transaction
+ * now, and whether they are PostgreSQL's. */
+void db_pool_stats(int *open, int *busy, bool *postgres);
 /* db.c: other instances on the same PostgreSQL database hear of commits.
  * db_notify, inside a transaction, sends a notification on channel when it
  * commits; db_listen_start runs fn on a thread of its own after notifications

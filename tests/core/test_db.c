@@ -77,3 +77,56 @@ Test(db, migrations_recorded_and_current)
     cr_assert_not(migrate_known("core", 999));
     cr_assert_eq(migrate_all(db), 0, "nothing left to apply");
 }
+
+/* The same row JSON on both databases: aggregates, booleans, nested JSON
+ * built in SQL, empty aggregations, NULLs, times from the compatibility
+ * functions (on PostgreSQL: db_sql.c's renames and 000_postgres_compat). */
+Test(db, rows_are_the_same_json_on_both_databases)
+{
+    struct db *db = test_db();
+    cr_assert_eq(db_exec_script(db, "CREATE TABLE n (id INTEGER PRIMARY KEY, g TEXT NOT NULL, v INTEGER NOT NULL, "
+                                    "created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))"), 0);
+    for (int i = 1; i <= 4; i++)
+        cr_assert_eq(db_exec(db, "INSERT INTO n (g, v) VALUES ($1, $2)", DB_S(i % 2 ? "odd" : "even"), DB_I(i)), 1);
+    json_t *row = db_json_one(db,
+        "SELECT COUNT(*) AS c, SUM(v) AS s, AVG(v) AS a, MAX(v) AS mx, max(1, 2) AS greatest, "
+        "(SELECT json_group_array(json_object('g', g, 'v', v)) FROM (SELECT g, v FROM n ORDER BY id LIMIT 2) x) "
+        "  AS firsts__json, "
+        "(SELECT json_group_array(v) FROM n WHERE v > 100) AS none__json, "
+        "json_object('nested', json('{\"k\":[1,2]}')) AS obj__json, "
+        "CASE WHEN SUM(v) = 10 THEN 1 ELSE 0 END AS ten__bool, NULL AS missing, "
+        "COUNT(*) FILTER (WHERE g = 'odd') AS odd, "
+        "(SELECT COUNT(*) FROM n WHERE created_at LIKE '____-__-__T__:__:__Z') AS stamped, "
+        "strftime('%Y-%m-%d', '2026-03-01T10:00:00Z', '-1 day') AS yesterday, "
+        "date('2026-12-31', '+1 day') AS next_year, "
+        "CAST(strftime('%s', '1970-01-02T00:00:00Z') AS INTEGER) AS epoch, "
+        "(SELECT COUNT(*) FROM json_each('[3,4,5]') WHERE CAST(value AS INTEGER) > 3) AS each_n "
+        "FROM n");
+    cr_assert_not_null(row);
+    json_t *want = json_loads("{\"c\":4,\"s\":10,\"a\":2.5,\"mx\":4,\"greatest\":2,"
+                              "\"firsts\":[{\"g\":\"odd\",\"v\":1},{\"g\":\"even\",\"v\":2}],\"none\":[],"
+                              "\"obj\":{\"nested\":{\"k\":[1,2]}},\"ten\":true,\"missing\":null,\"odd\":2,"
+                              "\"stamped\":4,\"yesterday\":\"2026-02-28\",\"next_year\":\"2027-01-01\","
+                              "\"epoch\":86400,\"each_n\":2}", 0, NULL);
+    char *got = json_dumps(row, JSON_SORT_KEYS), *exp = json_dumps(want, JSON_SORT_KEYS);
+    cr_expect(json_equal(row, want), "\n got: %s\nwant: %s", got, exp);
+    free(got);
+    free(exp);
+    json_decref(row);
+    json_decref(want);
+}
+
+/* /metrics shows the connection pool and which database it is. */
+Test(db, pool_in_metrics)
+{
+    struct resp *r = api("GET", "/metrics", NULL, NULL);
+    cr_assert_eq(r->status, 200);
+    const char *pg = getenv("ATRIUM_TEST_PG");
+    cr_expect_not_null(strstr(r->body, pg && *pg ? "\natrium_db_postgres 1\n" : "\natrium_db_postgres 0\n"), "%s",
+                       r->body);
+    const char *conns = strstr(r->body, "\natrium_db_connections ");
+    cr_assert_not_null(conns, "%s", r->body);
+    cr_expect_geq(atoi(conns + strlen("\natrium_db_connections ")), 1, "the worker that answered has one");
+    cr_expect_not_null(strstr(r->body, "\natrium_db_connections_in_transaction "));
+    resp_free(r);
+}
