@@ -198,6 +198,18 @@ static int finish(struct db *db, const struct job *j, const char *me, int64_t ru
     return db_commit(db);
 }
 
+/* Fault injection for crash tests (tests/pg/scaleout_test.sh): with
+ * ATRIUM_JOB_DELAY=<job>:<ms> that job sleeps after its claim, so an instance
+ * can be killed while it holds the lease. */
+static void injected_delay(const char *name)
+{
+    const char *d = getenv("ATRIUM_JOB_DELAY");
+    size_t n = d ? strcspn(d, ":") : 0;
+    if (!d || d[n] != ':' || strlen(name) != n || strncmp(d, name, n)) return;
+    log_warn("job %s: injected delay of %s ms (ATRIUM_JOB_DELAY)", name, d + n + 1);
+    usleep((useconds_t)atoi(d + n + 1) * 1000);
+}
+
 /* Claim, run, record. *result gets the job's summary or the reason it did
  * not run (malloc'd). Returns 0 ok, -1 failed or not run. */
 static int run_job(struct db *db, const struct job *j, bool scheduled, char **result)
@@ -213,6 +225,7 @@ static int run_job(struct db *db, const struct job *j, bool scheduled, char **re
         return -1;
     }
     char *out = NULL;
+    injected_delay(j->name);
     int rc = j->run(db, &out);
     if (db_in_tx(db)) {
         log_error("job %s returned inside a transaction; rolled back", j->name);
