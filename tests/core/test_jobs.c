@@ -33,8 +33,8 @@ static int slow_job(struct db *db, char **result)
 static int tick_job(struct db *db, char **result)
 {
     if (db_begin(db) < 0) return -1;
-    if (db_exec(db, "CREATE TABLE IF NOT EXISTS tick_marks (id INTEGER PRIMARY KEY)") < 0 ||
-        db_exec(db, "INSERT INTO tick_marks DEFAULT VALUES") < 0) {
+    if (db_exec(db, "CREATE TABLE IF NOT EXISTS tick_marks (mark TEXT)") < 0 ||
+        db_exec(db, "INSERT INTO tick_marks (mark) VALUES ('tick')") < 0) {
         db_rollback(db);
         return -1;
     }
