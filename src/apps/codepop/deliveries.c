@@ -89,7 +89,8 @@ static int return_hub_stock(struct db *db, int64_t id)
     return db_exec(db, "INSERT INTO codepop_hub_inventory (hub_id, item_type, item_name, quantity) "
                        "SELECT d.hub_id, i.item_type, i.item_name, i.quantity FROM codepop_deliveries d "
                        "JOIN codepop_supply_request_items i ON i.request_id = d.supply_request_id WHERE d.id = $1 "
-                       "ON CONFLICT (hub_id, item_name) DO UPDATE SET quantity = quantity + excluded.quantity, "
+                       "ON CONFLICT (hub_id, item_name) DO UPDATE SET "
+                       "quantity = codepop_hub_inventory.quantity + excluded.quantity, "
                        "updated_at = " NOW_SQL, DB_I(id)) < 0 ? -1 : 0;
 }
 

@@ -62,7 +62,7 @@ int codepop_inventory_receive(struct db *db, int64_t store_id, const char *item_
     if (db_exec(db,
                 "INSERT INTO codepop_store_inventory (store_id, item_type, item_name, quantity, threshold_level) "
                 "VALUES ($1, $2, $3, $4, 0) ON CONFLICT (store_id, item_name) DO UPDATE SET "
-                "quantity = quantity + excluded.quantity, updated_at = " NOW_SQL,
+                "quantity = codepop_store_inventory.quantity + excluded.quantity, updated_at = " NOW_SQL,
                 DB_I(store_id), DB_S(item_type && *item_type ? item_type : "Other"), DB_S(item_name),
                 DB_I(quantity)) != 1)
         return -1;

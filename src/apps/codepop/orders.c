@@ -83,7 +83,7 @@ static json_t *order_json(struct db *db, int64_t id)
                            "'id', l.id, 'drink_id', l.drink_id, 'name', d.name, 'quantity', l.quantity, "
                            "'unit_price_cents', l.unit_price_cents, 'line_total_cents', l.line_total_cents) AS x "
                            "FROM codepop_order_lines l JOIN codepop_drinks d ON d.id = l.drink_id "
-                           "WHERE l.order_id = o.id ORDER BY l.id)) AS lines__json "
+                           "WHERE l.order_id = o.id ORDER BY l.id) t) AS lines__json "
                            "FROM codepop_orders o WHERE o.id = $1", DB_I(id));
 }
 
