@@ -51,7 +51,7 @@ void admin_users_list(struct req *r)
         return;
     }
     if (q && !*q) q = NULL;
-#define USERS_WHERE "WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR instr(lower(username), lower($2)) > 0 " \
+#define USERS_WHERE "WHERE (CAST($1 AS TEXT) IS NULL OR status = $1) AND (CAST($2 AS TEXT) IS NULL OR instr(lower(username), lower($2)) > 0 " \
                     "OR instr(lower(COALESCE(email, '')), lower($2)) > 0) "
     reply_page(r, &pg, "SELECT COUNT(*) FROM users " USERS_WHERE,
                "SELECT " AUTH_USER_COLUMNS " FROM users " USERS_WHERE
@@ -149,7 +149,7 @@ void admin_users_patch(struct req *r)
     }
     if (db_exec(r->db, "UPDATE users SET status = COALESCE($2, status), password_hash = COALESCE($3, password_hash), "
                        "display_name = COALESCE($4, display_name), "
-                       "email = CASE WHEN $5 IS NULL THEN email WHEN $5 = '' THEN NULL ELSE $5 END, "
+                       "email = CASE WHEN CAST($5 AS TEXT) IS NULL THEN email WHEN $5 = '' THEN NULL ELSE $5 END, "
                        "language = COALESCE($6, language), updated_at = " NOW_SQL " WHERE id = $1",
                 DB_I(id), DB_S(p.status), DB_S(p.password ? p.hash : NULL), DB_S(p.display_name), DB_S(p.email),
                 DB_S(p.language)) != 1 ||
@@ -203,7 +203,7 @@ static int role_scope(struct req *r, const struct app *app, const struct role *r
 
 void admin_roles_add(struct req *r)
 {
-    int64_t user_id = r->param_int[0], scope_id, dup = 0;
+    int64_t user_id = r->param_int[0], scope_id, dup = 0, role_id = 0;
     const char *app, *role_name, *scope_type;
     json_t *type = NULL, *id = NULL;
     const struct role *role;
@@ -226,15 +226,16 @@ void admin_roles_add(struct req *r)
     if (db_int(r->db, &dup, "SELECT COUNT(*) FROM user_roles WHERE user_id = $1 AND app = $2 AND role = $3 "
                             "AND scope_type = $4 AND scope_id = $5",
                DB_I(user_id), DB_S(app), DB_S(role_name), DB_S(scope_type), DB_I(scope_id)) != 1 || dup ||
-        db_exec(r->db, "INSERT INTO user_roles (user_id, app, role, scope_type, scope_id) VALUES ($1, $2, $3, $4, $5)",
-                DB_I(user_id), DB_S(app), DB_S(role_name), DB_S(scope_type), DB_I(scope_id)) != 1) {
+        db_int(r->db, &role_id, "INSERT INTO user_roles (user_id, app, role, scope_type, scope_id) "
+                                "VALUES ($1, $2, $3, $4, $5) RETURNING id",
+               DB_I(user_id), DB_S(app), DB_S(role_name), DB_S(scope_type), DB_I(scope_id)) != 1) {
         bool exists = dup || db_constraint_failed(r->db);
         db_rollback(r->db);
         if (exists) reply_error(r, 409, "role_exists", "the user already has this role");
         else reply_db_error(r);
         return;
     }
-    json_t *out = json_pack("{s:I, s:s, s:s, s:s?, s:o}", "id", (json_int_t)db_last_id(r->db), "app", app, "role",
+    json_t *out = json_pack("{s:I, s:s, s:s, s:s?, s:o}", "id", (json_int_t)role_id, "app", app, "role",
                             role_name, "scope_type", *scope_type ? scope_type : NULL, "scope_id",
                             *scope_type ? json_integer(scope_id) : json_null());
     if (commit_audited(r, "core.user.role_granted", user_id, json_deep_copy(out)) < 0) json_decref(out);

@@ -184,9 +184,9 @@ void audit_list(struct req *r)
         return;
     }
 #define AUDIT_FROM "FROM audit_log a LEFT JOIN audit_action_aliases al ON al.app = a.app AND al.old_action = a.action " \
-                   "WHERE ($1 IS NULL OR a.app = $1) AND ($2 = 0 OR a.user_id = $2) " \
-                   "AND ($3 IS NULL OR a.action = $3 OR al.action = $3) AND ($4 IS NULL OR a.at >= $4) " \
-                   "AND ($5 IS NULL OR a.at <= $5) AND ($6 IS NULL OR a.target_type = $6) " \
+                   "WHERE (CAST($1 AS TEXT) IS NULL OR a.app = $1) AND ($2 = 0 OR a.user_id = $2) " \
+                   "AND (CAST($3 AS TEXT) IS NULL OR a.action = $3 OR al.action = $3) AND (CAST($4 AS TEXT) IS NULL OR a.at >= $4) " \
+                   "AND (CAST($5 AS TEXT) IS NULL OR a.at <= $5) AND (CAST($6 AS TEXT) IS NULL OR a.target_type = $6) " \
                    "AND ($7 = 0 OR a.target_id = $7) "
 #define AUDIT_SELECT "SELECT a.id, a.at, a.user_id, a.app, COALESCE(al.action, a.action) AS action, " \
                      "CASE WHEN al.action IS NULL THEN NULL ELSE a.action END AS recorded_action, a.target_type, " \

@@ -202,12 +202,12 @@ static int insert_user(struct db *db, const char *username, const char *hash, co
         *problem = taken == 1 ? "username_taken" : "email_taken";
         return -1;
     }
-    if (db_exec(db, "INSERT INTO users (username, email, display_name, password_hash) VALUES ($1, $2, $3, $4)",
-                DB_S(username), DB_S(email), DB_S(display_name ? display_name : username), DB_S(hash)) < 0) {
+    if (db_int(db, id_out, "INSERT INTO users (username, email, display_name, password_hash) "
+                           "VALUES ($1, $2, $3, $4) RETURNING id",
+               DB_S(username), DB_S(email), DB_S(display_name ? display_name : username), DB_S(hash)) != 1) {
         if (db_constraint_failed(db)) *problem = "username_taken";
         return -1;
     }
-    *id_out = db_last_id(db);
     return 0;
 }
 

@@ -167,10 +167,9 @@ static int claim(struct db *db, const struct job *j, const char *me, bool schedu
         db_rollback(db);
         return 0;
     }
-    if (db_exec(db, "INSERT INTO job_runs (job, started_at, status) VALUES ($1, $2, 'running')",
-                DB_S(j->name), DB_S(started)) < 0)
+    if (db_int(db, run_id, "INSERT INTO job_runs (job, started_at, status) VALUES ($1, $2, 'running') RETURNING id",
+               DB_S(j->name), DB_S(started)) != 1)
         goto fail;
-    *run_id = db_last_id(db);
     return db_commit(db) < 0 ? -1 : 1;
 fail:
     db_rollback(db);

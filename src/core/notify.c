@@ -54,10 +54,10 @@ int notify_user(struct db *db, int64_t user_id, const char *kind, const char *ti
         goto out;
     }
     text = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (db_exec(db, "INSERT INTO notifications (user_id, kind, title, data) VALUES ($1, $2, $3, $4)",
-                DB_I(user_id), DB_S(kind), DB_S(title), DB_S(text ? text : "{}")) < 0)
+    int64_t id;
+    if (db_int(db, &id, "INSERT INTO notifications (user_id, kind, title, data) VALUES ($1, $2, $3, $4) RETURNING id",
+               DB_I(user_id), DB_S(kind), DB_S(title), DB_S(text ? text : "{}")) != 1)
         goto out;
-    int64_t id = db_last_id(db);
     snprintf(topic, sizeof topic, "user.%lld", (long long)user_id);
     rc = events_emit(db, topic, "notification.created",
                      json_pack("{s:I, s:s, s:s, s:O}", "id", (json_int_t)id, "kind", kind, "title", title, "data", data));
@@ -77,13 +77,14 @@ static bool valid_channel(const char *c)
 static int log_send(struct db *db, const char *channel, const char *to, const char *subject, const char *text)
 {
     char hash[65];
+    int64_t id;
     if (db_begin(db) < 0) return -1;
-    if (db_exec(db, "INSERT INTO notification_log (channel, recipient, subject, body, adapter) "
-                    "VALUES ($1, $2, $3, $4, 'log')", DB_S(channel), DB_S(to), DB_S(subject), DB_S(text)) < 0) {
+    if (db_int(db, &id, "INSERT INTO notification_log (channel, recipient, subject, body, adapter) "
+                        "VALUES ($1, $2, $3, $4, 'log') RETURNING id",
+               DB_S(channel), DB_S(to), DB_S(subject), DB_S(text)) != 1) {
         db_rollback(db);
         return -1;
     }
-    int64_t id = db_last_id(db);
     if (db_commit(db) < 0) return -1;
     crypto_sha256_hex(to, strlen(to), hash);
     hash[12] = 0;

@@ -26,13 +26,13 @@ int64_t seed_user(struct db *db, const char *username, const char *display_name,
 {
     int64_t id = user_id(db, username);
     if (!id) {
-        if (db_exec(db, "INSERT INTO users (username, email, display_name, password_hash) VALUES ($1, $2, $3, $4)",
-                    DB_S(username), DB_NULL, DB_S(display_name), DB_S(password_hash)) < 0)
+        if (db_int(db, &id, "INSERT INTO users (username, email, display_name, password_hash) "
+                            "VALUES ($1, $2, $3, $4) RETURNING id",
+                   DB_S(username), DB_NULL, DB_S(display_name), DB_S(password_hash)) != 1)
             return -1;
-        id = db_last_id(db);
     }
-    if (app && db_exec(db, "INSERT OR IGNORE INTO user_roles (user_id, app, role, scope_type, scope_id) "
-                           "VALUES ($1, $2, $3, $4, $5)",
+    if (app && db_exec(db, "INSERT INTO user_roles (user_id, app, role, scope_type, scope_id) "
+                           "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
                        DB_I(id), DB_S(app), DB_S(role), DB_S(scope_type ? scope_type : ""), DB_I(scope_id)) < 0)
         return -1;
     return id;
@@ -185,8 +185,8 @@ int user_cli_role(struct db *db, const char *username, const char *app, const ch
     if (db_begin(db) < 0) return 1;
     int n = remove ? db_exec(db, "DELETE FROM user_roles WHERE user_id=$1 AND app=$2 AND role=$3 AND scope_type=$4 "
                                  "AND scope_id=$5", DB_I(id), DB_S(app), DB_S(role), DB_S(scope_type), DB_I(scope_id))
-                   : db_exec(db, "INSERT OR IGNORE INTO user_roles (user_id, app, role, scope_type, scope_id) "
-                                 "VALUES ($1,$2,$3,$4,$5)", DB_I(id), DB_S(app), DB_S(role), DB_S(scope_type),
+                   : db_exec(db, "INSERT INTO user_roles (user_id, app, role, scope_type, scope_id) "
+                                 "VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING", DB_I(id), DB_S(app), DB_S(role), DB_S(scope_type),
                              DB_I(scope_id));
     if (n < 0 || audit_write_as(db, 0, "core", remove ? "core.user.role_removed" : "core.user.role_granted", "user", id,
                                 json_pack("{s:s, s:s, s:s, s:I}", "app", app, "role", role, "scope_type", scope_type,

@@ -26,8 +26,8 @@ json_t *session_issue(struct db *db, int64_t user_id, int64_t family_id)
 {
     char access[65], refresh[65];
     if (!family_id) {
-        if (db_exec(db, "INSERT INTO token_families (user_id) VALUES ($1)", DB_I(user_id)) < 0) return NULL;
-        family_id = db_last_id(db);
+        if (db_int(db, &family_id, "INSERT INTO token_families (user_id) VALUES ($1) RETURNING id", DB_I(user_id)) != 1)
+            return NULL;
     }
     if (insert_token(db, family_id, user_id, "access", cfg.access_ttl, access) < 0 ||
         insert_token(db, family_id, user_id, "refresh", cfg.refresh_ttl, refresh) < 0)

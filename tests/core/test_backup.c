@@ -150,6 +150,9 @@ static void take_backup(const char *db, const char *dir, int keep_days, char *ou
     cr_assert_eq(rc, 0, "backup_create: %s", errbuf);
 }
 
+/* SQLite-only: backup and restore of the SQLite file (the online backup API,
+ * PRAGMA integrity_check, sqlite3_* writers); PostgreSQL's pg_dump path has
+ * its own tests. */
 TestSuite(backup, .init = setup, .fini = teardown);
 
 Test(backup, round_trip)

@@ -9,11 +9,14 @@ Test(db, placeholders_and_types)
 {
     struct db *db = test_db();
     cr_assert_eq(db_exec_script(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, price_cents INTEGER, "
-                                    "ratio REAL, tags TEXT, ok INTEGER)"), 0);
-    cr_assert_eq(db_exec(db, "INSERT INTO t (name, price_cents, ratio, tags, ok) VALUES ($1, $2, $3, $4, $5)",
-                         DB_S("tea; DROP TABLE t; --"), DB_I(450), DB_D(0.5), DB_S("[\"a\",\"b\"]"), DB_I(1)), 1);
+                                    "ratio DOUBLE PRECISION, tags TEXT, ok INTEGER)"), 0);
+    int64_t id = 0;
+    cr_assert_eq(db_int(db, &id, "INSERT INTO t (id, name, price_cents, ratio, tags, ok) VALUES ($1, $2, $3, $4, $5, $6) "
+                                 "RETURNING id",
+                        DB_I(7), DB_S("tea; DROP TABLE t; --"), DB_I(450), DB_D(0.5), DB_S("[\"a\",\"b\"]"), DB_I(1)), 1);
+    cr_assert_eq(id, 7);
     json_t *row = db_json_one(db, "SELECT name, price_cents, ratio, tags AS tags__json, ok AS ok__bool FROM t WHERE id = $1",
-                              DB_I(db_last_id(db)));
+                              DB_I(id));
     cr_assert_str_eq(json_string_value(json_object_get(row, "name")), "tea; DROP TABLE t; --");
     cr_assert_eq(json_integer_value(json_object_get(row, "price_cents")), 450);
     cr_assert_float_eq(json_real_value(json_object_get(row, "ratio")), 0.5, 1e-9);
@@ -24,7 +27,7 @@ Test(db, placeholders_and_types)
     char *s = db_text(db, "SELECT $2 || '-$1-' || $1", DB_S("a"), DB_S("b"));
     cr_assert_str_eq(s, "b-$1-a");
     free(s);
-    cr_assert_eq(db_exec(db, "INSERT INTO t (name) VALUES ($1)", DB_NULL), 1);
+    cr_assert_eq(db_exec(db, "INSERT INTO t (id, name) VALUES (8, $1)", DB_NULL), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM t WHERE name IS NULL"), 1);
 }
 

@@ -67,7 +67,7 @@ Test(idem, bad_key_is_400)
     key[299] = 0;
     struct resp *a = bump(key, "{}");
     cr_assert_eq(a->status, 400);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM sqlite_master WHERE name = 'test_counter'"), 0);
+    cr_assert_eq(test_audit_count("testapp", "counter.bump"), 0, "the handler never ran");
     resp_free(a);
 }
 

@@ -9,9 +9,10 @@ static int64_t notify_committed(int64_t user, const char *kind, const char *titl
     struct db *db = test_db();
     cr_assert_eq(db_begin(db), 0);
     cr_assert_eq(notify_user(db, user, kind, title, data), 0);
-    int64_t id = db_last_id(db);
+    int64_t id = 0;
+    cr_assert_eq(db_int(db, &id, "SELECT MAX(id) FROM notifications"), 1);
     cr_assert_eq(db_commit(db), 0);
-    return test_count("SELECT MAX(id) FROM notifications") == id ? id : -1;
+    return id;
 }
 
 Test(notify, notify_user_creates_row_and_event) {

@@ -7,7 +7,10 @@
 
 #define MAX_STEPS 2000
 
-/* One line per query: its text, row count and a BLAKE2b digest of every
+/* SQLite-only: reads the values through the sqlite3 handle and lists tables
+ * from sqlite_master; on PostgreSQL this needs the table list from
+ * information_schema and the values through db_query.
+ * One line per query: its text, row count and a BLAKE2b digest of every
  * value (type and bytes), read straight from SQLite (fast enough to run
  * twice per injected fault over a growing database). */
 static void digest_query(struct db *db, const char *sql, char **out, size_t *len)

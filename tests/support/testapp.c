@@ -59,7 +59,7 @@ static void counter(struct req *r)
     int64_t value = 0;
     if (db_begin(r->db) < 0) goto fail;
     if (db_exec(r->db, "CREATE TABLE IF NOT EXISTS test_counter (id INTEGER PRIMARY KEY, value INTEGER)") < 0 ||
-        db_exec(r->db, "INSERT OR IGNORE INTO test_counter (id, value) VALUES (1, 0)") < 0 ||
+        db_exec(r->db, "INSERT INTO test_counter (id, value) VALUES (1, 0) ON CONFLICT DO NOTHING") < 0 ||
         db_exec(r->db, "UPDATE test_counter SET value = value + 1 WHERE id = 1") < 0 ||
         db_int(r->db, &value, "SELECT value FROM test_counter WHERE id = 1") != 1 ||
         audit_write(r->db, r, "testapp", "counter.bump", "counter", 1, json_pack("{s:I}", "value", (json_int_t)value)) < 0 ||

@@ -31,7 +31,7 @@
  * the sold orders (paid in the period, not refunded) and their drinks. */
 static const char analytics_sql[] =
     "WITH RECURSIVE "
-    "days(d) AS (SELECT $2 UNION ALL SELECT date(d, '+1 day') FROM days WHERE d < $3), "
+    "days(d) AS (SELECT CAST($2 AS TEXT) UNION ALL SELECT date(d, '+1 day') FROM days WHERE d < $3), "
     "hours(h) AS (SELECT 0 UNION ALL SELECT h + 1 FROM hours WHERE h < 23), "
     "ahead(d) AS (SELECT date($3, '+1 day') UNION ALL SELECT date(d, '+1 day') FROM ahead "
     "  WHERE d < date($3, '+7 day')), "
@@ -40,7 +40,8 @@ static const char analytics_sql[] =
     "  AND created_at >= $2 || 'T00:00:00Z' AND created_at < date($3, '+1 day') || 'T00:00:00Z'), "
     "daily AS MATERIALIZED (SELECT days.d AS d, COALESCE(p.revenue, 0) AS revenue, COALESCE(p.refunds, 0) AS refunds, "
     "  COALESCE(p.orders, 0) AS orders FROM days LEFT JOIN (SELECT d, SUM(CASE WHEN is_refund = 0 THEN amt ELSE 0 END) "
-    "  AS revenue, SUM(CASE WHEN is_refund = 0 THEN 0 ELSE amt END) AS refunds, SUM(is_refund = 0) AS orders "
+    "  AS revenue, SUM(CASE WHEN is_refund = 0 THEN 0 ELSE amt END) AS refunds, "
+    "  SUM(CASE WHEN is_refund = 0 THEN 1 ELSE 0 END) AS orders "
     "  FROM rev GROUP BY d) p ON p.d = days.d), "
     "sold AS MATERIALIZED (SELECT order_id, h FROM rev WHERE is_refund = 0 "
     "  AND order_id NOT IN (SELECT order_id FROM rev WHERE is_refund <> 0)), "
@@ -51,27 +52,27 @@ static const char analytics_sql[] =
     "json_object('total_revenue_cents', (SELECT SUM(revenue) FROM daily), "
     "  'refunds_cents', (SELECT SUM(refunds) FROM daily), "
     "  'daily', json((SELECT json_group_array(json_object('date', d, 'revenue_cents', revenue, 'refunds_cents', "
-    "  refunds, 'orders', orders)) FROM (SELECT * FROM daily ORDER BY d)))) AS revenue_trends__json, "
+    "  refunds, 'orders', orders)) FROM (SELECT * FROM daily ORDER BY d) t))) AS revenue_trends__json, "
     /* peak hours */
     "(SELECT json_group_array(json_object('hour', h, 'orders', n)) FROM (SELECT hours.h AS h, COALESCE(c.n, 0) AS n "
-    "  FROM hours LEFT JOIN (SELECT h, COUNT(*) AS n FROM sold GROUP BY h) c ON c.h = hours.h ORDER BY hours.h)) "
+    "  FROM hours LEFT JOIN (SELECT h, COUNT(*) AS n FROM sold GROUP BY h) c ON c.h = hours.h ORDER BY hours.h) t) "
     "  AS peak_hours__json, "
     /* inventory usage */
     "(SELECT json_group_array(json_object('item_name', item_name, 'used', used)) FROM (SELECT ri.item_name "
     "  AS item_name, SUM(ri.amount * x.quantity) AS used FROM drinks x "
     "  JOIN codepop_recipe_items ri ON ri.drink_id = x.drink_id "
-    "  GROUP BY ri.item_name ORDER BY used DESC, ri.item_name)) AS inventory_usage__json, "
+    "  GROUP BY ri.item_name ORDER BY used DESC, ri.item_name) t) AS inventory_usage__json, "
     /* drink popularity */
     "(SELECT json_group_array(json_object('drink_id', drink_id, 'name', name, 'quantity', quantity, 'revenue_cents', "
     "  revenue_cents)) FROM (SELECT x.drink_id, d.name, x.quantity, x.revenue_cents FROM drinks x "
-    "  JOIN codepop_drinks d ON d.id = x.drink_id ORDER BY x.quantity DESC, x.drink_id)) AS drink_popularity__json, "
+    "  JOIN codepop_drinks d ON d.id = x.drink_id ORDER BY x.quantity DESC, x.drink_id) t) AS drink_popularity__json, "
     /* forecast */
     "json_object('method', 'same-weekday average over the period', 'next_7_days', json((SELECT json_group_array("
     "  json_object('date', d, 'revenue_cents', cents)) FROM (SELECT a.d AS d, "
     "  COALESCE((SELECT CAST(ROUND(AVG(revenue)) AS INTEGER) FROM daily "
     "            WHERE strftime('%w', daily.d) = strftime('%w', a.d)), "
     "           (SELECT CAST(ROUND(AVG(revenue)) AS INTEGER) FROM daily), 0) AS cents "
-    "  FROM ahead a ORDER BY a.d)))) AS forecast__json, "
+    "  FROM ahead a ORDER BY a.d) t))) AS forecast__json, "
     "(SELECT COALESCE(MAX(id), 0) FROM codepop_revenue WHERE store_id = $1) AS marker";
 
 int codepop_analytics_invalidate(struct db *db, int64_t store_id)
@@ -84,9 +85,10 @@ static void cache_store(struct db *db, int64_t store_id, int64_t period, const c
                         int64_t marker)
 {
     if (db_begin(db) < 0) return;
-    if (db_exec(db, "INSERT OR REPLACE INTO codepop_analytics_cache (store_id, period_days, day, body) "
+    if (db_exec(db, "INSERT INTO codepop_analytics_cache (store_id, period_days, day, body) "
                     "SELECT $1, $2, $3, $4 WHERE (SELECT COALESCE(MAX(id), 0) FROM codepop_revenue "
-                    "WHERE store_id = $1) = $5",
+                    "WHERE store_id = $1) = $5 "
+                    "ON CONFLICT (store_id, period_days) DO UPDATE SET day = excluded.day, body = excluded.body",
                 DB_I(store_id), DB_I(period), DB_S(day), DB_S(body), DB_I(marker)) < 0 ||
         db_commit(db) < 0)
         db_rollback(db);

@@ -89,7 +89,8 @@ static int return_hub_stock(struct db *db, int64_t id)
     return db_exec(db, "INSERT INTO codepop_hub_inventory (hub_id, item_type, item_name, quantity) "
                        "SELECT d.hub_id, i.item_type, i.item_name, i.quantity FROM codepop_deliveries d "
                        "JOIN codepop_supply_request_items i ON i.request_id = d.supply_request_id WHERE d.id = $1 "
-                       "ON CONFLICT (hub_id, item_name) DO UPDATE SET quantity = quantity + excluded.quantity, "
+                       "ON CONFLICT (hub_id, item_name) DO UPDATE SET "
+                       "quantity = codepop_hub_inventory.quantity + excluded.quantity, "
                        "updated_at = " NOW_SQL, DB_I(id)) < 0 ? -1 : 0;
 }
 
@@ -109,7 +110,7 @@ void codepop_deliveries_list(struct req *r)
         return;
     }
     rbac_scope_list(r, "codepop.deliveries.read", &sc, CODEPOP_SCOPE_TYPES);
-#define LIST_WHERE "WHERE " SCOPE_WHERE "AND ($4 IS NULL OR d.status = $4) AND ($5 = 0 OR d.store_id = $5) " \
+#define LIST_WHERE "WHERE " SCOPE_WHERE "AND (CAST($4 AS TEXT) IS NULL OR d.status = $4) AND ($5 = 0 OR d.store_id = $5) " \
                    "AND ($6 = 0 OR d.hub_id = $6) AND ($7 = 0 OR d.supply_request_id = $7) "
     reply_page(r, &pg, "SELECT COUNT(*) FROM codepop_deliveries d JOIN codepop_stores s ON s.id = d.store_id " LIST_WHERE,
                DELIVERY_SELECT LIST_WHERE "ORDER BY d.id DESC LIMIT $8 OFFSET $9",
@@ -192,7 +193,7 @@ int codepop_delivery_mirror(struct db *db, json_t *delivery)
 {
     const char *uuid = NULL, *request_uuid = NULL, *date = NULL, *status = "scheduled";
     json_int_t hub_id = 0, store_id = 0;
-    int64_t exists = 0, request_id = 0;
+    int64_t exists = 0, request_id = 0, id;
     if (json_unpack(delivery, "{s:s, s:s, s:I, s:I, s:s, s?s}", "uuid", &uuid, "supply_request_uuid", &request_uuid,
                     "hub_id", &hub_id, "store_id", &store_id, "scheduled_date", &date, "status", &status) < 0 ||
         !(status = peer_status(status))) {
@@ -206,10 +207,10 @@ int codepop_delivery_mirror(struct db *db, json_t *delivery)
         log_warn("codepop: delivery %s: unknown supply request %s", uuid, request_uuid);
         goto fail;
     }
-    if (db_exec(db, "INSERT INTO codepop_deliveries (uuid, supply_request_id, supply_request_uuid, hub_id, store_id, "
-                    "scheduled_date) VALUES ($1, $2, $3, $4, $5, $6)",
-                DB_S(uuid), DB_I(request_id), DB_S(request_uuid), DB_I(hub_id), DB_I(store_id), DB_S(date)) != 1 ||
-        audit_write_as(db, 0, "codepop", "codepop.delivery.mirrored", "delivery", db_last_id(db),
+    if (db_int(db, &id, "INSERT INTO codepop_deliveries (uuid, supply_request_id, supply_request_uuid, hub_id, "
+                        "store_id, scheduled_date) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+               DB_S(uuid), DB_I(request_id), DB_S(request_uuid), DB_I(hub_id), DB_I(store_id), DB_S(date)) != 1 ||
+        audit_write_as(db, 0, "codepop", "codepop.delivery.mirrored", "delivery", id,
                        json_pack("{s:s, s:s}", "uuid", uuid, "supply_request_uuid", request_uuid)) < 0)
         goto fail;
     if (strcmp(status, "scheduled") && codepop_delivery_apply_status(db, uuid, status) < 0) goto fail;

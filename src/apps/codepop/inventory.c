@@ -62,7 +62,7 @@ int codepop_inventory_receive(struct db *db, int64_t store_id, const char *item_
     if (db_exec(db,
                 "INSERT INTO codepop_store_inventory (store_id, item_type, item_name, quantity, threshold_level) "
                 "VALUES ($1, $2, $3, $4, 0) ON CONFLICT (store_id, item_name) DO UPDATE SET "
-                "quantity = quantity + excluded.quantity, updated_at = " NOW_SQL,
+                "quantity = codepop_store_inventory.quantity + excluded.quantity, updated_at = " NOW_SQL,
                 DB_I(store_id), DB_S(item_type && *item_type ? item_type : "Other"), DB_S(item_name),
                 DB_I(quantity)) != 1)
         return -1;
@@ -82,7 +82,7 @@ void codepop_store_inventory(struct req *r)
     int64_t store_id = r->param_int[0];
     if (codepop_require_store(r, "codepop.inventory.read", store_id) < 0 || req_page(r, &pg) < 0) return;
     const char *type = req_query(r, "item_type");
-#define INV_WHERE "WHERE store_id = $1 AND ($2 IS NULL OR item_type = $2) "
+#define INV_WHERE "WHERE store_id = $1 AND (CAST($2 AS TEXT) IS NULL OR item_type = $2) "
     reply_page(r, &pg, "SELECT COUNT(*) FROM codepop_store_inventory " INV_WHERE,
                "SELECT " ITEM_COLUMNS " FROM codepop_store_inventory " INV_WHERE
                "ORDER BY item_type, item_name LIMIT $3 OFFSET $4",
@@ -164,7 +164,7 @@ void codepop_hub_inventory(struct req *r)
     }
     if (codepop_require_region(r, "codepop.hub_inventory.read", region) < 0 || req_page(r, &pg) < 0) return;
     const char *type = req_query(r, "item_type");
-#define HUB_WHERE "WHERE hub_id = $1 AND ($2 IS NULL OR item_type = $2) "
+#define HUB_WHERE "WHERE hub_id = $1 AND (CAST($2 AS TEXT) IS NULL OR item_type = $2) "
     reply_page(r, &pg, "SELECT COUNT(*) FROM codepop_hub_inventory " HUB_WHERE,
                "SELECT id, hub_id, item_type, item_name, quantity, updated_at "
                "FROM codepop_hub_inventory " HUB_WHERE

@@ -52,16 +52,17 @@ int codepop_machine_set_status(struct db *db, int64_t user_id, int64_t machine_i
     const char *prev = json_string_value(json_object_get(m, "status"));
     int64_t store_id = json_integer_value(json_object_get(m, "store_id"));
     bool changed = strcmp(prev, status) != 0;
+    int64_t lid;
     uuid_v4(uuid);
     if ((changed && db_exec(db, "UPDATE codepop_machines SET status = $2 WHERE id = $1", DB_I(machine_id),
                             DB_S(status)) != 1) ||
-        db_exec(db, "INSERT INTO codepop_maintenance_logs (uuid, machine_id, store_id, previous_status, new_status, "
-                    "action_type, performed_by, notes, duration_minutes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        db_int(db, &lid, "INSERT INTO codepop_maintenance_logs (uuid, machine_id, store_id, previous_status, "
+                         "new_status, action_type, performed_by, notes, duration_minutes) "
+                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
                 DB_S(uuid), DB_I(machine_id), DB_I(store_id), DB_S(prev), DB_S(log_status ? log_status : status),
                 DB_S(action_type), user_id ? DB_I(user_id) : DB_NULL, DB_S(notes ? notes : ""),
                 duration_minutes >= 0 ? DB_I(duration_minutes) : DB_NULL) != 1)
         goto fail;
-    int64_t lid = db_last_id(db);
     if (log_id) *log_id = lid;
     if (changed) {
         event = json_pack("{s:I, s:I, s:O, s:O, s:s, s:s, s:I, s:s, s:s?, s:o}", "machine_id", (json_int_t)machine_id,
@@ -96,7 +97,7 @@ void codepop_machines_list(struct req *r)
         return;
     }
     rbac_scope_list(r, "codepop.machines.read", &sc, CODEPOP_SCOPE_TYPES);
-#define MACHINES_WHERE "WHERE " SCOPE_WHERE("m") "AND ($4 IS NULL OR m.status = $4) AND ($5 = 0 OR m.store_id = $5) "
+#define MACHINES_WHERE "WHERE " SCOPE_WHERE("m") "AND (CAST($4 AS TEXT) IS NULL OR m.status = $4) AND ($5 = 0 OR m.store_id = $5) "
     reply_page(r, &pg, "SELECT COUNT(*) FROM codepop_machines m JOIN codepop_stores s ON s.id = m.store_id " MACHINES_WHERE,
                MACHINE_SELECT MACHINES_WHERE "ORDER BY m.id LIMIT $6 OFFSET $7",
                CODEPOP_SCOPE_ARGS(&sc), DB_S(status), DB_I(store_id));

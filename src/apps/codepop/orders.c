@@ -83,7 +83,7 @@ static json_t *order_json(struct db *db, int64_t id)
                            "'id', l.id, 'drink_id', l.drink_id, 'name', d.name, 'quantity', l.quantity, "
                            "'unit_price_cents', l.unit_price_cents, 'line_total_cents', l.line_total_cents) AS x "
                            "FROM codepop_order_lines l JOIN codepop_drinks d ON d.id = l.drink_id "
-                           "WHERE l.order_id = o.id ORDER BY l.id)) AS lines__json "
+                           "WHERE l.order_id = o.id ORDER BY l.id) t) AS lines__json "
                            "FROM codepop_orders o WHERE o.id = $1", DB_I(id));
 }
 
@@ -156,9 +156,11 @@ static int cart_price(struct req *r, json_t *items, const char *items_text, stru
 {
     struct db_rows rows;
     memset(c, 0, sizeof *c);
-    if (db_query(r->db, &rows, "SELECT l.key, d.id IS NOT NULL, d.price_cents, d.complexity FROM json_each($1) l "
-                               "LEFT JOIN codepop_drinks d ON d.id = json_extract(l.value, '$.drink_id') "
-                               "ORDER BY l.key", DB_S(items_text)) < 0) {
+    /* json_each/json_extract answer text on PostgreSQL: the CASTs make them numbers on both */
+    if (db_query(r->db, &rows, "SELECT CAST(l.key AS INTEGER), CASE WHEN d.id IS NULL THEN 0 ELSE 1 END, "
+                               "d.price_cents, d.complexity FROM json_each($1) l LEFT JOIN codepop_drinks d "
+                               "ON d.id = CAST(json_extract(l.value, '$.drink_id') AS INTEGER) "
+                               "ORDER BY CAST(l.key AS INTEGER)", DB_S(items_text)) < 0) {
         reply_db_error(r);
         return -1;
     }
@@ -199,9 +201,9 @@ static void reply_out_of_stock(struct req *r, const char *item, int64_t needed)
 static int stock_take(struct req *r, int64_t store_id, const char *items_text)
 {
     json_t *needs = db_json_all(r->db, "SELECT ri.item_name AS item, "
-                                       "SUM(ri.amount * json_extract(l.value, '$.quantity')) AS needed "
-                                       "FROM json_each($1) l JOIN codepop_recipe_items ri "
-                                       "ON ri.drink_id = json_extract(l.value, '$.drink_id') "
+                                       "SUM(ri.amount * CAST(json_extract(l.value, '$.quantity') AS INTEGER)) "
+                                       "AS needed FROM json_each($1) l JOIN codepop_recipe_items ri "
+                                       "ON ri.drink_id = CAST(json_extract(l.value, '$.drink_id') AS INTEGER) "
                                        "GROUP BY ri.item_name ORDER BY ri.item_name", DB_S(items_text));
     size_t i;
     json_t *v;
@@ -279,15 +281,16 @@ void codepop_orders_create(struct req *r)
     }
     struct order o = {.store_id = store_id, .user_id = r->user.id, .total_cents = c.total_cents,
                       .prep_minutes = codepop_prep_minutes(c.max_minutes, c.drinks)};
-    int rc = db_exec(r->db, "INSERT INTO codepop_orders (store_id, user_id, total_cents, pickup_time, "
-                            "preparation_minutes) VALUES ($1, $2, $3, $4, $5)",
-                     DB_I(o.store_id), DB_I(o.user_id), DB_I(o.total_cents), DB_S(pickup), DB_I(o.prep_minutes));
-    o.id = db_last_id(r->db);
+    int rc = db_int(r->db, &o.id, "INSERT INTO codepop_orders (store_id, user_id, total_cents, pickup_time, "
+                                  "preparation_minutes) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    DB_I(o.store_id), DB_I(o.user_id), DB_I(o.total_cents), DB_S(pickup), DB_I(o.prep_minutes));
     if (rc == 1)
         rc = db_exec(r->db, "INSERT INTO codepop_order_lines (order_id, drink_id, quantity, unit_price_cents, "
-                            "line_total_cents) SELECT $1, d.id, json_extract(l.value, '$.quantity'), d.price_cents, "
-                            "d.price_cents * json_extract(l.value, '$.quantity') FROM json_each($2) l "
-                            "JOIN codepop_drinks d ON d.id = json_extract(l.value, '$.drink_id') ORDER BY l.key",
+                            "line_total_cents) SELECT $1, d.id, CAST(json_extract(l.value, '$.quantity') AS INTEGER), "
+                            "d.price_cents, d.price_cents * CAST(json_extract(l.value, '$.quantity') AS INTEGER) "
+                            "FROM json_each($2) l JOIN codepop_drinks d "
+                            "ON d.id = CAST(json_extract(l.value, '$.drink_id') AS INTEGER) "
+                            "ORDER BY CAST(l.key AS INTEGER)",
                      DB_I(o.id), DB_S(items_text));
     free(items_text);
     if (rc != (int)json_array_size(items) ||

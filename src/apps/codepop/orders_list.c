@@ -62,7 +62,7 @@ static int filters_read(struct req *r, struct filters *f)
  * date bounds are range constraints on it (COALESCE keeps them usable) and
  * the order needs no sort. Not static: a test checks its query plan. */
 #define STORE_ORDERS_WHERE "WHERE o.store_id = $1 AND o.created_at >= COALESCE($2, '') " \
-                           "AND o.created_at < COALESCE($3, '9999') AND ($4 IS NULL OR o.status = $4) "
+                           "AND o.created_at < COALESCE($3, '9999') AND (CAST($4 AS TEXT) IS NULL OR o.status = $4) "
 const char codepop_store_orders_sql[] = "SELECT " LIST_COLUMNS " FROM codepop_orders o " STORE_ORDERS_WHERE
                                         "ORDER BY o.created_at DESC, o.id DESC LIMIT $5 OFFSET $6";
 
@@ -80,7 +80,7 @@ void codepop_store_orders(struct req *r)
      * (store_id, created_at) or, with a status, (store_id, status, created_at). */
     int counted = !f.from && !f.to
                       ? db_int(r->db, &total, "SELECT COALESCE(SUM(n), 0) FROM codepop_store_order_counts "
-                                              "WHERE store_id = $1 AND ($2 IS NULL OR status = $2)",
+                                              "WHERE store_id = $1 AND (CAST($2 AS TEXT) IS NULL OR status = $2)",
                                DB_I(store_id), DB_S(f.status))
                   : f.status ? db_int(r->db, &total, "SELECT COUNT(*) FROM codepop_orders o WHERE o.store_id = $1 "
                                                    "AND o.status = $4 AND o.created_at >= COALESCE($2, '') "
@@ -99,7 +99,7 @@ void codepop_store_orders(struct req *r)
     reply_list(r, items, &pg, total);
 }
 
-#define LIST_FILTERS "($1 IS NULL OR o.status = $1) AND ($2 = 0 OR o.store_id = $2) " \
+#define LIST_FILTERS "(CAST($1 AS TEXT) IS NULL OR o.status = $1) AND ($2 = 0 OR o.store_id = $2) " \
                      "AND o.created_at >= COALESCE($3, '') AND o.created_at < COALESCE($4, '9999') "
 #define MINE_WHERE   "WHERE o.user_id = $5 AND " LIST_FILTERS
 #define SCOPE_WHERE  "WHERE ($5 = 1 OR " DB_IN_IDS("o.store_id", 6) " OR o.store_id IN " \

@@ -241,8 +241,8 @@ void codepop_p2p_events_list(struct req *r)
         reply_invalid(r, "status", "must be pending, delivered or failed");
         return;
     }
-#define EVENTS_WHERE " FROM codepop_p2p_events WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR event_type = $2) " \
-                     "AND ($3 IS NULL OR target_node_id = $3) "
+#define EVENTS_WHERE " FROM codepop_p2p_events WHERE (CAST($1 AS TEXT) IS NULL OR status = $1) AND (CAST($2 AS TEXT) IS NULL OR event_type = $2) " \
+                     "AND (CAST($3 AS TEXT) IS NULL OR target_node_id = $3) "
     reply_page(r, &pg, "SELECT COUNT(*)" EVENTS_WHERE,
                "SELECT " EVENT_COLUMNS EVENTS_WHERE "ORDER BY id DESC LIMIT $4 OFFSET $5",
                DB_S(status), DB_S(type), DB_S(target));

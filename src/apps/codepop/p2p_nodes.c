@@ -140,7 +140,7 @@ void codepop_p2p_nodes_list(struct req *r)
         reply_invalid(r, "status", "must be \"active\" or \"disabled\"");
         return;
     }
-#define NODES_WHERE " FROM codepop_nodes WHERE ($1 IS NULL OR node_type = $1) AND ($2 IS NULL OR status = $2) "
+#define NODES_WHERE " FROM codepop_nodes WHERE (CAST($1 AS TEXT) IS NULL OR node_type = $1) AND (CAST($2 AS TEXT) IS NULL OR status = $2) "
     reply_page(r, &pg, "SELECT COUNT(*)" NODES_WHERE,
                "SELECT id, node_id, node_type, url, store_id, hub_id, status, registered_at, "
                "last_contact_at" NODES_WHERE "ORDER BY id LIMIT $3 OFFSET $4",

@@ -47,7 +47,7 @@ static void reply_one(struct req *r, json_t *row)
     "rg.id, rg.code, rg.name, "                                                                         \
     "(SELECT MIN(h.id) FROM codepop_hubs h WHERE h.region_id = rg.id) AS hub_id, "                      \
     "(SELECT COUNT(*) FROM codepop_stores s WHERE s.region_id = rg.id) AS store_count "
-#define REGION_WHERE "WHERE ($1 IS NULL OR rg.code = $1) AND ($2 IS NULL OR instr(lower(rg.name), lower($2)) > 0) "
+#define REGION_WHERE "WHERE (CAST($1 AS TEXT) IS NULL OR rg.code = $1) AND (CAST($2 AS TEXT) IS NULL OR instr(lower(rg.name), lower($2)) > 0) "
 
 void codepop_regions_list(struct req *r)
 {
@@ -73,8 +73,8 @@ void codepop_regions_get(struct req *r)
     "(SELECT COUNT(*) FROM codepop_stores s WHERE s.supply_hub_id = h.id) AS store_count "
 #define HUB_FROM "FROM codepop_hubs h JOIN codepop_regions rg ON rg.id = h.region_id "
 #define HUB_WHERE                                                                                       \
-    "WHERE ($1 IS NULL OR rg.code = $1) AND ($2 = 0 OR h.region_id = $2) AND ($3 IS NULL OR h.code = $3) " \
-    "AND ($4 IS NULL OR instr(lower(h.name), lower($4)) > 0) "
+    "WHERE (CAST($1 AS TEXT) IS NULL OR rg.code = $1) AND ($2 = 0 OR h.region_id = $2) AND (CAST($3 AS TEXT) IS NULL OR h.code = $3) " \
+    "AND (CAST($4 AS TEXT) IS NULL OR instr(lower(h.name), lower($4)) > 0) "
 
 void codepop_hubs_list(struct req *r)
 {
@@ -101,8 +101,8 @@ void codepop_hubs_get(struct req *r)
     "FROM codepop_stores s JOIN codepop_regions rg ON rg.id = s.region_id "                             \
     "LEFT JOIN codepop_machines m ON m.store_id = s.id "
 #define STORE_WHERE                                                                                     \
-    "WHERE ($1 IS NULL OR rg.code = $1) AND ($2 = 0 OR s.region_id = $2) AND ($3 = 0 OR s.supply_hub_id = $3) " \
-    "AND ($4 IS NULL OR m.status = $4) AND ($5 IS NULL OR instr(lower(s.name), lower($5)) > 0) "
+    "WHERE (CAST($1 AS TEXT) IS NULL OR rg.code = $1) AND ($2 = 0 OR s.region_id = $2) AND ($3 = 0 OR s.supply_hub_id = $3) " \
+    "AND (CAST($4 AS TEXT) IS NULL OR m.status = $4) AND (CAST($5 AS TEXT) IS NULL OR instr(lower(s.name), lower($5)) > 0) "
 
 void codepop_stores_list(struct req *r)
 {
@@ -193,7 +193,7 @@ void codepop_stores_nearby(struct req *r)
     "(SELECT json_group_array(json_object('item_name', ri.item_name, 'amount', ri.amount)) "            \
     " FROM (SELECT item_name, amount FROM codepop_recipe_items WHERE drink_id = d.id ORDER BY item_name) ri" \
     ") AS recipe__json "
-#define DRINK_WHERE "WHERE ($1 IS NULL OR d.complexity = $1) AND ($2 IS NULL OR instr(lower(d.name), lower($2)) > 0) "
+#define DRINK_WHERE "WHERE (CAST($1 AS TEXT) IS NULL OR d.complexity = $1) AND (CAST($2 AS TEXT) IS NULL OR instr(lower(d.name), lower($2)) > 0) "
 
 void codepop_drinks_list(struct req *r)
 {

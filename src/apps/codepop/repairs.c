@@ -104,15 +104,15 @@ void codepop_repairs_create(struct req *r)
         return;
     }
     if (codepop_require_store(r, "codepop.repairs.manage", store_id) < 0) return;
+    int64_t id;
     uuid_v4(uuid);
     if (db_begin(r->db) < 0) goto fail;
-    if (db_exec(r->db, "INSERT INTO codepop_repair_schedules (uuid, machine_id, store_id, assigned_to, scheduled_date, "
-                       "scheduled_time, action_type, estimated_duration_minutes, notes) "
-                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                DB_S(uuid), DB_I(machine_id), DB_I(store_id), DB_I(r->user.id), DB_S(date), DB_S(time_), DB_S(action),
-                DB_I(minutes), DB_S(notes)) != 1)
+    if (db_int(r->db, &id, "INSERT INTO codepop_repair_schedules (uuid, machine_id, store_id, assigned_to, "
+                           "scheduled_date, scheduled_time, action_type, estimated_duration_minutes, notes) "
+                           "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+               DB_S(uuid), DB_I(machine_id), DB_I(store_id), DB_I(r->user.id), DB_S(date), DB_S(time_), DB_S(action),
+               DB_I(minutes), DB_S(notes)) != 1)
         goto rollback;
-    int64_t id = db_last_id(r->db);
     if (!(s = schedule_json(r->db, id)) ||
         audit_write(r->db, r, "codepop", "codepop.repair_schedule.created", "repair_schedule", id,
                     json_pack("{s:s, s:I, s:s, s:s, s:s}", "uuid", uuid, "machine_id", machine_id, "scheduled_date",
@@ -155,8 +155,8 @@ void codepop_repairs_list(struct req *r)
     if (who && !strcmp(who, "me")) assigned = r->user.id;
     else if (who && req_query_int(r, "assigned_to", 0, &assigned) < 0) return;
     rbac_scope_list(r, "codepop.repairs.read", &sc, CODEPOP_SCOPE_TYPES);
-#define LIST_WHERE "WHERE " SCOPE_WHERE "AND ($4 IS NULL OR rs.status = $4) "                          \
-                   "AND ($5 IS NULL OR rs.scheduled_date = $5) "                                           \
+#define LIST_WHERE "WHERE " SCOPE_WHERE "AND (CAST($4 AS TEXT) IS NULL OR rs.status = $4) "                          \
+                   "AND (CAST($5 AS TEXT) IS NULL OR rs.scheduled_date = $5) "                                           \
                    "AND ($6 = 0 OR rs.assigned_to = $6) AND ($7 = 0 OR rs.machine_id = $7) "                          \
                    "AND ($8 = 0 OR rs.store_id = $8) "
     reply_page(r, &pg, "SELECT COUNT(*) FROM codepop_repair_schedules rs "

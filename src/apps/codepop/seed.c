@@ -248,7 +248,7 @@ static int seed_reference(struct db *db, const struct plan *p)
         if (db_exec(db, "INSERT INTO codepop_drinks (id, name, price_cents, complexity) VALUES ($1, $2, $3, $4)",
                     DB_I(d + 1), DB_S(drinks[d].name), DB_I(drinks[d].price_cents), DB_S(drinks[d].complexity)) < 0 ||
             db_exec(db, "INSERT INTO codepop_recipe_items (drink_id, item_name, amount) "
-                        "SELECT $1, key, value FROM json_each($2)", DB_I(d + 1), DB_S(drinks[d].recipe)) < 0)
+                        "SELECT $1, key, CAST(value AS INTEGER) FROM json_each($2)", DB_I(d + 1), DB_S(drinks[d].recipe)) < 0)
             return -1;
     return 0;
 }
@@ -366,13 +366,13 @@ static int insert_order(struct db *db, struct plan *p, struct seed_rng *g, const
     rfc3339(fate <= 45 ? o->at + 120 : pick + seed_rng_range(g, 0, 5) * 60, updated);
     rfc3339(o->at + 180, refunded);
     int64_t store = o->store + 1;
-    if (db_exec(db, "INSERT INTO codepop_orders (store_id, user_id, total_cents, status, payment_status, pickup_time, "
-                    "preparation_minutes, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                DB_I(store), DB_I(p->users[seed_rng_range(g, 0, ACCOUNT_USERS - 1)]), DB_I(total), DB_S(status),
-                DB_S(payment), DB_S(pickup), DB_I(codepop_prep_minutes(prep, count)), DB_S(created),
-                DB_S(updated)) < 0)
+    if (db_int(db, &id, "INSERT INTO codepop_orders (store_id, user_id, total_cents, status, payment_status, "
+                        "pickup_time, preparation_minutes, created_at, updated_at) "
+                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+               DB_I(store), DB_I(p->users[seed_rng_range(g, 0, ACCOUNT_USERS - 1)]), DB_I(total), DB_S(status),
+               DB_S(payment), DB_S(pickup), DB_I(codepop_prep_minutes(prep, count)), DB_S(created),
+               DB_S(updated)) != 1)
         return -1;
-    id = db_last_id(db);
     for (int l = 0; l < nl; l++, p->n_lines++)
         if (db_exec(db, "INSERT INTO codepop_order_lines (order_id, drink_id, quantity, unit_price_cents, "
                         "line_total_cents) VALUES ($1, $2, $3, $4, $5)",

@@ -165,13 +165,13 @@ void codepop_supply_create(struct req *r)
         return;
     }
     if (!(store_id = pick_store(r, store_id))) return;
+    int64_t id;
     uuid_v4(uuid);
     if (db_begin(r->db) < 0) goto fail;
-    if (db_exec(r->db, "INSERT INTO codepop_supply_requests (uuid, store_id, requested_by, urgency, notes) "
-                       "VALUES ($1, $2, $3, $4, $5)",
-                DB_S(uuid), DB_I(store_id), DB_I(r->user.id), DB_S(urgency), DB_S(notes)) != 1)
+    if (db_int(r->db, &id, "INSERT INTO codepop_supply_requests (uuid, store_id, requested_by, urgency, notes) "
+                           "VALUES ($1, $2, $3, $4, $5) RETURNING id",
+               DB_S(uuid), DB_I(store_id), DB_I(r->user.id), DB_S(urgency), DB_S(notes)) != 1)
         goto rollback;
-    int64_t id = db_last_id(r->db);
     json_array_foreach (items, i, it) {
         if (db_exec(r->db, "INSERT INTO codepop_supply_request_items (request_id, item_name, item_type, quantity) "
                            "VALUES ($1, $2, $3, $4)",
@@ -213,7 +213,7 @@ void codepop_supply_list(struct req *r)
         return;
     }
     rbac_scope_list(r, "codepop.supply.read", &sc, CODEPOP_SCOPE_TYPES);
-#define LIST_WHERE "WHERE " SCOPE_WHERE "AND ($4 IS NULL OR r.status = $4) AND ($5 IS NULL OR r.urgency = $5) " \
+#define LIST_WHERE "WHERE " SCOPE_WHERE "AND (CAST($4 AS TEXT) IS NULL OR r.status = $4) AND (CAST($5 AS TEXT) IS NULL OR r.urgency = $5) " \
                    "AND ($6 = 0 OR r.store_id = $6) "
     reply_page(r, &pg, "SELECT COUNT(*) FROM codepop_supply_requests r JOIN codepop_stores s ON s.id = r.store_id " LIST_WHERE,
                REQUEST_SELECT LIST_WHERE "ORDER BY r.id DESC LIMIT $7 OFFSET $8",
@@ -325,12 +325,11 @@ void codepop_supply_approve(struct req *r)
     if (!(req = request_json(r->db, id)))
         goto rollback;
     const char *urgency = json_string_value(json_object_get(req, "urgency"));
-    if (db_exec(r->db, "INSERT INTO codepop_deliveries (uuid, supply_request_id, supply_request_uuid, hub_id, "
-                       "store_id, scheduled_date) VALUES ($1, $2, $3, $4, $5, date('now', $6))",
-                DB_S(uuid), DB_I(id), DB_S(json_string_value(json_object_get(req, "uuid"))), DB_I(hub_id),
-                DB_I(store_id), DB_S(delivery_offset(urgency))) != 1)
+    if (db_int(r->db, &did, "INSERT INTO codepop_deliveries (uuid, supply_request_id, supply_request_uuid, hub_id, "
+                            "store_id, scheduled_date) VALUES ($1, $2, $3, $4, $5, date('now', $6)) RETURNING id",
+               DB_S(uuid), DB_I(id), DB_S(json_string_value(json_object_get(req, "uuid"))), DB_I(hub_id),
+               DB_I(store_id), DB_S(delivery_offset(urgency))) != 1)
         goto rollback;
-    did = db_last_id(r->db);
     json_object_set_new(req, "delivery_id", json_integer(did));
     if (!(delivery = codepop_delivery_json(r->db, did)) ||
         audit_write(r->db, r, "codepop", "codepop.supply_request.approved", "supply_request", id,
@@ -405,12 +404,12 @@ int codepop_supply_mirror(struct db *db, json_t *request, const char *origin_nod
     if (db_int(db, &exists, "SELECT COUNT(*) FROM codepop_supply_requests WHERE uuid = $1", DB_S(uuid)) != 1)
         goto fail;
     if (exists) return db_commit(db);
-    if (db_exec(db, "INSERT INTO codepop_supply_requests (uuid, store_id, requested_by, urgency, notes, "
-                    "origin_node_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, " NOW_SQL "))",
-                DB_S(uuid), DB_I(store_id), json_is_integer(by) ? DB_I(json_integer_value(by)) : DB_NULL,
-                DB_S(urgency), DB_S(notes), DB_S(origin_node), DB_S(created_at)) != 1)
+    if (db_int(db, &id, "INSERT INTO codepop_supply_requests (uuid, store_id, requested_by, urgency, notes, "
+                        "origin_node_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, " NOW_SQL ")) "
+                        "RETURNING id",
+               DB_S(uuid), DB_I(store_id), json_is_integer(by) ? DB_I(json_integer_value(by)) : DB_NULL,
+               DB_S(urgency), DB_S(notes), DB_S(origin_node), DB_S(created_at)) != 1)
         goto fail;
-    id = db_last_id(db);
     json_array_foreach (items, i, it) {
         const char *name = NULL, *type = NULL;
         json_int_t qty = 0;

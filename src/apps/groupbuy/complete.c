@@ -106,17 +106,17 @@ static int write_completion(struct db *db, struct req *r, int64_t actor_id, cons
     char number[64], title[96];
     snprintf(number, sizeof number, "ORD-%lld-%lld", (long long)g->id, (long long)time(NULL));
     snprintf(title, sizeof title, "New order %s", number);
+    int64_t order_id;
     int cancelled = cancel_unpaid(db, g->id);
     if (cancelled < 0 ||
         db_exec(db, "UPDATE groupbuy_groups SET status = 'completed', supplier_status = 'pending_supplier', "
                     "completed_at = " GB_NOW_SQL ", closed_at = " GB_NOW_SQL ", updated_at = " GB_NOW_SQL
                     " WHERE id = $1 AND status = 'open'", DB_I(g->id)) != 1 ||
-        db_exec(db, "INSERT INTO groupbuy_supplier_orders (order_number, group_id, supplier_id, quantity, total_cents, "
-                    "currency) VALUES ($1, $2, $3, $4, $5, $6)",
+        db_int(db, &order_id, "INSERT INTO groupbuy_supplier_orders (order_number, group_id, supplier_id, quantity, "
+                    "total_cents, currency) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
                 DB_S(number), DB_I(g->id), DB_I(g->supplier_id), DB_I(g->committed), DB_I(g->total_cents),
                 DB_S(g->currency)) != 1)
         return -1;
-    int64_t order_id = db_last_id(db);
     json_t *data = json_pack("{s:I, s:I, s:s, s:s, s:I, s:I, s:s}", "group_id", (json_int_t)g->id, "order_id",
                              (json_int_t)order_id, "order_number", number, "product", g->product, "quantity",
                              (json_int_t)g->committed, "total_cents", (json_int_t)g->total_cents, "currency",

@@ -66,7 +66,7 @@ void groupbuy_contributions_list(struct req *r)
         return;
     }
     int64_t all = rbac_can(r, "groupbuy.contributions.read_all", NULL, 0);
-#define LIST_WHERE "WHERE ($1 = 1 OR c.trader_id = $2) AND ($3 = 0 OR c.group_id = $3) AND ($4 IS NULL OR c.payment_status = $4) "
+#define LIST_WHERE "WHERE ($1 = 1 OR c.trader_id = $2) AND ($3 = 0 OR c.group_id = $3) AND (CAST($4 AS TEXT) IS NULL OR c.payment_status = $4) "
     reply_page(r, &pg, "SELECT COUNT(*) FROM groupbuy_contributions c " LIST_WHERE,
                CONTRIBUTION_SELECT LIST_WHERE "ORDER BY c.id DESC LIMIT $5 OFFSET $6", DB_I(all), DB_I(r->user.id),
                DB_I(group_id), DB_S(status));
@@ -322,7 +322,8 @@ static int cancel_stale(struct db *db, int64_t id, const char *reference, int gr
 int groupbuy_payments_settle_pending(struct db *db, int64_t group_id, int grace_s)
 {
     json_t *rows = db_json_all(db, "SELECT c.id, c.payment_provider, c.payment_reference, c.amount_cents, c.currency, "
-                                   "strftime('%s', 'now') - strftime('%s', g.deadline) AS late_s "
+                                   "CAST(strftime('%s', 'now') AS INTEGER) - CAST(strftime('%s', g.deadline) AS INTEGER) "
+                                   "AS late_s "
                                    "FROM groupbuy_contributions c JOIN groupbuy_groups g ON g.id = c.group_id "
                                    "WHERE c.group_id = $1 AND c.status = 'active' AND c.payment_status = 'pending' "
                                    "AND g.deadline <= " GB_NOW_SQL " ORDER BY c.id", DB_I(group_id)), *row;

@@ -23,6 +23,11 @@
 #define MAX_AHEAD (365LL * 86400)
 
 #define SECS_LEFT "MAX(0, CAST(strftime('%s', g.deadline) AS INTEGER) - CAST(strftime('%s', 'now') AS INTEGER))"
+/* "2d 05h 07m": no printf() on PostgreSQL, so the zero padding is a CASE */
+#define TWO_DIGITS(x) "CASE WHEN " x " < 10 THEN '0' ELSE '' END || CAST(" x " AS TEXT)"
+#define TIME_LEFT                                                                                      \
+    "CASE WHEN " SECS_LEFT " = 0 THEN 'closed' ELSE CAST(" SECS_LEFT " / 86400 AS TEXT) || 'd ' || " \
+    TWO_DIGITS(SECS_LEFT " % 86400 / 3600") " || 'h ' || " TWO_DIGITS(SECS_LEFT " % 3600 / 60") " || 'm' END"
 #define GROUP_SELECT                                                                                                 \
     "SELECT g.id, json_object('id', p.id, 'name', p.name, 'unit', p.unit, 'unit_price_cents', p.unit_price_cents, " \
     "'bulk_price_cents', p.bulk_price_cents, 'image_url', p.image_url) AS product__json, g.supplier_id, "            \
@@ -30,8 +35,7 @@
     "g.deadline, g.pickup_location, g.status, g.status_reason, g.supplier_status, g.supplier_response_at, "          \
     "g.ready_for_collection_at, g.supplier_notes, g.completed_at, g.closed_at, g.quantity_committed, "             \
     "g.quantity_committed * 100 / g.moq AS percent_to_moq, " SECS_LEFT                                                \
-    " AS seconds_left, CASE WHEN " SECS_LEFT " = 0 THEN 'closed' ELSE printf('%dd %02dh %02dm', " SECS_LEFT          \
-    " / 86400, " SECS_LEFT " % 86400 / 3600, " SECS_LEFT " % 3600 / 60) END AS time_left, "                          \
+    " AS seconds_left, " TIME_LEFT " AS time_left, "                                                                  \
     "g.contributors, "                                                                                               \
     "(SELECT json_object('id', o.id, 'order_number', o.order_number, 'status', o.status) FROM "                     \
     "groupbuy_supplier_orders o WHERE o.group_id = g.id) AS order__json, g.created_at, g.updated_at "                \
@@ -60,7 +64,7 @@ void groupbuy_groups_list(struct req *r)
         reply_invalid(r, "status", "must be open, completed, failed or cancelled");
         return;
     }
-#define LIST_WHERE "WHERE ($1 IS NULL OR g.status = $1) AND ($2 = 0 OR g.product_id = $2) AND ($3 = 0 OR g.supplier_id = $3) "
+#define LIST_WHERE "WHERE (CAST($1 AS TEXT) IS NULL OR g.status = $1) AND ($2 = 0 OR g.product_id = $2) AND ($3 = 0 OR g.supplier_id = $3) "
     /* The page's ids first, so progress is computed for 50 groups, not for
      * every group the sort has to see. */
     reply_page(r, &pg, "SELECT COUNT(*) FROM groupbuy_groups g " LIST_WHERE,
@@ -185,14 +189,14 @@ void groupbuy_groups_create(struct req *r)
     if (check_range(r, "target_quantity", target, moq, MAX_TARGET) < 0 ||
         product_for_group(r, product_id, &p) < 0 || pick_max(r, maxv, &p, &max_pt) < 0)
         return;
+    int64_t id;
     if (db_begin(r->db) < 0) goto fail;
-    if (db_exec(r->db, "INSERT INTO groupbuy_groups (product_id, supplier_id, creator_id, moq, target_quantity, "
-                       "max_per_trader, unit_price_cents, currency, deadline, pickup_location) VALUES ($1, $2, $3, $4, "
-                       "$5, NULLIF($6, 0), $7, $8, $9, $10)",
-                DB_I(product_id), DB_I(p.supplier_id), DB_I(r->user.id), DB_I(moq), DB_I(target), DB_I(max_pt),
-                DB_I(p.bulk_price), DB_S(p.currency), DB_S(deadline), DB_S(pickup)) != 1)
+    if (db_int(r->db, &id, "INSERT INTO groupbuy_groups (product_id, supplier_id, creator_id, moq, target_quantity, "
+                           "max_per_trader, unit_price_cents, currency, deadline, pickup_location) VALUES ($1, $2, "
+                           "$3, $4, $5, NULLIF($6, 0), $7, $8, $9, $10) RETURNING id",
+               DB_I(product_id), DB_I(p.supplier_id), DB_I(r->user.id), DB_I(moq), DB_I(target), DB_I(max_pt),
+               DB_I(p.bulk_price), DB_S(p.currency), DB_S(deadline), DB_S(pickup)) != 1)
         goto rollback;
-    int64_t id = db_last_id(r->db);
     if (!(g = groupbuy_group_json(r->db, id)) ||
         audit_write(r->db, r, "groupbuy", "groupbuy.group.created", "group", id,
                     json_pack("{s:I, s:I, s:I, s:I, s:O, s:I, s:s, s:s, s:s}", "product_id", product_id, "supplier_id",
@@ -280,12 +284,11 @@ void groupbuy_groups_join(struct req *r)
         if (!found) reply_not_found(r);
         return;
     }
-    int64_t amount = quantity * t.unit_price;
-    if (db_exec(r->db, "INSERT INTO groupbuy_contributions (group_id, trader_id, quantity, amount_cents, currency) "
-                       "VALUES ($1, $2, $3, $4, $5)",
-                DB_I(group_id), DB_I(r->user.id), DB_I(quantity), DB_I(amount), DB_S(t.currency)) != 1)
+    int64_t amount = quantity * t.unit_price, id;
+    if (db_int(r->db, &id, "INSERT INTO groupbuy_contributions (group_id, trader_id, quantity, amount_cents, "
+                           "currency) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+               DB_I(group_id), DB_I(r->user.id), DB_I(quantity), DB_I(amount), DB_S(t.currency)) != 1)
         goto rollback;
-    int64_t id = db_last_id(r->db);
     if (!(c = groupbuy_contribution_json(r->db, id)) ||
         audit_write(r->db, r, "groupbuy", "groupbuy.contribution.created", "contribution", id,
                     json_pack("{s:I, s:I, s:I, s:s}", "group_id", (json_int_t)group_id, "quantity", quantity,

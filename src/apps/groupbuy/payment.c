@@ -87,15 +87,15 @@ static int record_extra(struct db *db, int64_t id, const struct contribution_row
                         int64_t actor_id)
 {
     int same = same_charge(db, id, p), n;
+    int64_t xid;
     if (same != 0) return same < 0 ? -1 : 0;
     if (p->amount_cents <= 0) return -2;
-    n = db_exec(db, "INSERT INTO groupbuy_extra_charges (contribution_id, group_id, supplier_id, provider, provider_ref, "
+    n = db_int(db, &xid, "INSERT INTO groupbuy_extra_charges (contribution_id, group_id, supplier_id, provider, provider_ref, "
                     "reference, amount_cents, currency) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
-                    "ON CONFLICT (provider, provider_ref) DO NOTHING",
+                    "ON CONFLICT (provider, provider_ref) DO NOTHING RETURNING id",
                 DB_I(id), DB_I(c->group_id), DB_I(c->supplier_id), DB_S(p->provider), DB_S(p->provider_ref),
                 DB_S(p->reference), DB_I(p->amount_cents), DB_S(p->currency));
     if (n <= 0) return n;
-    int64_t xid = db_last_id(db);
     if (db_exec(db, "UPDATE groupbuy_extra_charges SET refund_reference = 'GB-X' || id WHERE id = $1", DB_I(xid)) != 1 ||
         groupbuy_ledger_add(db, "escrow", c->supplier_id, c->group_id, id, 0, "payment", p->amount_cents, p->currency,
                             p->provider_ref) < 0 ||

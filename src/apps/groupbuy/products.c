@@ -73,16 +73,16 @@ void groupbuy_suppliers_create(struct req *r)
         reply_invalid(r, "contact_email", "must be an e-mail address");
         return;
     }
+    int64_t id;
     if (db_begin(r->db) < 0) goto fail;
-    if (db_exec(r->db, "INSERT INTO groupbuy_suppliers (name, contact_email) VALUES ($1, $2)", DB_S(name),
-                DB_S(email)) != 1) {
+    if (db_int(r->db, &id, "INSERT INTO groupbuy_suppliers (name, contact_email) VALUES ($1, $2) RETURNING id",
+               DB_S(name), DB_S(email)) != 1) {
         bool dup = db_constraint_failed(r->db);
         db_rollback(r->db);
         if (!dup) goto fail;
         reply_error(r, 409, "duplicate", "a supplier named %s exists", name);
         return;
     }
-    int64_t id = db_last_id(r->db);
     json_t *s = db_json_one(r->db, "SELECT id, name, contact_email, created_at, 0 AS active_products "
                                    "FROM groupbuy_suppliers WHERE id = $1", DB_I(id));
     if (!s || audit_write(r->db, r, "groupbuy", "groupbuy.supplier.created", "supplier", id,
@@ -278,14 +278,16 @@ static int64_t pick_supplier(struct req *r, int64_t given)
     return groupbuy_require_supplier(r, "groupbuy.products.write", given) < 0 ? 0 : given;
 }
 
-static int insert_product(struct db *db, const struct product *p)
+/* -> the new product's id, or 0 */
+static int64_t insert_product(struct db *db, const struct product *p)
 {
-    return db_exec(db, "INSERT INTO groupbuy_products (supplier_id, name, description, unit, unit_price_cents, "
-                       "bulk_price_cents, currency, moq, min_per_trader, max_per_trader, image_url) VALUES ($1, $2, "
-                       "$3, $4, $5, $6, $7, $8, $9, NULLIF($10, 0), $11)",
-                   DB_I(p->supplier_id), DB_S(p->name), DB_S(p->description), DB_S(p->unit), DB_I(p->unit_price),
-                   DB_I(p->bulk_price), DB_S(p->currency), DB_I(p->moq), DB_I(p->min_pt), DB_I(p->max_pt),
-                   DB_S(p->image_url)) == 1 ? 0 : -1;
+    int64_t id;
+    return db_int(db, &id, "INSERT INTO groupbuy_products (supplier_id, name, description, unit, unit_price_cents, "
+                           "bulk_price_cents, currency, moq, min_per_trader, max_per_trader, image_url) VALUES ($1, $2, "
+                           "$3, $4, $5, $6, $7, $8, $9, NULLIF($10, 0), $11) RETURNING id",
+                  DB_I(p->supplier_id), DB_S(p->name), DB_S(p->description), DB_S(p->unit), DB_I(p->unit_price),
+                  DB_I(p->bulk_price), DB_S(p->currency), DB_I(p->moq), DB_I(p->min_pt), DB_I(p->max_pt),
+                  DB_S(p->image_url)) == 1 ? id : 0;
 }
 
 void groupbuy_products_create(struct req *r)
@@ -301,8 +303,8 @@ void groupbuy_products_create(struct req *r)
         !(p.supplier_id = pick_supplier(r, supplier_id)))
         return;
     if (db_begin(r->db) < 0) goto fail;
-    if (insert_product(r->db, &p) < 0) goto rollback;
-    int64_t id = db_last_id(r->db);
+    int64_t id = insert_product(r->db, &p);
+    if (!id) goto rollback;
     if (!(prod = product_json(r->db, id)) ||
         audit_write(r->db, r, "groupbuy", "groupbuy.product.created", "product", id, json_deep_copy(prod)) < 0 ||
         db_commit(r->db) < 0)

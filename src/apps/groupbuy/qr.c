@@ -93,7 +93,8 @@ static int notify_ready(struct db *db, int64_t group_id)
                                    "JOIN groupbuy_groups g ON g.id = c.group_id "
                                    "JOIN groupbuy_products p ON p.id = g.product_id "
                                    "WHERE c.group_id = $1 AND c.qr_token_hash IS NOT NULL "
-                                   "GROUP BY c.trader_id ORDER BY c.trader_id", DB_I(group_id));
+                                   "GROUP BY c.trader_id, p.name, p.unit, g.pickup_location ORDER BY c.trader_id",
+                               DB_I(group_id));
     json_t *row;
     size_t i;
     int rc = rows ? 0 : -1;

@@ -488,7 +488,7 @@ void groupbuy_admin_refunds_list(struct req *r)
         reply_invalid(r, "status", "must be pending, processing, refunded or failed");
         return;
     }
-#define LIST_WHERE "WHERE ($1 = 0 OR r.group_id = $1) AND ($2 IS NULL OR r.status = $2) "
+#define LIST_WHERE "WHERE ($1 = 0 OR r.group_id = $1) AND (CAST($2 AS TEXT) IS NULL OR r.status = $2) "
     reply_page(r, &pg, "SELECT COUNT(*) FROM groupbuy_refunds r " LIST_WHERE,
                REFUND_SELECT LIST_WHERE "ORDER BY r.id DESC LIMIT $3 OFFSET $4", DB_I(group_id), DB_S(status));
 #undef LIST_WHERE

@@ -200,14 +200,13 @@ static int insert_group(struct db *db, struct world *w, struct group *gr)
     const char *pickup = pickups[seed_rng_range(&w->g, 0, (int64_t)(sizeof pickups / sizeof *pickups) - 1)];
     rfc3339(gr->deadline, deadline);
     rfc3339(gr->made, created);
-    if (db_exec(db, "INSERT INTO groupbuy_groups (product_id, supplier_id, creator_id, moq, target_quantity, "
-                    "max_per_trader, unit_price_cents, currency, deadline, pickup_location, created_at, updated_at) "
-                    "VALUES ($1, $2, $3, $4, $5, $6, $7, 'USD', $8, $9, $10, $10)",
-                DB_I(pl->product), DB_I(gr->p->supplier), DB_I(creator), DB_I(gr->p->moq), DB_I(gr->p->moq * 3 / 2),
-                DB_I(gr->p->max_pt), DB_I(gr->p->bulk_price), DB_S(deadline), DB_S(pickup), DB_S(created)) != 1)
-        return -1;
-    gr->id = db_last_id(db);
-    return 0;
+    return db_int(db, &gr->id, "INSERT INTO groupbuy_groups (product_id, supplier_id, creator_id, moq, "
+                               "target_quantity, max_per_trader, unit_price_cents, currency, deadline, pickup_location, "
+                               "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'USD', $8, $9, $10, $10) "
+                               "RETURNING id",
+                  DB_I(pl->product), DB_I(gr->p->supplier), DB_I(creator), DB_I(gr->p->moq), DB_I(gr->p->moq * 3 / 2),
+                  DB_I(gr->p->max_pt), DB_I(gr->p->bulk_price), DB_S(deadline), DB_S(pickup), DB_S(created)) == 1
+               ? 0 : -1;
 }
 
 /* A contribution made some time between the group's creation and now (or
@@ -216,15 +215,17 @@ static int64_t insert_contribution(struct db *db, struct world *w, const struct 
                                    int64_t quantity, bool paying)
 {
     char at[32];
+    int64_t id;
     time_t end = gr->deadline < w->now ? gr->deadline : w->now;
     rfc3339(gr->made + (time_t)seed_rng_range(&w->g, 60, end - gr->made > 120 ? end - gr->made - 60 : 60), at);
-    if (db_exec(db, "INSERT INTO groupbuy_contributions (group_id, trader_id, quantity, amount_cents, currency, "
-                    "payment_attempts, created_at, updated_at) VALUES ($1, $2, $3, $4, 'USD', $5, $6, $6)",
-                DB_I(gr->id), DB_I(trader), DB_I(quantity), DB_I(quantity * gr->p->bulk_price), DB_I(paying),
-                DB_S(at)) != 1)
+    if (db_int(db, &id, "INSERT INTO groupbuy_contributions (group_id, trader_id, quantity, amount_cents, currency, "
+                        "payment_attempts, created_at, updated_at) VALUES ($1, $2, $3, $4, 'USD', $5, $6, $6) "
+                        "RETURNING id",
+               DB_I(gr->id), DB_I(trader), DB_I(quantity), DB_I(quantity * gr->p->bulk_price), DB_I(paying),
+               DB_S(at)) != 1)
         return -1;
     w->contributions++;
-    return db_last_id(db);
+    return id;
 }
 
 static int pay(struct db *db, struct world *w, int64_t id, int64_t amount, int64_t trader, bool refund_declines)

@@ -183,7 +183,7 @@ void groupbuy_supplier_orders_list(struct req *r)
         return;
     }
     rbac_scope_list(r, "groupbuy.supplier_orders.read", &sc, "supplier");
-#define LIST_WHERE "WHERE " SCOPE_WHERE "AND ($3 IS NULL OR o.status = $3) AND ($4 = 0 OR o.group_id = $4) "
+#define LIST_WHERE "WHERE " SCOPE_WHERE "AND (CAST($3 AS TEXT) IS NULL OR o.status = $3) AND ($4 = 0 OR o.group_id = $4) "
     reply_page(r, &pg, "SELECT COUNT(*) FROM groupbuy_supplier_orders o " LIST_WHERE,
                ORDER_SELECT LIST_WHERE "ORDER BY o.id DESC LIMIT $5 OFFSET $6", GROUPBUY_SCOPE_ARGS(&sc),
                DB_S(status), DB_I(group_id));

@@ -144,7 +144,7 @@ Test(analytics, who_may_read)
 static const char *history =
     "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 179) "
     "INSERT INTO codepop_orders (id, store_id, user_id, total_cents, status, payment_status, pickup_time, "
-    "preparation_minutes, created_at) SELECT 1000 + i, 1 + (i % 7 = 0), 1, 350 * (1 + i % 3), 'picked_up', 'paid', "
+    "preparation_minutes, created_at) SELECT 1000 + i, CASE WHEN i % 7 = 0 THEN 2 ELSE 1 END, 1, 350 * (1 + i % 3), 'picked_up', 'paid', "
     "'2026-01-01T00:00:00Z', 2, strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-' || (i / 3) || ' days', "
     "'-' || (i % 5) || ' hours') FROM n;"
     "INSERT INTO codepop_order_lines (order_id, drink_id, quantity, unit_price_cents, line_total_cents) "

@@ -54,7 +54,7 @@ Test(codepop_machines, status_change_is_logged)
     cr_assert_eq(test_count("SELECT COUNT(*) FROM outbox WHERE topic = 'codepop.store.1' AND type = "
                             "'MACHINE_STATUS_CHANGED' AND json_extract(payload, '$.status') = 'error' AND "
                             "json_extract(payload, '$.previous_status') = 'warning' AND "
-                            "json_extract(payload, '$.machine_id') = 1"), 1);
+                            "CAST(json_extract(payload, '$.machine_id') AS INTEGER) = 1"), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.machine.status_changed' AND target_id = 1"), 2);
 
     /* the same status again is not a change: no log row, no event */

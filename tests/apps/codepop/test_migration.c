@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* SQLite-only: replays SQLite's migration files 001-004 on a SQLite file (004
+ * rebuilds tables the SQLite way) and checks the result with PRAGMA
+ * foreign_key_check and sqlite_master. */
 TestSuite(codepop_migration, .init = srv_start, .fini = srv_stop);
 
 static const char *const before_004[] = {

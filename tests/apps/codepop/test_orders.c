@@ -465,6 +465,7 @@ static double ms_since(struct timespec *t0)
     return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+/* SQLite-only: reads SQLite's query plan (EXPLAIN QUERY PLAN after ANALYZE) */
 Test(orders, store_orders_page_uses_index)
 {
     cr_assert_eq(db_exec_script(test_db(),

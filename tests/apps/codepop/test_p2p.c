@@ -267,8 +267,8 @@ Test(p2p, replayed_request_is_refused)
     resp_free(r);
     /* the cleanup job forgets signatures older than 10 minutes */
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_p2p_seen"), 3);
-    db_exec(test_db(), "UPDATE codepop_p2p_seen SET seen_at = seen_at - 601 WHERE rowid IN "
-                       "(SELECT rowid FROM codepop_p2p_seen LIMIT 2)");
+    db_exec(test_db(), "UPDATE codepop_p2p_seen SET seen_at = seen_at - 601 WHERE signature IN "
+                       "(SELECT signature FROM codepop_p2p_seen ORDER BY signature LIMIT 2)");
     char *res = run_job("codepop.p2p_cleanup");
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_p2p_seen"), 1, "%s", res);
     free(res), free(body), free(ev), free(cred);

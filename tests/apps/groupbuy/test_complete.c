@@ -48,12 +48,14 @@ static char *snapshot(void)
                       "(SELECT COUNT(*) FROM groupbuy_ledger) || '/' || (SELECT COUNT(*) FROM groupbuy_webhook_events) || '/' "
                       "|| (SELECT COUNT(*) FROM audit_log) || '/' || (SELECT COUNT(*) FROM notifications) || '/' || "
                       "(SELECT COUNT(*) FROM outbox) || '|' || "
-                      "(SELECT group_concat(id || ':' || status || ':' || COALESCE(supplier_status, '-') || ':' || "
-                      "COALESCE(status_reason, '-') || ':' || updated_at, ',') FROM groupbuy_groups) || '|' || "
-                      "(SELECT group_concat(id || ':' || status || ':' || payment_status || ':' || "
-                      "COALESCE(refund_status, '-') || ':' || updated_at, ',') FROM groupbuy_contributions) || '|' || "
-                      "(SELECT COALESCE(group_concat(id || ':' || status || ':' || attempts, ','), '') FROM groupbuy_refunds)"
-                      " || '|' || (SELECT COALESCE(group_concat(id || ':' || status, ','), '') FROM groupbuy_supplier_orders)");
+                      "(SELECT json_group_array(x) FROM (SELECT id || ':' || status || ':' || "
+                      "COALESCE(supplier_status, '-') || ':' || COALESCE(status_reason, '-') || ':' || updated_at AS x "
+                      "FROM groupbuy_groups ORDER BY id) t) || '|' || "
+                      "(SELECT json_group_array(x) FROM (SELECT id || ':' || status || ':' || payment_status || ':' || "
+                      "COALESCE(refund_status, '-') || ':' || updated_at AS x FROM groupbuy_contributions ORDER BY id) t)"
+                      " || '|' || (SELECT json_group_array(x) FROM (SELECT id || ':' || status || ':' || attempts AS x "
+                      "FROM groupbuy_refunds ORDER BY id) t) || '|' || (SELECT json_group_array(x) FROM "
+                      "(SELECT id || ':' || status AS x FROM groupbuy_supplier_orders ORDER BY id) t)");
     cr_assert(s);
     return s;
 }
@@ -116,7 +118,7 @@ GbTest(groupbuy_complete, job_completes_fails_and_skips)
     cr_assert_eq(notified("gb_trader2", "groupbuy.group.completed"), 1);
     cr_assert_eq(notified("gb_trader3", "groupbuy.group.completed"), 0, "an unpaid contribution is not counted");
     cr_assert_eq(test_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.group.completed' AND target_id = $1 "
-                           "AND json_extract(summary, '$.early') = 0 AND json_extract(summary, '$.order_number') = "
+                           "AND CAST(json_extract(summary, '$.early') AS TEXT) IN ('0', 'false') AND json_extract(summary, '$.order_number') = "
                            "(SELECT order_number FROM groupbuy_supplier_orders WHERE group_id = $1)", ready), 1);
     cr_assert_eq(test_scalar("SELECT COUNT(*) FROM outbox WHERE topic = 'groupbuy.group.' || $1 AND type = "
                            "'group.completed'", ready), 1);
@@ -254,7 +256,7 @@ GbTest(groupbuy_complete, admin_completes_early)
                            "total_cents = 12500 AND status = 'pending'", g), 1);
     cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE id = $1 AND status = 'cancelled'", unpaid), 1);
     cr_assert_eq(test_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.group.completed' AND target_id = $1 "
-                           "AND json_extract(summary, '$.early') = 1 AND user_id = (SELECT id FROM users WHERE "
+                           "AND CAST(json_extract(summary, '$.early') AS TEXT) IN ('1', 'true') AND user_id = (SELECT id FROM users WHERE "
                            "username = 'gb_admin') AND request_id IS NOT NULL", g), 1);
     /* completing again: no longer open */
     resp_check(api_post(pathf(GB "/admin/groups/%lld/complete", g), "gb_admin", NULL, "%s", ""), 409, "invalid_state");

@@ -88,7 +88,7 @@ GbTest(groupbuy_groups, supplier_creates_a_group)
     resp_free(r);
     char sql[256];
     snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.group.created' AND target_id = "
-                              "%lld AND json_extract(summary, '$.unit_price_cents') = 2500", (long long)id);
+                              "%lld AND CAST(json_extract(summary, '$.unit_price_cents') AS INTEGER) = 2500", (long long)id);
     cr_assert_eq(test_count(sql), 1);
     snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM outbox WHERE topic = 'groupbuy.group.%lld' AND type = "
                               "'group.created'", (long long)id);

@@ -62,7 +62,7 @@ GbTest(groupbuy_join, join_prices_at_bulk)
     cr_assert_null(json_object_get(c, "qr_nonce"));
     resp_free(r);
     cr_assert_eq(test_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.contribution.created' AND "
-                           "target_id = $1 AND json_extract(summary, '$.amount_cents') = 7500", id), 1);
+                           "target_id = $1 AND CAST(json_extract(summary, '$.amount_cents') AS INTEGER) = 7500", id), 1);
     cr_assert_eq(test_scalar("SELECT COUNT(*) FROM outbox WHERE topic = 'groupbuy.group.' || $1 AND type = "
                            "'contribution.created'", g), 1);
     cr_assert_eq(test_scalar("SELECT " GB_COMMITTED_SQL("$1"), g), 0, "unpaid does not count");

@@ -59,7 +59,7 @@ GbTest(groupbuy_products, supplier_creates_with_inferred_supplier_and_defaults)
     resp_free(r);
     cr_assert_eq(audits("groupbuy.product.created", id), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.product.created' AND "
-                            "json_extract(summary, '$.supplier_id') = 1 AND user_id = (SELECT id FROM users WHERE "
+                            "CAST(json_extract(summary, '$.supplier_id') AS INTEGER) = 1 AND user_id = (SELECT id FROM users WHERE "
                             "username = 'gb_sup1')"), 1);
 
     /* every field given */
@@ -148,7 +148,7 @@ GbTest(groupbuy_products, patch_validates_the_merged_product)
     cr_assert_eq(jint(r->json, "max_per_trader"), 5);
     resp_free(r);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.product.updated' AND "
-                            "target_id = 1 AND json_extract(summary, '$.changed.bulk_price_cents') = 2800 AND "
+                            "target_id = 1 AND CAST(json_extract(summary, '$.changed.bulk_price_cents') AS INTEGER) = 2800 AND "
                             "json_extract(summary, '$.changed.description') = 'Long grain' AND "
                             "json_extract(summary, '$.changed.name') IS NULL"), 1);
 

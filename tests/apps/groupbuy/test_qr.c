@@ -34,11 +34,11 @@ static void accept_by_sql(int64_t group)
     cr_assert_eq(db_exec(db, "UPDATE groupbuy_groups SET status = 'completed', supplier_status = 'supplier_accepted', "
                              "completed_at = " GB_NOW_SQL ", supplier_response_at = " GB_NOW_SQL " WHERE id = $1",
                          DB_I(group)), 1);
-    cr_assert_eq(db_exec(db, "INSERT INTO groupbuy_supplier_orders (order_number, group_id, supplier_id, quantity, "
-                             "total_cents, currency, status, responded_at) VALUES ($1, $2, $3, $4, $5, 'USD', "
-                             "'accepted', " GB_NOW_SQL ")",
-                         DB_S(number), DB_I(group), DB_I(supplier), DB_I(qty), DB_I(total)), 1);
-    int64_t order = db_last_id(db);
+    int64_t order = 0;
+    cr_assert_eq(db_int(db, &order, "INSERT INTO groupbuy_supplier_orders (order_number, group_id, supplier_id, "
+                                    "quantity, total_cents, currency, status, responded_at) VALUES ($1, $2, $3, $4, $5, "
+                                    "'USD', 'accepted', " GB_NOW_SQL ") RETURNING id",
+                        DB_S(number), DB_I(group), DB_I(supplier), DB_I(qty), DB_I(total)), 1);
     cr_assert_eq(groupbuy_ledger_add(db, "escrow", supplier, group, 0, order, "escrow_release", -total, "USD", number), 0);
     cr_assert_eq(groupbuy_ledger_add(db, "supplier", supplier, group, 0, order, "order_credit", total, "USD", number), 0);
     cr_assert_eq(db_commit(db), 0);
@@ -141,9 +141,9 @@ GbTest(groupbuy_qr, mark_ready_issues_tokens_for_counted_contributions)
         char sha[65];
         crypto_sha256_hex(token, 64, sha);
         cr_assert_str_eq(sha, hash, "the stored hash is SHA-256 of the token text");
-        cr_assert_eq(count_s("SELECT COUNT(*) FROM groupbuy_contributions c WHERE instr(json_array(c.id, c.group_id, "
-                             "c.trader_id, c.payment_reference, c.qr_token_hash, c.qr_nonce, c.payment_provider, "
-                             "c.qr_issued_at), $1) > 0", token), 0);
+        cr_assert_eq(count_s("SELECT COUNT(*) FROM groupbuy_contributions c WHERE instr(CAST(json_array(c.id, "
+                             "c.group_id, c.trader_id, c.payment_reference, c.qr_token_hash, c.qr_nonce, "
+                             "c.payment_provider, c.qr_issued_at) AS TEXT), $1) > 0", token), 0);
         cr_assert_eq(count_s("SELECT (SELECT COUNT(*) FROM audit_log WHERE instr(summary, $1) > 0) + (SELECT COUNT(*) "
                              "FROM outbox WHERE instr(payload, $1) > 0) + (SELECT COUNT(*) FROM notifications WHERE "
                              "instr(data, $1) > 0 OR instr(title, $1) > 0)", token), 0);
@@ -153,14 +153,14 @@ GbTest(groupbuy_qr, mark_ready_issues_tokens_for_counted_contributions)
     cr_assert_eq(test_count("SELECT COUNT(*) FROM notifications WHERE kind = 'groupbuy.ready_for_collection'"), 2);
     cr_assert_eq(test_scalar("SELECT COUNT(*) FROM notifications WHERE kind = 'groupbuy.ready_for_collection' AND "
                            "user_id = (SELECT id FROM users WHERE username = 'gb_trader1') AND "
-                           "json_extract(data, '$.quantity') = 3 AND json_extract(data, '$.group_id') = $1", w.group), 1);
+                           "CAST(json_extract(data, '$.quantity') AS INTEGER) = 3 AND CAST(json_extract(data, '$.group_id') AS INTEGER) = $1", w.group), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM notifications WHERE user_id = "
                             "(SELECT id FROM users WHERE username = 'gb_trader3')"), 0);
     cr_assert_eq(test_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.group.marked_ready' AND "
-                           "target_id = $1 AND json_extract(summary, '$.qr_issued') = 2 AND user_id = "
+                           "target_id = $1 AND CAST(json_extract(summary, '$.qr_issued') AS INTEGER) = 2 AND user_id = "
                            "(SELECT id FROM users WHERE username = 'gb_admin')", w.group), 1);
     cr_assert_eq(test_scalar("SELECT COUNT(*) FROM outbox WHERE type = 'group.ready_for_collection' AND topic = "
-                           "'groupbuy.group.' || $1 AND json_extract(payload, '$.qr_tokens_issued') = 2", w.group), 1);
+                           "'groupbuy.group.' || $1 AND CAST(json_extract(payload, '$.qr_tokens_issued') AS INTEGER) = 2", w.group), 1);
 
     /* once only: the group is no longer supplier_accepted */
     resp_check(mark_ready(w.group, "gb_admin"), 409, "invalid_state");
@@ -337,7 +337,7 @@ GbTest(groupbuy_qr, verify_by_staff_once)
                            "AND user_id = (SELECT id FROM users WHERE username = 'gb_staff1') AND request_id IS NOT NULL",
                            w.c1), 1);
     cr_assert_eq(test_scalar("SELECT COUNT(*) FROM outbox WHERE type = 'contribution.collected' AND "
-                           "json_extract(payload, '$.contribution_id') = $1", w.c1), 1);
+                           "CAST(json_extract(payload, '$.contribution_id') AS INTEGER) = $1", w.c1), 1);
     cr_assert_eq(count_s("SELECT COUNT(*) FROM audit_log WHERE instr(summary, $1) > 0", t1), 0);
 
     /* the second scan */
@@ -493,7 +493,7 @@ GbTest(groupbuy_qr, two_scans_at_once_collect_once)
         cr_assert_eq(test_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'groupbuy.qr.verified' AND "
                                "target_id = $1", ids[t]), 1);
         cr_assert_eq(test_scalar("SELECT COUNT(*) FROM outbox WHERE type = 'contribution.collected' AND "
-                               "json_extract(payload, '$.contribution_id') = $1", ids[t]), 1);
+                               "CAST(json_extract(payload, '$.contribution_id') AS INTEGER) = $1", ids[t]), 1);
         cr_assert_eq(test_scalar("SELECT COUNT(*) FROM groupbuy_contributions WHERE id = $1 AND is_collected = 1 AND "
                                "collected_at = (SELECT json_extract(summary, '$.collected_at') FROM audit_log WHERE "
                                "action = 'groupbuy.qr.verified' AND target_id = $1)", ids[t]), 1);

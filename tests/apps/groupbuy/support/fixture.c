@@ -57,13 +57,15 @@ void gb_stop(void)
 
 int64_t gb_group(int64_t product_id, int moq, int deadline_minutes)
 {
-    cr_assert_eq(db_exec(test_db(), "INSERT INTO groupbuy_groups (product_id, supplier_id, creator_id, moq, "
-                                    "target_quantity, max_per_trader, unit_price_cents, currency, deadline, pickup_location) "
-                                    "SELECT p.id, p.supplier_id, $2, $3, $3, p.max_per_trader, p.bulk_price_cents, "
-                                    "p.currency, $4, 'Warehouse 4, Kano Road' FROM groupbuy_products p WHERE p.id = $1",
-                         DB_I(product_id), DB_I(test_user_id("gb_admin")), DB_I(moq), DB_S(time_in(deadline_minutes))),
+    int64_t id = 0;
+    cr_assert_eq(db_int(test_db(), &id, "INSERT INTO groupbuy_groups (product_id, supplier_id, creator_id, moq, "
+                                        "target_quantity, max_per_trader, unit_price_cents, currency, deadline, "
+                                        "pickup_location) SELECT p.id, p.supplier_id, $2, $3, $3, p.max_per_trader, "
+                                        "p.bulk_price_cents, p.currency, $4, 'Warehouse 4, Kano Road' "
+                                        "FROM groupbuy_products p WHERE p.id = $1 RETURNING id",
+                        DB_I(product_id), DB_I(test_user_id("gb_admin")), DB_I(moq), DB_S(time_in(deadline_minutes))),
                  1, "gb_group");
-    return db_last_id(test_db());
+    return id;
 }
 
 void gb_set_deadline(int64_t group_id, int minutes_from_now)
@@ -74,11 +76,12 @@ void gb_set_deadline(int64_t group_id, int minutes_from_now)
 
 int64_t gb_contribution(int64_t group_id, const char *trader, int quantity)
 {
-    cr_assert_eq(db_exec(test_db(), "INSERT INTO groupbuy_contributions (group_id, trader_id, quantity, amount_cents, "
-                                    "currency) SELECT g.id, $2, $3, $3 * g.unit_price_cents, g.currency "
-                                    "FROM groupbuy_groups g WHERE g.id = $1",
-                         DB_I(group_id), DB_I(test_user_id(trader)), DB_I(quantity)), 1, "gb_contribution");
-    return db_last_id(test_db());
+    int64_t id = 0;
+    cr_assert_eq(db_int(test_db(), &id, "INSERT INTO groupbuy_contributions (group_id, trader_id, quantity, "
+                                        "amount_cents, currency) SELECT g.id, $2, $3, $3 * g.unit_price_cents, "
+                                        "g.currency FROM groupbuy_groups g WHERE g.id = $1 RETURNING id",
+                        DB_I(group_id), DB_I(test_user_id(trader)), DB_I(quantity)), 1, "gb_contribution");
+    return id;
 }
 
 /* provider_ref NULL: "sbx_ch_fixture<contribution id>". */
