@@ -183,7 +183,7 @@ int db_query_(struct db *db, struct db_rows *rows, const char *sql, const struct
 #define db_query(db, rows, sql, ...) db_query_(db, rows, sql, DB_ARGS(__VA_ARGS__))
 /* "col is one of the ids in the JSON array text bound as $n" (rbac_scope_list):
  * the one place that spells the dialect's JSON-array membership test. */
-#define DB_IN_IDS(col, n) col " IN (SELECT value FROM json_each($" #n "))"
+#define DB_IN_IDS(col, n) col " IN (SELECT CAST(value AS INTEGER) FROM json_each($" #n "))"
 /* Column-name conventions for db_json_*: a name ending in "__json" is parsed as
  * JSON, "__bool" becomes true/false; the suffix is dropped from the key. */
 
@@ -201,7 +201,10 @@ int64_t db_last_id(struct db *db);
 bool db_constraint_failed(struct db *db);     /* last error was a UNIQUE/FK/CHECK violation */
 const char *db_errmsg(struct db *db);
 void *db_handle(struct db *db);               /* backend handle (sqlite3 * or PGconn *) for backup/tests */
-bool db_is_pg(struct db *db);                 /* PostgreSQL (ATRIUM_DB=postgres://...), else SQLite */
+bool db_is_pg(struct db *db);
+/* After rows were inserted with explicit ids (seeds, table rebuilds): make the
+ * next generated id follow the largest one, as SQLite always does. */
+int db_sync_ids(struct db *db);                 /* PostgreSQL (ATRIUM_DB=postgres://...), else SQLite */
 
 /* Migrations: embedded SQL files under `dir` ("src/core/migrations/"), applied
  * in file-name order, each in its own transaction, recorded in schema_migrations

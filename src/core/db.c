@@ -856,6 +856,13 @@ const char *db_errmsg(struct db *db)
 void *db_handle(struct db *db) { return db->pg ? pg_handle(db->pg) : db->h; }
 bool db_is_pg(struct db *db) { return db->pg != NULL; }
 
+int db_sync_ids(struct db *db)
+{
+    int64_t n = 0;
+    if (!db->pg) return 0;
+    return db_int(db, &n, "SELECT atrium_sync_identities()") == 1 ? 0 : -1;
+}
+
 int db_notify(struct db *db, const char *channel)
 {
     if (!db->pg) return 0;
