@@ -1,53 +1,54 @@
 /* faults.c -- see faults.h. */
 #include "faults.h"
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_STEPS 2000
 
-/* SQLite-only: reads the values through the sqlite3 handle and lists tables
- * from sqlite_master; on PostgreSQL this needs the table list from
- * information_schema and the values through db_query.
- * One line per query: its text, row count and a BLAKE2b digest of every
- * value (type and bytes), read straight from SQLite (fast enough to run
- * twice per injected fault over a growing database). */
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* One line per query: its text, row count and a BLAKE2b digest of its rows
+ * (each row as sorted-key JSON, the rows sorted: a table's physical order
+ * may differ between databases and after a rolled-back update). */
 static void digest_query(struct db *db, const char *sql, char **out, size_t *len)
 {
-    sqlite3 *h = db_handle(db);
-    sqlite3_stmt *st = NULL;
+    json_t *rows = db_json_all(db, sql);
+    cr_assert(rows, "snapshot: %s: %s", sql, db_errmsg(db));
+    size_t n = json_array_size(rows), i;
+    char **texts = xcalloc(n ? n : 1, sizeof *texts);
+    json_t *row;
+    json_array_foreach(rows, i, row) texts[i] = json_dumps(row, JSON_SORT_KEYS | JSON_COMPACT);
+    qsort(texts, n, sizeof *texts, by_text);
     crypto_generichash_state state;
     unsigned char sum[16];
     char hex[33];
-    long rows = 0;
-    cr_assert_eq(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK, "snapshot: %s: %s", sql, sqlite3_errmsg(h));
     crypto_generichash_init(&state, NULL, 0, sizeof sum);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        rows++;
-        for (int c = 0; c < sqlite3_column_count(st); c++) {
-            unsigned char type = (unsigned char)sqlite3_column_type(st, c);
-            const void *p = sqlite3_column_blob(st, c);
-            int n = sqlite3_column_bytes(st, c);
-            crypto_generichash_update(&state, &type, 1);
-            crypto_generichash_update(&state, (const unsigned char *)&n, sizeof n);
-            if (p && n) crypto_generichash_update(&state, p, (unsigned long long)n);
-        }
+    for (i = 0; i < n; i++) {
+        crypto_generichash_update(&state, (const unsigned char *)texts[i], strlen(texts[i]) + 1);
+        free(texts[i]);
     }
-    cr_assert_eq(rc, SQLITE_DONE, "snapshot: %s: %s", sql, sqlite3_errmsg(h));
-    sqlite3_finalize(st);
+    free(texts);
+    json_decref(rows);
     crypto_generichash_final(&state, sum, sizeof sum);
     sodium_bin2hex(hex, sizeof hex, sum, sizeof sum);
     size_t need = strlen(sql) + 64;
     *out = xrealloc(*out, *len + need);
-    *len += (size_t)snprintf(*out + *len, need, "%s: %ld rows %s\n", sql, rows, hex);
+    *len += (size_t)snprintf(*out + *len, need, "%s: %zu rows %s\n", sql, n, hex);
 }
 
 char *fault_snapshot(const char *tables)
 {
-    json_t *names = db_json_all(test_db(), "SELECT name FROM sqlite_master WHERE type = 'table' AND "
-                                           "name LIKE $1 ESCAPE '\\' ORDER BY name", DB_S(tables));
+    struct db *db = test_db();
+    json_t *names = db_is_pg(db)
+        ? db_json_all(db, "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() "
+                          "AND table_type = 'BASE TABLE' AND table_name LIKE $1 ESCAPE '\\' ORDER BY table_name",
+                      DB_S(tables))
+        : db_json_all(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND "
+                          "name LIKE $1 ESCAPE '\\' ORDER BY name", DB_S(tables));
     cr_assert(names, "snapshot: table list");
     size_t i, len = 0;
     json_t *v;
@@ -61,10 +62,10 @@ char *fault_snapshot(const char *tables)
                            NULL};
     json_array_foreach(names, i, v) {
         char *sql = xasprintf("SELECT * FROM \"%s\"", json_string_value(json_object_get(v, "name")));
-        digest_query(test_db(), sql, &out, &len);
+        digest_query(db, sql, &out, &len);
         free(sql);
     }
-    for (const char **q = fixed; *q; q++) digest_query(test_db(), *q, &out, &len);
+    for (const char **q = fixed; *q; q++) digest_query(db, *q, &out, &len);
     json_decref(names);
     return out;
 }

@@ -97,6 +97,12 @@ void srv_stop(void)
     free(cmd);
 }
 
+bool test_on_pg(void)
+{
+    const char *pg = getenv("ATRIUM_TEST_PG");
+    return pg && *pg;
+}
+
 int srv_port(void) { return http_port(); }
 const char *srv_dir(void) { return dir; }
 struct db *test_db(void) { return db_thread(); }

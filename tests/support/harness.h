@@ -63,6 +63,12 @@ int64_t test_audit_count(const char *app, const char *action);
 void test_audit_row(const char *app, const char *action, const char *target_type, int64_t target_id);
 
 
+/* The suite runs on PostgreSQL (make test-pg: ATRIUM_TEST_PG is set). */
+bool test_on_pg(void);
+/* First line of a test that only means something on SQLite (its file format,
+ * its query planner): skipped on PostgreSQL, saying why. */
+#define SQLITE_ONLY(why) do { if (test_on_pg()) cr_skip_test("SQLite-only: %s", why); } while (0)
+
 /* Run fn on n threads at once (released together); returns after all end. */
 void run_concurrently(int n, void (*fn)(int i, void *arg), void *arg);
 

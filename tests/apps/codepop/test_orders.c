@@ -468,6 +468,7 @@ static double ms_since(struct timespec *t0)
 /* SQLite-only: reads SQLite's query plan (EXPLAIN QUERY PLAN after ANALYZE) */
 Test(orders, store_orders_page_uses_index)
 {
+    SQLITE_ONLY("reads SQLite's query plan");
     cr_assert_eq(db_exec_script(test_db(),
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000) "
         "INSERT INTO codepop_orders (store_id, user_id, total_cents, status, payment_status, pickup_time, "
