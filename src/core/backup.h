@@ -32,4 +32,6 @@ int backup_create(const char *db_path, const char *dir, int keep_days, backup_pr
                   char *out, size_t outlen, char *err, size_t errlen);
 int backup_restore(const char *file, const char *db_path, backup_progress_fn progress,
                    char *err, size_t errlen);
+/* db as it may be shown: a postgres:// URL with its password as ****; free() it. */
+char *backup_db_name(const char *db);
 #endif
