@@ -1,4 +1,6 @@
-/* backup.c -- online backup and restore of the SQLite database (see backup.h).
+/* backup.c -- online backup and restore of the SQLite database (see backup.h),
+ * and what both databases' backups share (backup_int.h); a postgres:// target
+ * goes to backup_pg.c.
  *
  * Consistency under concurrent writers: the source connection opens an explicit
  * read transaction (BEGIN; SELECT ...) before sqlite3_backup_init() and keeps it

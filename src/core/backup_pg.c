@@ -268,7 +268,6 @@ int backup_pg_create(const char *url, const char *dir, int keep_days, backup_pro
     if (conn_parse(url, &c, err, errlen) < 0 || count_tables(url, &c, &t.total, err, errlen) < 0) goto out;
     db_arg = xasprintf("--dbname=%s", c.conninfo);
     char *argv[] = {tool, "--format=custom", "--no-owner", "--no-privileges", "--verbose", db_arg, file_arg, NULL};
-    log_info("backup: %s of %s", tool, c.name);
     if (run_tool(argv, &c, count_line, &t, err, errlen) < 0) goto out;
     if (progress) progress(t.total, t.total);
     if (fsync_path(tmp, O_RDONLY) < 0) FAIL("%s: %s", tmp, strerror(errno));
@@ -373,7 +372,6 @@ int backup_pg_restore(const char *file, const char *url, backup_progress_fn prog
     db_arg = xasprintf("--dbname=%s", c.conninfo);
     char *argv[] = {tool, "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
                     "--exit-on-error", "--verbose", db_arg, path, NULL};
-    log_info("restore: %s of %s into %s", tool, file, c.name);
     if (run_tool(argv, &c, count_line, &t, err, errlen) < 0) goto out;
     if (progress) progress(t.total, t.total);
     rc = 0;
