@@ -180,6 +180,7 @@ static int run_tool(char *const argv[], const struct pgconn *c, line_fn on_line,
         if (null >= 0) dup2(null, STDIN_FILENO);
         dup2(fds[1], STDOUT_FILENO);
         dup2(fds[1], STDERR_FILENO);
+        close_range(3, ~0U, 0);     /* not the server's sockets and database files */
         execve(argv[0], argv, env);
         _exit(127);
     }

@@ -16,6 +16,8 @@ q() { psql -X -A -t -q -v ON_ERROR_STOP=1 "$ATRIUM_TEST_PG/$1" -c "$2"; }
 trap 'admin "DROP DATABASE IF EXISTS $src WITH (FORCE)"; admin "DROP DATABASE IF EXISTS $dst WITH (FORCE)"; cleanup' EXIT
 admin "CREATE DATABASE $src" && admin "CREATE DATABASE $dst" || { not_ok "create the databases"; finish; }
 export ATRIUM_DB=$ATRIUM_TEST_PG/$src
+# no key file beside a PostgreSQL database: the key comes from the environment
+export ATRIUM_ENCRYPTION_KEY=${ATRIUM_ENCRYPTION_KEY:-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}
 
 "$ATRIUM_BIN" migrate >"$WORK/migrate.out" 2>&1
 check "atrium migrate" [ $? = 0 ]
