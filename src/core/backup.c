@@ -221,6 +221,7 @@ int backup_create(const char *db_path, const char *dir, int keep_days, backup_pr
     char *tmp = xasprintf("%s/.atrium-backup-XXXXXX", dir), *gz = NULL, stamp[20];
     int rc = -1, fd = -1, s, total, busy = 0;
     bool tmp_made = false, gz_made = false;
+
     if (sodium_init() < 0 || backup_mkdir_p(dir) < 0 || (fd = mkstemp(tmp)) < 0)
         FAIL("backup directory %s: %s", dir, strerror(errno));
     tmp_made = true;
