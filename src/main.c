@@ -186,21 +186,22 @@ static int cmd_backup(int argc, char **argv)
 static int cmd_restore(int argc, char **argv)
 {
     const char *file = positional(argc, argv, 0);
-    char err[512];
+    char err[512], *name = backup_db_name(cfg.db);      /* a URL's password masked */
+    int rc = 0;
     if (!file) {
         fprintf(stderr, "usage: atrium restore FILE --confirm\n");
-        return 2;
-    }
-    if (!has_flag(argc, argv, "--confirm")) {
-        fprintf(stderr, "atrium: restore replaces %s; add --confirm to go ahead\n", cfg.db);
-        return 2;
-    }
-    if (backup_restore(file, cfg.db, progress, err, sizeof err) < 0) {
+        rc = 2;
+    } else if (!has_flag(argc, argv, "--confirm")) {
+        fprintf(stderr, "atrium: restore replaces %s; add --confirm to go ahead\n", name);
+        rc = 2;
+    } else if (backup_restore(file, cfg.db, progress, err, sizeof err) < 0) {
         fprintf(stderr, "atrium: restore failed: %s\n", err);
-        return 1;
+        rc = 1;
+    } else {
+        printf("restored %s into %s\n", file, name);
     }
-    printf("restored %s into %s\n", file, cfg.db);
-    return 0;
+    free(name);
+    return rc;
 }
 
 static int cmd_user(int argc, char **argv)
@@ -328,8 +329,10 @@ static const struct command commands[] = {
     {"serve", cmd_serve, "atrium serve [--config FILE]\n  Run the server (migrates first). SIGTERM/SIGINT stop it gracefully."},
     {"migrate", cmd_migrate, "atrium migrate\n  Apply every pending migration of the core and the enabled apps."},
     {"seed", cmd_seed, "atrium seed <app>|all [--clear] [--seed N] [--password P]\n  Fill the database with demo data and print the accounts made."},
-    {"backup", cmd_backup, "atrium backup [--to DIR]\n  Online, verified, gzip-compressed backup with a .sha256 beside it."},
-    {"restore", cmd_restore, "atrium restore FILE --confirm\n  Verify FILE and swap it in; the current database is kept aside."},
+    {"backup", cmd_backup, "atrium backup [--to DIR]\n  Online, verified, gzip-compressed backup with a .sha256 beside it\n"
+                           "  (PostgreSQL: a pg_dump custom-format .pgdump)."},
+    {"restore", cmd_restore, "atrium restore FILE --confirm\n  Verify FILE and swap it in; the current database is kept aside\n"
+                             "  (PostgreSQL: pg_restore replaces the database's contents in one transaction)."},
     {"user", cmd_user, "atrium user add USERNAME [--password P] [--email E] [--display-name N] [--admin]\n"
                        "atrium user passwd USERNAME [--password P]\n"
                        "atrium user role USERNAME APP ROLE [--scope TYPE:ID] [--remove]\n"

@@ -1,4 +1,6 @@
-/* backup.c -- online backup and restore of the SQLite database (see backup.h).
+/* backup.c -- online backup and restore of the SQLite database (see backup.h),
+ * and what both databases' backups share (backup_int.h); a postgres:// target
+ * goes to backup_pg.c.
  *
  * Consistency under concurrent writers: the source connection opens an explicit
  * read transaction (BEGIN; SELECT ...) before sqlite3_backup_init() and keeps it
@@ -20,6 +22,8 @@
  * Progress, in pages of the snapshot: backup reports the copy (after each step),
  * then the compression from 0 again; restore reports the decompression. */
 #include "atrium.h"
+#include "backup_int.h"
+#include "db_pg.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -41,10 +45,7 @@
 /* A database is its main file plus these companions ("" is the main file). */
 static const char *const suffixes[NSUFFIX] = {"", "-wal", "-shm", "-journal"};
 
-/* Functions taking (err, errlen) report with FAIL: set err, jump to the single cleanup label. */
-#define FAIL(...) do { fail(err, errlen, __VA_ARGS__); goto out; } while (0)
-
-static __attribute__((format(printf, 3, 4))) int fail(char *err, size_t errlen, const char *fmt, ...)
+int backup_fail(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -53,14 +54,14 @@ static __attribute__((format(printf, 3, 4))) int fail(char *err, size_t errlen, 
     return -1;
 }
 
-static void utc_stamp(char out[20])
+void backup_stamp(char out[20])
 {
     time_t now = time(NULL);
     struct tm tm;
     strftime(out, 20, "%Y%m%dT%H%M%SZ", gmtime_r(&now, &tm));
 }
 
-static int mkdir_p(const char *dir)
+int backup_mkdir_p(const char *dir)
 {
     char *p = xstrdup(dir);
     int rc = 0;
@@ -89,7 +90,7 @@ static int open_rw(const char *path, sqlite3 **db, char *err, size_t errlen)
 {
     if (sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK)
         return sqlite3_busy_timeout(*db, 5000), 0;
-    fail(err, errlen, "%s: %s", path, *db ? sqlite3_errmsg(*db) : "out of memory");
+    backup_fail(err, errlen, "%s: %s", path, *db ? sqlite3_errmsg(*db) : "out of memory");
     sqlite3_close(*db);
     *db = NULL;
     return -1;
@@ -111,7 +112,7 @@ out:
     return rc;
 }
 
-static int sha256_file(const char *path, char hex[65])
+int backup_sha256_file(const char *path, char hex[65])
 {
     crypto_hash_sha256_state st;
     unsigned char h[crypto_hash_sha256_BYTES], *buf = xmalloc(CHUNK);
@@ -160,15 +161,17 @@ out:
     return rc;
 }
 
-/* Delete atrium-*.db.gz (and their .sha256) in dir whose mtime is older than keep_days. */
-static void prune(const char *dir, int keep_days)
+/* Delete old backups of either database (one directory may have held both). */
+void backup_prune(const char *dir, int keep_days)
 {
     time_t cutoff = time(NULL) - (time_t)keep_days * 86400;
     DIR *d = keep_days > 0 ? opendir(dir) : NULL;
     struct dirent *e;
     struct stat st;
     while (d && (e = readdir(d))) {
-        if (fnmatch("atrium-*.db.gz", e->d_name, FNM_PERIOD) != 0) continue;
+        if (fnmatch("atrium-*.db.gz", e->d_name, FNM_PERIOD) != 0 &&
+            fnmatch("atrium-*.pgdump", e->d_name, FNM_PERIOD) != 0)
+            continue;
         char *p = xasprintf("%s/%s", dir, e->d_name), *s = xasprintf("%s.sha256", p);
         if (lstat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime < cutoff &&
             (unlink(p) < 0 || (unlink(s) < 0 && errno != ENOENT)))
@@ -179,17 +182,47 @@ static void prune(const char *dir, int keep_days)
     if (d) closedir(d);
 }
 
+int backup_write_sum(const char *file, char *err, size_t errlen)
+{
+    char *sum = xasprintf("%s.sha256", file), hex[65];
+    const char *name = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+    FILE *f = NULL;
+    int rc = -1, s;
+    bool made = false;
+    if (backup_sha256_file(file, hex) < 0 || !(f = fopen(sum, "we"))) FAIL("checksum: %s", strerror(errno));
+    made = true;
+    s = fprintf(f, "%s  %s\n", hex, name) < 0 || fflush(f) != 0 || fsync(fileno(f)) < 0;
+    s |= fclose(f) != 0;
+    if (s) FAIL("%s: %s", sum, strerror(errno));
+    rc = 0;
+out:
+    if (rc < 0 && made) unlink(sum);
+    free(sum);
+    return rc;
+}
+
+enum backup_kind backup_kind(const char *file)
+{
+    unsigned char head[5] = {0};
+    FILE *f = fopen(file, "rbe");
+    size_t n = f ? fread(head, 1, sizeof head, f) : 0;
+    if (f) fclose(f);
+    if (n >= 2 && head[0] == 0x1f && head[1] == 0x8b) return BACKUP_SQLITE_GZ;
+    if (n == 5 && !memcmp(head, "PGDMP", 5)) return BACKUP_PGDUMP;   /* pg_dump's custom format */
+    return BACKUP_UNKNOWN;
+}
+
 int backup_create(const char *db_path, const char *dir, int keep_days, backup_progress_fn progress,
                   char *out, size_t outlen, char *err, size_t errlen)
 {
+    if (pg_url(db_path)) return backup_pg_create(db_path, dir, keep_days, progress, out, outlen, err, errlen);
     sqlite3 *src = NULL, *dst = NULL;
     sqlite3_backup *bk = NULL;
-    char *tmp = xasprintf("%s/.atrium-backup-XXXXXX", dir), *gz = NULL, *sum = NULL, stamp[20], hex[65];
+    char *tmp = xasprintf("%s/.atrium-backup-XXXXXX", dir), *gz = NULL, stamp[20];
     int rc = -1, fd = -1, s, total, busy = 0;
-    bool tmp_made = false, gz_made = false, sum_made = false;
-    FILE *f = NULL;
+    bool tmp_made = false, gz_made = false;
 
-    if (sodium_init() < 0 || mkdir_p(dir) < 0 || (fd = mkstemp(tmp)) < 0)
+    if (sodium_init() < 0 || backup_mkdir_p(dir) < 0 || (fd = mkstemp(tmp)) < 0)
         FAIL("backup directory %s: %s", dir, strerror(errno));
     tmp_made = true;
     close(fd);
@@ -223,7 +256,7 @@ int backup_create(const char *db_path, const char *dir, int keep_days, backup_pr
     if (s != SQLITE_OK) FAIL("backup: %s", sqlite3_errstr(s));
 
     /* Claim a fresh name atomically: atrium-STAMP.db.gz, else atrium-STAMP-1.db.gz, ... */
-    utc_stamp(stamp);
+    backup_stamp(stamp);
     for (int i = 0; fd < 0; i++) {
         free(gz);
         gz = i ? xasprintf("%s/atrium-%s-%d.db.gz", dir, stamp, i)
@@ -240,28 +273,19 @@ int backup_create(const char *db_path, const char *dir, int keep_days, backup_pr
     fd = -1;
     if (s < 0) FAIL("%s: %s", gz, strerror(errno));
 
-    sum = xasprintf("%s.sha256", gz);
-    if (sha256_file(gz, hex) < 0 || !(f = fopen(sum, "we"))) FAIL("checksum: %s", strerror(errno));
-    sum_made = true;
-    s = fprintf(f, "%s  %s\n", hex, strrchr(gz, '/') + 1) < 0 || fflush(f) != 0 || fsync(fileno(f)) < 0;
-    s |= fclose(f) != 0;
-    f = NULL;
-    if (s) FAIL("%s: %s", sum, strerror(errno));
+    if (backup_write_sum(gz, err, errlen) < 0) goto out;
     if (out) snprintf(out, outlen, "%s", gz);
     rc = 0;
-    prune(dir, keep_days);
+    backup_prune(dir, keep_days);
 out:
     if (bk) sqlite3_backup_finish(bk);
     sqlite3_close(src);         /* NULL is a no-op; an open read transaction ends */
     sqlite3_close(dst);
-    if (f) fclose(f);
     if (fd >= 0) close(fd);
     if (tmp_made) remove_db_files(tmp);
     if (rc < 0 && gz_made) unlink(gz);
-    if (rc < 0 && sum_made) unlink(sum);
     free(tmp);
     free(gz);
-    free(sum);
     return rc;
 }
 
@@ -271,14 +295,28 @@ static int read_sum(const char *path, char hex[65], char *err, size_t errlen)
     char line[256] = {0};
     FILE *f = fopen(path, "re");
     if (!f)
-        return errno == ENOENT ? fail(err, errlen, "checksum file missing")
-                               : fail(err, errlen, "%s: %s", path, strerror(errno));
+        return errno == ENOENT ? backup_fail(err, errlen, "checksum file missing")
+                               : backup_fail(err, errlen, "%s: %s", path, strerror(errno));
     bool ok = fgets(line, sizeof line, f) && strspn(line, "0123456789abcdefABCDEF") == 64 &&
               (line[64] == ' ' || line[64] == '\n' || line[64] == '\0');
     fclose(f);
-    if (!ok) return fail(err, errlen, "checksum file malformed");
+    if (!ok) return backup_fail(err, errlen, "checksum file malformed");
     snprintf(hex, 65, "%.64s", line);
     return 0;
+}
+
+int backup_verify_sum(const char *file, char *err, size_t errlen)
+{
+    char *sum = xasprintf("%s.sha256", file), want[65], got[65];
+    int rc = -1;
+    if (sodium_init() < 0) FAIL("libsodium initialisation failed");
+    if (read_sum(sum, want, err, errlen) < 0) goto out;
+    if (backup_sha256_file(file, got) < 0) FAIL("%s: %s", file, strerror(errno));
+    if (strcasecmp(want, got) != 0) FAIL("checksum mismatch");
+    rc = 0;
+out:
+    free(sum);
+    return rc;
 }
 
 /* gunzip file into a fresh tmp, with the permissions of `like` if that exists. */
@@ -329,7 +367,7 @@ static int swap_in(const char *tmp, const char *db_path, char *err, size_t errle
     char stamp[20], *aside = NULL, *dir = xstrdup(db_path), *slash, *from = NULL, *to = NULL;
     struct stat st;
     int rc = -1, moved = 0, dfd;
-    utc_stamp(stamp);
+    backup_stamp(stamp);
     for (int i = 0; !aside || lstat(aside, &st) == 0; i++) {   /* never overwrite an older copy */
         free(aside);
         aside = i ? xasprintf("%s.before-restore-%s-%d", db_path, stamp, i)
@@ -370,16 +408,16 @@ out:
 int backup_restore(const char *file, const char *db_path, backup_progress_fn progress,
                    char *err, size_t errlen)
 {
-    char *sum = xasprintf("%s.sha256", file), *tmp = xasprintf("%s.restore-tmp", db_path), want[65], got[65];
+    if (pg_url(db_path)) return backup_pg_restore(file, db_path, progress, err, errlen);
+    char *tmp = xasprintf("%s.restore-tmp", db_path);
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     int rc = -1, s;
     bool tmp_made = false;
 
-    if (sodium_init() < 0) FAIL("libsodium initialisation failed");
-    if (read_sum(sum, want, err, errlen) < 0) goto out;
-    if (sha256_file(file, got) < 0) FAIL("%s: %s", file, strerror(errno));
-    if (strcasecmp(want, got) != 0) FAIL("checksum mismatch");
+    if (backup_verify_sum(file, err, errlen) < 0) goto out;
+    if (backup_kind(file) == BACKUP_PGDUMP)
+        FAIL("%s is a PostgreSQL backup (pg_dump); it cannot be restored into a SQLite database", file);
     tmp_made = true;
     if (decompress(file, tmp, db_path, progress, err, errlen) < 0 || open_rw(tmp, &db, err, errlen) < 0 ||
         check_integrity(db, err, errlen) < 0)
@@ -405,7 +443,6 @@ out:
     sqlite3_close(db);
     if (tmp_made)
         remove_db_files(tmp);   /* after success only stray companions can be left */
-    free(sum);
     free(tmp);
     return rc;
 }

@@ -3,6 +3,7 @@
 #include "atrium.h"
 #include "internal.h"
 #include <dirent.h>
+#include <fnmatch.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,15 +90,16 @@ void health_detailed(struct req *r)
                                  "apps", apps));
 }
 
-/* Newest backup's mtime, for the "backup older than 26 h" alert. */
+/* Newest backup's mtime (SQLite's .db.gz or PostgreSQL's .pgdump), for the
+ * "backup older than 26 h" alert. */
 static int64_t last_backup_time(void)
 {
     DIR *d = opendir(cfg.backup_dir);
     int64_t newest = 0;
     if (!d) return 0;
     for (struct dirent *e; (e = readdir(d));) {
-        size_t n = strlen(e->d_name);
-        if (n < 7 || strcmp(e->d_name + n - 6, ".db.gz")) continue;
+        if (fnmatch("atrium-*.db.gz", e->d_name, FNM_PERIOD) && fnmatch("atrium-*.pgdump", e->d_name, FNM_PERIOD))
+            continue;
         char *path = xasprintf("%s/%s", cfg.backup_dir, e->d_name);
         struct stat st;
         if (stat(path, &st) == 0 && st.st_mtime > newest) newest = st.st_mtime;
@@ -151,11 +153,7 @@ int core_cleanup_job(struct db *db, char **result)
 
 int core_backup_job(struct db *db, char **result)
 {
-    char path[1024], err[256];
-    if (!strncmp(cfg.db, "postgres", 8)) {
-        *result = xstrdup("skipped: PostgreSQL is backed up with pg_dump");
-        return 0;
-    }
+    char path[1024], err[512];
     if (backup_create(cfg.db, cfg.backup_dir, cfg.backup_keep_days, NULL, path, sizeof path, err, sizeof err) < 0) {
         *result = xasprintf("backup failed: %s", err);
         return -1;

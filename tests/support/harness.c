@@ -13,8 +13,7 @@ static char dir[256];
 static bool running;
 static char pg_name[64];        /* this test's PostgreSQL database, "" on SQLite */
 
-/* One statement on the test server's maintenance database (ATRIUM_TEST_PG). */
-static bool pg_admin(const char *sql)
+bool test_pg_admin(const char *sql)
 {
     char *url = xasprintf("%s/postgres", getenv("ATRIUM_TEST_PG"));
     PGconn *c = PQconnectdb(url);
@@ -37,7 +36,7 @@ static char *test_database(void)
     snprintf(pg_name, sizeof pg_name, "t_%d_%d", (int)getpid(), ++seq);
     char *sql = xasprintf("CREATE DATABASE %s TEMPLATE atrium_template", pg_name);
     bool ok = false;
-    for (int i = 0; i < 50 && !(ok = pg_admin(sql)); i++) usleep(100000);   /* template busy */
+    for (int i = 0; i < 50 && !(ok = test_pg_admin(sql)); i++) usleep(100000);   /* template busy */
     free(sql);
     cr_assert(ok, "cannot create the test database %s", pg_name);
     return xasprintf("%s/%s", pg, pg_name);
@@ -88,7 +87,7 @@ void srv_stop(void)
     curl_global_cleanup();
     if (pg_name[0]) {
         char *sql = xasprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", pg_name);
-        pg_admin(sql);
+        test_pg_admin(sql);
         free(sql);
         pg_name[0] = 0;
     }

@@ -39,6 +39,9 @@ const char *resp_error_code(struct resp *r);                 /* error.code or ""
 void resp_free(struct resp *r);
 
 struct db *test_db(void);        /* the test thread's connection */
+/* One statement on the test PostgreSQL server's maintenance database
+ * ($ATRIUM_TEST_PG/postgres), e.g. CREATE DATABASE; false (and a message) on error. */
+bool test_pg_admin(const char *sql);
 #define TEST_PASSWORD "Correct-Horse-42"
 /* Create a user (password TEST_PASSWORD) and, when app != NULL, give it a role. */
 int64_t test_user(const char *username, const char *app, const char *role, const char *scope_type, int64_t scope_id);
