@@ -417,6 +417,10 @@ uint64_t seed_rng_next(struct seed_rng *g);
 int64_t seed_rng_range(struct seed_rng *g, int64_t lo, int64_t hi);   /* inclusive; lo when hi <= lo */
 /* One line of the accounts table printed at the end of `atrium seed`. */
 void seed_account(const char *username, const char *what);
+/* `seed <app> --clear`: delete the rows of tables (children first, NULL
+ * ended) and the app's role grants; generated ids start over as in a fresh
+ * database. -1 on a database error. */
+int seed_clear(struct db *db, const char *app, const char *const *tables);
 
 /* Server lifecycle (serve command, in-process API tests). */
 int http_start(void);           /* binds cfg.listen_host:listen_port (0 -> ephemeral) */

@@ -120,6 +120,12 @@ int config_load(const char *file, char *err, size_t errlen)
     if (file && load_file(file, err, errlen) < 0) return -1;
     if (parse_listen(err, errlen) < 0 || parse_key(err, errlen) < 0) return -1;
     replace(&cfg.db, env("ATRIUM_DB", "./data/atrium.db"));
+    /* a key file beside a PostgreSQL database does not exist, and instances
+     * with keys of their own could not read each other's secrets */
+    if (!cfg.enc_key_set && (!strncmp(cfg.db, "postgres://", 11) || !strncmp(cfg.db, "postgresql://", 13))) {
+        snprintf(err, errlen, "ATRIUM_ENCRYPTION_KEY is required with PostgreSQL (every instance must share it)");
+        return -1;
+    }
     replace(&cfg.apps, env("ATRIUM_APPS", "all"));
     replace(&cfg.cors_origins, env("ATRIUM_CORS_ORIGINS", NULL));
     replace(&cfg.trusted_proxies, env("ATRIUM_TRUSTED_PROXIES", NULL));
@@ -242,7 +248,7 @@ void config_print(FILE *out)
     fprintf(out, "%-26s %s\n", "ATRIUM_DB", strncmp(cfg.db, "postgres", 8) ? cfg.db : "postgres://********");
     fprintf(out, "%-26s %s\n", "ATRIUM_APPS", cfg.apps);
     fprintf(out, "%-26s %s\n", "ATRIUM_LOG_LEVEL", (const char *[]){"debug", "info", "warn", "error"}[cfg.log_level]);
-    fprintf(out, "%-26s %s\n", "ATRIUM_ENCRYPTION_KEY", cfg.enc_key_set ? mask : "(unset: a key file beside the database is used)");
+    fprintf(out, "%-26s %s\n", "ATRIUM_ENCRYPTION_KEY", cfg.enc_key_set ? mask : "(unset: a key file beside the SQLite database is used)");
     print_rate(out, "ATRIUM_RATE_ANON", &cfg.rate_anon);
     print_rate(out, "ATRIUM_RATE_USER", &cfg.rate_user);
     print_rate(out, "ATRIUM_RATE_LOGIN", &cfg.rate_login);

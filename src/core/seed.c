@@ -224,3 +224,14 @@ int64_t seed_rng_range(struct seed_rng *g, int64_t lo, int64_t hi)
     uint64_t x = seed_rng_next(g);                          /* always one step: sequences stay aligned */
     return hi <= lo ? lo : lo + (int64_t)(x % (uint64_t)(hi - lo + 1));
 }
+
+int seed_clear(struct db *db, const char *app, const char *const *tables)
+{
+    char sql[128];
+    for (const char *const *t = tables; *t; t++) {
+        snprintf(sql, sizeof sql, "DELETE FROM %s", *t);
+        if (db_exec(db, sql) < 0) return -1;
+    }
+    if (db_exec(db, "DELETE FROM user_roles WHERE app = $1", DB_S(app)) < 0) return -1;
+    return db_sync_ids(db);
+}

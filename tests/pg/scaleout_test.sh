@@ -17,6 +17,7 @@ cleanup_all() {
 trap cleanup_all EXIT
 psql -X -q "$ATRIUM_TEST_PG/postgres" -c "CREATE DATABASE $DB" || exit 1
 export ATRIUM_DB="$ATRIUM_TEST_PG/$DB"
+export ATRIUM_ENCRYPTION_KEY=${ATRIUM_ENCRYPTION_KEY:-$(openssl rand -hex 32)}   # shared by A and B
 sql() { psql -X -qAt "$ATRIUM_DB" -c "$1"; }
 
 "$ATRIUM_BIN" migrate >/dev/null && "$ATRIUM_BIN" seed codepop >/dev/null || { echo "not ok - migrate and seed"; exit 1; }

@@ -32,6 +32,8 @@ static char *test_database(void)
 {
     const char *pg = getenv("ATRIUM_TEST_PG");
     if (!pg || !*pg) return xasprintf("%s/atrium.db", dir);
+    /* PostgreSQL has no directory for a key file: instances share a key */
+    setenv("ATRIUM_ENCRYPTION_KEY", "7e57000000000000000000000000000000000000000000000000000000000001", 0);
     static int seq;
     snprintf(pg_name, sizeof pg_name, "t_%d_%d", (int)getpid(), ++seq);
     char *sql = xasprintf("CREATE DATABASE %s TEMPLATE atrium_template", pg_name);
@@ -94,6 +96,12 @@ void srv_stop(void)
     char *cmd = xasprintf("rm -rf '%s'", dir);
     if (system(cmd)) {}
     free(cmd);
+}
+
+void test_fixture_sql(const char *what, const char *sql)
+{
+    cr_assert_eq(db_exec_script(test_db(), sql), 0, "%s fixture", what);
+    cr_assert_eq(db_sync_ids(test_db()), 0, "%s fixture: ids", what);
 }
 
 bool test_on_pg(void)

@@ -66,6 +66,10 @@ int64_t test_audit_count(const char *app, const char *action);
 void test_audit_row(const char *app, const char *action, const char *target_type, int64_t target_id);
 
 
+/* A fixture's SQL script (rows with fixed ids), then ids generated later
+ * follow them on PostgreSQL too (db_sync_ids). */
+void test_fixture_sql(const char *what, const char *sql);
+
 /* The suite runs on PostgreSQL (make test-pg: ATRIUM_TEST_PG is set). */
 bool test_on_pg(void);
 /* First line of a test that only means something on SQLite (its file format,

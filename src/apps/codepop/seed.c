@@ -443,19 +443,9 @@ static int seed_orders(struct db *db, const struct seed_opts *o, struct plan *p)
 
 /* ------------------------------------------------------------------ seed */
 
-static int clear_all(struct db *db)
-{
-    char sql[96];
-    for (const char *const *t = clear_tables; *t; t++) {
-        snprintf(sql, sizeof sql, "DELETE FROM %s", *t);
-        if (db_exec(db, sql) < 0) return -1;
-    }
-    return db_exec(db, "DELETE FROM user_roles WHERE app = 'codepop'") < 0 ? -1 : 0;
-}
-
 static int seed_all(struct db *db, const struct seed_opts *o, struct plan *p)
 {
-    if ((o->clear && clear_all(db) < 0) || seed_reference(db, p) < 0 || seed_inventory(db, p) < 0 ||
+    if ((o->clear && seed_clear(db, "codepop", clear_tables) < 0) || seed_reference(db, p) < 0 || seed_inventory(db, p) < 0 ||
         seed_users(db, o, p) < 0 || seed_orders(db, o, p) < 0)
         return -1;
     return audit_write_as(db, 0, "codepop", "codepop.demo_data.seeded", "app", 0,

@@ -329,19 +329,9 @@ static int seed_groups(struct db *db, struct world *w)
 
 /* ------------------------------------------------------------------ seed */
 
-static int clear_all(struct db *db)
-{
-    char sql[96];
-    for (const char *const *t = clear_tables; *t; t++) {
-        snprintf(sql, sizeof sql, "DELETE FROM %s", *t);
-        if (db_exec(db, sql) < 0) return -1;
-    }
-    return db_exec(db, "DELETE FROM user_roles WHERE app = 'groupbuy'") < 0 ? -1 : 0;
-}
-
 static int seed_all(struct db *db, struct world *w)
 {
-    if ((w->o->clear && clear_all(db) < 0) || seed_catalog(db) < 0 || seed_users(db, w) < 0 || seed_groups(db, w) < 0)
+    if ((w->o->clear && seed_clear(db, "groupbuy", clear_tables) < 0) || seed_catalog(db) < 0 || seed_users(db, w) < 0 || seed_groups(db, w) < 0)
         return -1;
     return 0;
 }

@@ -154,7 +154,7 @@ static const char *history =
 
 Test(analytics, totals_are_exact_over_history)
 {
-    cr_assert_eq(db_exec_script(test_db(), history), 0);
+    test_fixture_sql("history", history);
     int periods[] = {1, 7, 30, 365};
     for (int k = 0; k < 4; k++) {
         char q[32], sql[512];

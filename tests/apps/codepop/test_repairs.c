@@ -106,8 +106,12 @@ Test(codepop_repairs, complete_is_one_transaction)
     cr_assert_eq(r->status, 200);
     resp_free(r);
     /* make the last write of completion (the repair_end log row) fail */
-    cr_assert_eq(db_exec_script(test_db(), "CREATE TRIGGER fail_end BEFORE INSERT ON codepop_maintenance_logs "
-                                           "WHEN NEW.new_status = 'repair_end' BEGIN SELECT RAISE(ABORT, 'boom'); END"), 0);
+    cr_assert_eq(db_exec_script(test_db(), test_on_pg()
+        ? "CREATE FUNCTION fail_end() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'boom'; END $$;"
+          "CREATE TRIGGER fail_end BEFORE INSERT ON codepop_maintenance_logs FOR EACH ROW "
+          "WHEN (NEW.new_status = 'repair_end') EXECUTE FUNCTION fail_end()"
+        : "CREATE TRIGGER fail_end BEFORE INSERT ON codepop_maintenance_logs "
+          "WHEN NEW.new_status = 'repair_end' BEGIN SELECT RAISE(ABORT, 'boom'); END"), 0);
     r = step(id, "complete", "cp_rep_c", "{\"notes\":\"done\"}");
     cr_assert_eq(r->status, 500, "%s", r->body);
     resp_free(r);
@@ -116,7 +120,8 @@ Test(codepop_repairs, complete_is_one_transaction)
     cr_assert_str_eq(machine_status(2), "repair_start");
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_machines WHERE id = 2 AND last_maintenance_date IS NULL"), 1);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'codepop.repair_schedule.completed'"), 0);
-    cr_assert_eq(db_exec_script(test_db(), "DROP TRIGGER fail_end"), 0);
+    cr_assert_eq(db_exec_script(test_db(), test_on_pg() ? "DROP TRIGGER fail_end ON codepop_maintenance_logs"
+                                                        : "DROP TRIGGER fail_end"), 0);
     r = step(id, "complete", "cp_rep_c", "{\"notes\":\"done\"}");
     cr_assert_eq(r->status, 200, "%s", r->body);
     resp_free(r);

@@ -28,7 +28,7 @@ static const char *sql =
 
 void cp_fixture(void)
 {
-    cr_assert_eq(db_exec_script(test_db(), sql), 0, "codepop fixture");
+    test_fixture_sql("codepop", sql);
     test_user("cp_admin", "codepop", "admin", NULL, 0);
     test_user("cp_mgr1", "codepop", "manager", "store", 1);
     test_user("cp_mgr2", "codepop", "manager", "store", 2);

@@ -17,7 +17,7 @@ static const char *sql =
 
 void gb_fixture(void)
 {
-    cr_assert_eq(db_exec_script(test_db(), sql), 0, "groupbuy fixture");
+    test_fixture_sql("groupbuy", sql);
     test_user("gb_admin", "groupbuy", "admin", NULL, 0);
     test_user("gb_sup1", "groupbuy", "supplier", "supplier", 1);
     test_user("gb_sup2", "groupbuy", "supplier", "supplier", 2);
