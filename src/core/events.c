@@ -134,12 +134,18 @@ static size_t load(struct db *db, struct pending *out, size_t max, bool retries)
         "WHERE dispatched_at IS NULL AND attempts > 0 AND claimed_until < $4 ORDER BY id LIMIT $1) "
         "RETURNING id, event_id, topic, type, payload",
     };
+    static const char *const any[2] = {
+        "SELECT 1 FROM outbox WHERE dispatched_at IS NULL AND attempts = 0 AND claimed_until < $1 LIMIT 1",
+        "SELECT 1 FROM outbox WHERE dispatched_at IS NULL AND attempts > 0 AND claimed_until < $1 LIMIT 1",
+    };
     static char me[64];
     if (!me[0]) snprintf(me, sizeof me, "pid %d", (int)getpid());
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = (int64_t)time(NULL), found = 0;
     struct db_rows rows;
     size_t n = 0;
-    if (!max || db_query(db, &rows, sql[retries], DB_I(max), DB_I(now + CLAIM_LEASE_S), DB_S(me), DB_I(now)) < 0)
+    /* nothing to claim: no write, no commit (a commit would kick the dispatcher again) */
+    if (!max || db_int(db, &found, any[retries], DB_I(now)) != 1 ||
+        db_query(db, &rows, sql[retries], DB_I(max), DB_I(now + CLAIM_LEASE_S), DB_S(me), DB_I(now)) < 0)
         return 0;
     while (n < max && db_step(&rows)) {
         out[n].id = db_col_int(&rows, 0);

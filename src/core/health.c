@@ -20,12 +20,16 @@ static uint64_t now_us(void)
     return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-/* Free bytes and ratio on the database's filesystem. */
+/* Free bytes and ratio on the filesystem atrium writes to: the SQLite
+ * database's, or with PostgreSQL (its disk is the database server's) the
+ * backup directory's. */
 static int disk_free(uint64_t *bytes, double *ratio)
 {
-    char *copy = xstrdup(cfg.db);
+    bool url = strstr(cfg.db, "://") != NULL;
+    char *copy = xstrdup(url ? cfg.backup_dir : cfg.db);
     struct statvfs vfs;
-    int rc = statvfs(dirname(copy), &vfs);
+    int rc = statvfs(url ? copy : dirname(copy), &vfs);
+    if (rc < 0 && url) rc = statvfs(".", &vfs);   /* no backup made yet */
     free(copy);
     if (rc < 0 || !vfs.f_blocks) return -1;
     *bytes = (uint64_t)vfs.f_bavail * vfs.f_frsize;

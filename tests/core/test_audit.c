@@ -91,7 +91,8 @@ Test(audit, verify_finds_the_altered_row)
     int64_t third = 0;
     db_int(db, &third, "SELECT id FROM audit_log WHERE action = 'step' AND target_id = 2");
     /* an attacker with file access drops the guard and edits a row */
-    cr_assert_eq(db_exec_script(db, "DROP TRIGGER audit_log_no_update"), 0);
+    cr_assert_eq(db_exec_script(db, test_on_pg() ? "DROP TRIGGER audit_log_no_update ON audit_log"
+                                                  : "DROP TRIGGER audit_log_no_update"), 0);
     cr_assert_eq(db_exec(db, "UPDATE audit_log SET summary = '{\"i\":99}' WHERE id = $1", DB_I(third)), 1);
     cr_assert_eq(audit_verify(db, &checked), third);
 }

@@ -32,18 +32,19 @@ static void ledger_balanced(void)
 /* Every groupbuy row that does not depend on the clock or on random nonces. */
 static char *snapshot(void)
 {
+    /* ordered: a table's physical order is not its id order on PostgreSQL */
+#define ROWS(cols, table) "(SELECT json_group_array(json_array(" cols ")) FROM (SELECT * FROM " table " ORDER BY id) t)"
     return test_text("SELECT json_array("
-                "(SELECT json_group_array(json_array(id, name)) FROM groupbuy_suppliers),"
-                "(SELECT json_group_array(json_array(id, supplier_id, name, unit_price_cents, bulk_price_cents, moq,"
-                " min_per_trader, max_per_trader)) FROM groupbuy_products),"
-                "(SELECT json_group_array(json_array(id, product_id, creator_id, moq, pickup_location, status,"
-                " supplier_status)) FROM groupbuy_groups),"
-                "(SELECT json_group_array(json_array(id, group_id, trader_id, quantity, amount_cents, status,"
-                " payment_status, is_collected, refund_status)) FROM groupbuy_contributions),"
-                "(SELECT json_group_array(json_array(contribution_id, provider, provider_ref, amount_cents))"
-                " FROM groupbuy_payments),"
-                "(SELECT json_group_array(json_array(contribution_id, status, amount_cents)) FROM groupbuy_refunds),"
-                "(SELECT json_group_array(json_array(account, entry_type, amount_cents)) FROM groupbuy_ledger))");
+                ROWS("id, name", "groupbuy_suppliers") ","
+                ROWS("id, supplier_id, name, unit_price_cents, bulk_price_cents, moq, min_per_trader, max_per_trader",
+                     "groupbuy_products") ","
+                ROWS("id, product_id, creator_id, moq, pickup_location, status, supplier_status", "groupbuy_groups") ","
+                ROWS("id, group_id, trader_id, quantity, amount_cents, status, payment_status, is_collected, refund_status",
+                     "groupbuy_contributions") ","
+                ROWS("contribution_id, provider, provider_ref, amount_cents", "groupbuy_payments") ","
+                ROWS("contribution_id, status, amount_cents", "groupbuy_refunds") ","
+                ROWS("account, entry_type, amount_cents", "groupbuy_ledger") ")");
+#undef ROWS
 }
 
 #define NOW GB_NOW_SQL
