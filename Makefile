@@ -40,7 +40,7 @@ SUPPORT  := $(wildcard tests/support/*.c)
 SUPPORT_OBJ := $(SUPPORT:%.c=$(BUILD)/obj/%.o)
 fixture_obj  = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(1)support/*.c))
 
-.PHONY: FORCE all run test test-pg test-asan bench fuzz fuzz-build clean setup po pot docs
+.PHONY: FORCE all run test test-sqlite test-pg test-asan bench bench-pg fuzz fuzz-build clean setup po pot docs
 all: $(BUILD)/atrium
 
 $(BUILD)/tools/embed: tools/embed.c
@@ -103,8 +103,17 @@ $(BUILD)/tests/%: tests/%.c $(SUPPORT_OBJ) $(BUILD)/libatrium.a $(wildcard tests
 	@$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(SUPPORT_OBJ) $(call fixture_obj,$(dir $<)) \
 	    $(BUILD)/libatrium.a $(LDLIBS) -lcriterion
 
+# Every suite on SQLite, then the Criterion suites and tests/pg/ on PostgreSQL;
+# both parts run even when the first fails, and both must pass.
 test: | setup
 test: $(BUILD)/atrium $(TEST_BIN)
+	@BUILD=$(BUILD) scripts/run-tests $(TEST_BIN); sqlite=$$?; \
+	 BUILD=$(BUILD) TEST_DB=pg scripts/run-tests $(TEST_BIN); pg=$$?; \
+	 test $$sqlite = 0 -a $$pg = 0
+
+# Only the SQLite part.
+test-sqlite: | setup
+test-sqlite: $(BUILD)/atrium $(TEST_BIN)
 	@BUILD=$(BUILD) scripts/run-tests $(TEST_BIN)
 
 # The Criterion suites again on PostgreSQL (a throwaway server; scripts/run-tests).
@@ -171,6 +180,10 @@ bench: $(BUILD)/atrium
 	@bench/run
 	@[ ! -d src/apps/codepop ] || bench/codepop
 	@[ ! -d src/apps/groupbuy ] || bench/groupbuy
+
+# The write and read scenarios on PostgreSQL, one and two instances (bench/postgres).
+bench-pg: $(BUILD)/atrium
+	@bench/postgres
 
 clean:
 	rm -rf build build-asan build-fuzz

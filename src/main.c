@@ -96,7 +96,7 @@ static void default_db(void)
 /* For commands that read an existing database: never create an empty one. */
 static struct db *open_existing(void)
 {
-    if (strncmp(cfg.db, "postgres", 8) && access(cfg.db, F_OK) < 0) {
+    if (!db_url_is_pg(cfg.db) && access(cfg.db, F_OK) < 0) {
         fprintf(stderr, "atrium: no database at %s (set ATRIUM_DB, or create it with `atrium migrate`)\n", cfg.db);
         return NULL;
     }

@@ -201,10 +201,12 @@ int64_t db_last_id(struct db *db);
 bool db_constraint_failed(struct db *db);     /* last error was a UNIQUE/FK/CHECK violation */
 const char *db_errmsg(struct db *db);
 void *db_handle(struct db *db);               /* backend handle (sqlite3 * or PGconn *) for backup/tests */
-bool db_is_pg(struct db *db);
+bool db_is_pg(struct db *db);                 /* PostgreSQL (ATRIUM_DB=postgres://...), else SQLite */
+bool db_url_is_pg(const char *db);            /* does this ATRIUM_DB value name PostgreSQL? */
 /* After rows were inserted with explicit ids (seeds, table rebuilds): make the
- * next generated id follow the largest one, as SQLite always does. */
-int db_sync_ids(struct db *db);                 /* PostgreSQL (ATRIUM_DB=postgres://...), else SQLite */
+ * next generated id follow the largest one (1 in an emptied table), as SQLite
+ * always does. Nothing on SQLite. */
+int db_sync_ids(struct db *db);
 
 /* Migrations: embedded SQL files under `dir` ("src/core/migrations/"), applied
  * in file-name order, each in its own transaction, recorded in schema_migrations

@@ -23,7 +23,6 @@
  * then the compression from 0 again; restore reports the decompression. */
 #include "atrium.h"
 #include "backup_int.h"
-#include "db_pg.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -215,7 +214,7 @@ enum backup_kind backup_kind(const char *file)
 int backup_create(const char *db_path, const char *dir, int keep_days, backup_progress_fn progress,
                   char *out, size_t outlen, char *err, size_t errlen)
 {
-    if (pg_url(db_path)) return backup_pg_create(db_path, dir, keep_days, progress, out, outlen, err, errlen);
+    if (db_url_is_pg(db_path)) return backup_pg_create(db_path, dir, keep_days, progress, out, outlen, err, errlen);
     sqlite3 *src = NULL, *dst = NULL;
     sqlite3_backup *bk = NULL;
     char *tmp = xasprintf("%s/.atrium-backup-XXXXXX", dir), *gz = NULL, stamp[20];
@@ -408,7 +407,7 @@ out:
 int backup_restore(const char *file, const char *db_path, backup_progress_fn progress,
                    char *err, size_t errlen)
 {
-    if (pg_url(db_path)) return backup_pg_restore(file, db_path, progress, err, errlen);
+    if (db_url_is_pg(db_path)) return backup_pg_restore(file, db_path, progress, err, errlen);
     char *tmp = xasprintf("%s.restore-tmp", db_path);
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;

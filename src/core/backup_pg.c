@@ -99,7 +99,7 @@ static int conn_parse(const char *url, struct pgconn *c, char *err, size_t errle
 char *backup_db_name(const char *db)
 {
     const char *auth = strstr(db, "://"), *end, *at = NULL, *colon = NULL;
-    if (!auth || strncmp(db, "postgres", 8)) return xstrdup(db);
+    if (!auth || !db_url_is_pg(db)) return xstrdup(db);
     auth += 3;
     end = auth + strcspn(auth, "/?");
     for (const char *p = auth; p < end; p++)

@@ -122,7 +122,7 @@ int config_load(const char *file, char *err, size_t errlen)
     replace(&cfg.db, env("ATRIUM_DB", "./data/atrium.db"));
     /* a key file beside a PostgreSQL database does not exist, and instances
      * with keys of their own could not read each other's secrets */
-    if (!cfg.enc_key_set && (!strncmp(cfg.db, "postgres://", 11) || !strncmp(cfg.db, "postgresql://", 13))) {
+    if (!cfg.enc_key_set && db_url_is_pg(cfg.db)) {
         snprintf(err, errlen, "ATRIUM_ENCRYPTION_KEY is required with PostgreSQL (every instance must share it)");
         return -1;
     }
@@ -245,7 +245,7 @@ void config_print(FILE *out)
 {
     const char *mask = "********";
     fprintf(out, "%-26s %s:%d\n", "ATRIUM_LISTEN", cfg.listen_host, cfg.listen_port);
-    fprintf(out, "%-26s %s\n", "ATRIUM_DB", strncmp(cfg.db, "postgres", 8) ? cfg.db : "postgres://********");
+    fprintf(out, "%-26s %s\n", "ATRIUM_DB", !db_url_is_pg(cfg.db) ? cfg.db : "postgres://********");
     fprintf(out, "%-26s %s\n", "ATRIUM_APPS", cfg.apps);
     fprintf(out, "%-26s %s\n", "ATRIUM_LOG_LEVEL", (const char *[]){"debug", "info", "warn", "error"}[cfg.log_level]);
     fprintf(out, "%-26s %s\n", "ATRIUM_ENCRYPTION_KEY", cfg.enc_key_set ? mask : "(unset: a key file beside the SQLite database is used)");

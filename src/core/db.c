@@ -855,6 +855,7 @@ const char *db_errmsg(struct db *db)
 
 void *db_handle(struct db *db) { return db->pg ? pg_handle(db->pg) : db->h; }
 bool db_is_pg(struct db *db) { return db->pg != NULL; }
+bool db_url_is_pg(const char *db) { return pg_url(db); }
 
 int db_sync_ids(struct db *db)
 {

@@ -25,7 +25,7 @@ static uint64_t now_us(void)
  * backup directory's. */
 static int disk_free(uint64_t *bytes, double *ratio)
 {
-    bool url = strstr(cfg.db, "://") != NULL;
+    bool url = db_url_is_pg(cfg.db);
     char *copy = xstrdup(url ? cfg.backup_dir : cfg.db);
     struct statvfs vfs;
     int rc = statvfs(url ? copy : dirname(copy), &vfs);

@@ -348,7 +348,9 @@ static void tail(void)
     pthread_mutex_lock(&pull_lock);
     int64_t max = 0;
     if (db_int(db, &max, "SELECT COALESCE(MAX(id), 0) FROM outbox") == 1) {
-        if (hwm < 0 || !hub_count() || max < hwm) {
+        if (hwm < 0) {
+            /* not known (no mark at start): the dispatcher's first event sets it */
+        } else if (!hub_count() || max < hwm) {
             hwm = max;              /* nobody listens (or an emptied outbox): just move on */
         } else if (max > hwm) {
             struct db_rows rows;
@@ -497,6 +499,14 @@ int realtime_init(void)
         return -1;
     }
     running = true;
+    /* live subscribers get what commits from now on (older events: Last-Event-ID
+     * replay, sse.c); a mark unknown until the first event could let the tail
+     * skip events committed before it and not yet dispatched */
+    struct db *db = db_thread();
+    int64_t max = 0;
+    pthread_mutex_lock(&pull_lock);
+    if (db && db_int(db, &max, "SELECT COALESCE(MAX(id), 0) FROM outbox") == 1) hwm = max;
+    pthread_mutex_unlock(&pull_lock);
     if (db_listen_start(EVENTS_CHANNEL, tail) < 0) log_warn("realtime: events of other instances will not arrive");
     pthread_mutex_lock(&hub_lock);
     metrics_gauge("realtime_subscribers", nsubs);

@@ -80,7 +80,6 @@ int seed_run(struct db *db, const char *which, struct seed_opts *opts)
             return -1;
         }
     }
-    if (db_sync_ids(db) < 0) return -1;        /* demo rows have fixed ids */
     print_accounts(opts->password);
     return 0;
 }

@@ -211,4 +211,11 @@ check "B finished core.cleanup after A's lease lapsed" test "$(sql "SELECT last_
 runs=$(sql "SELECT string_agg(status, ',' ORDER BY id) FROM job_runs WHERE job = 'core.cleanup'")
 check "A's run stays recorded as running (it crashed), B's as ok ($runs)" test "$runs" = "running,ok"
 check "the audit chain verifies after the crash" "$ATRIUM_BIN" audit verify
+
+# --- readiness follows the database ------------------------------------------
+check "B is ready" test "$(api "$PORT_B" GET /health/ready "" "" -o /dev/null -w '%{http_code}')" = 200
+psql -X -q "$ATRIUM_TEST_PG/postgres" -c "DROP DATABASE $DB WITH (FORCE)" >/dev/null
+ready=$(api "$PORT_B" GET /health/ready "" "" -w ' %{http_code}')
+check "without its database B is not ready (503): $ready" test "${ready##* }" = 503
+check "and still live" test "$(api "$PORT_B" GET /health/live "" "" -o /dev/null -w '%{http_code}')" = 200
 finish

@@ -16,7 +16,7 @@ TestSuite(codepop_migration, .init = srv_start, .fini = srv_stop);
 static const char *const before_004[] = {
     "src/apps/codepop/migrations/001_codepop.sql",
     "src/apps/codepop/migrations/002_analytics_indexes.sql",
-    "src/apps/codepop/migrations/003_order_counts.sql",
+    "src/apps/codepop/migrations/003_order_counts.sqlite.sql",
     NULL,
 };
 
