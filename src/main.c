@@ -61,7 +61,9 @@ static struct db *open_migrated(void)
 {
     struct db *db = db_thread();
     if (!db || migrate_all(db) < 0) {
-        fprintf(stderr, "atrium: cannot open or migrate %s\n", cfg.db);
+        char *name = backup_db_name(cfg.db);    /* a URL's password masked */
+        fprintf(stderr, "atrium: cannot open or migrate %s\n", name);
+        free(name);
         return NULL;
     }
     return db;
@@ -101,7 +103,11 @@ static struct db *open_existing(void)
         return NULL;
     }
     struct db *db = db_thread();
-    if (!db) fprintf(stderr, "atrium: cannot open %s\n", cfg.db);
+    if (!db) {
+        char *name = backup_db_name(cfg.db);
+        fprintf(stderr, "atrium: cannot open %s\n", name);
+        free(name);
+    }
     return db;
 }
 

@@ -204,9 +204,10 @@ void *db_handle(struct db *db);               /* backend handle (sqlite3 * or PG
 bool db_is_pg(struct db *db);                 /* PostgreSQL (ATRIUM_DB=postgres://...), else SQLite */
 bool db_url_is_pg(const char *db);            /* does this ATRIUM_DB value name PostgreSQL? */
 /* After rows were inserted with explicit ids (seeds, table rebuilds): make the
- * next generated id follow the largest one (1 in an emptied table), as SQLite
- * always does. Nothing on SQLite. */
-int db_sync_ids(struct db *db);
+ * next generated id follow the largest one, as SQLite always does; with
+ * restart_empty (seed --clear) an emptied table starts at 1 again. Nothing on
+ * SQLite. */
+int db_sync_ids(struct db *db, bool restart_empty);
 
 /* Migrations: embedded SQL files under `dir` ("src/core/migrations/"), applied
  * in file-name order, each in its own transaction, recorded in schema_migrations
@@ -291,6 +292,7 @@ enum route_flags {
     ROUTE_NO_RATELIMIT = 4,     /* probes and scrapers */
     ROUTE_STREAM = 8,           /* handler takes over the connection (SSE) */
     ROUTE_RAW_BODY = 16,        /* body is not JSON (webhooks keep the raw bytes) */
+    ROUTE_NO_DB = 32,           /* answers without the request's connection (probes: r->db is NULL) */
 };
 
 /* Who may call a route: PERM_PUBLIC (anyone), PERM_USER (any signed-in user),

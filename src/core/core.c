@@ -10,14 +10,14 @@
 #define RT_QUERY "access_token,topics,last_event_id"
 
 static const struct route core_routes[] = {
-    {"GET", "/health/live", health_live, PERM_PUBLIC, ROUTE_NO_RATELIMIT},
-    {"GET", "/health/ready", health_ready, PERM_PUBLIC, ROUTE_NO_RATELIMIT},
+    {"GET", "/health/live", health_live, PERM_PUBLIC, ROUTE_NO_RATELIMIT | ROUTE_NO_DB},
+    {"GET", "/health/ready", health_ready, PERM_PUBLIC, ROUTE_NO_RATELIMIT | ROUTE_NO_DB},
     {"GET", "/metrics", metrics_endpoint, PERM_PUBLIC, ROUTE_NO_RATELIMIT},
     {"GET", "/api/v1/health/detailed", health_detailed, "core.health.read", 0},
     /* Aliases deployments of the seed systems probe (a trailing slash matches too). */
-    {"GET", "/api/v1/health", health_ready, PERM_PUBLIC, ROUTE_NO_RATELIMIT},
-    {"GET", "/api/v1/readiness", health_ready, PERM_PUBLIC, ROUTE_NO_RATELIMIT},
-    {"GET", "/api/v1/liveness", health_live, PERM_PUBLIC, ROUTE_NO_RATELIMIT},
+    {"GET", "/api/v1/health", health_ready, PERM_PUBLIC, ROUTE_NO_RATELIMIT | ROUTE_NO_DB},
+    {"GET", "/api/v1/readiness", health_ready, PERM_PUBLIC, ROUTE_NO_RATELIMIT | ROUTE_NO_DB},
+    {"GET", "/api/v1/liveness", health_live, PERM_PUBLIC, ROUTE_NO_RATELIMIT | ROUTE_NO_DB},
 
     {"POST", "/api/v1/auth/register", auth_register, PERM_PUBLIC, ROUTE_SLOW},
     {"POST", "/api/v1/auth/login", auth_login, PERM_PUBLIC, ROUTE_SLOW},

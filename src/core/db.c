@@ -73,6 +73,7 @@ struct db {
     bool hold;                  /* db_hold(): outermost commits are held */
     bool held;                  /* a held transaction is open (write lock taken) */
     bool busy;                  /* counted in busy_conns: a transaction is open */
+    bool flushed;               /* db_hold_flush committed part of this request */
     bool retry;                 /* PostgreSQL refused a statement as a conflict (40001/40P01) */
     int step_rc;                /* result of the last statement step */
     char step_err[256];         /* its message when it failed (kept across rollback) */
@@ -416,6 +417,7 @@ static int begin_failed(struct db *db, const char *what, int code)
     if (code) log_error("database: %s failed: injected fault", what), db->errors++;
     else log_db_error(db, what);
     if (db->pg && !db->held && raw_in_tx(db)) raw_exec(db, "ROLLBACK");
+    if (db->busy && !db->held) __atomic_sub_fetch(&busy_conns, 1, __ATOMIC_RELAXED), db->busy = false;
     db->depth = 0;
     return -1;
 }
@@ -574,11 +576,13 @@ void db_rollback(struct db *db)
 void db_hold(struct db *db)
 {
     db->hold = true;
+    db->flushed = false;
 }
 
 int db_hold_flush(struct db *db)
 {
     if (!db || !db->held || db->depth) return 0;
+    db->flushed = true;
     return commit_now(db);
 }
 
@@ -857,11 +861,16 @@ void *db_handle(struct db *db) { return db->pg ? pg_handle(db->pg) : db->h; }
 bool db_is_pg(struct db *db) { return db->pg != NULL; }
 bool db_url_is_pg(const char *db) { return pg_url(db); }
 
-int db_sync_ids(struct db *db)
+int db_sync_ids(struct db *db, bool restart_empty)
 {
     int64_t n = 0;
     if (!db->pg) return 0;
-    return db_int(db, &n, "SELECT atrium_sync_identities()") == 1 ? 0 : -1;
+    if (db_begin(db) < 0) return -1;    /* the write lock: no insert in flight elsewhere */
+    if (db_int(db, &n, "SELECT atrium_sync_identities($1 = 1)", DB_I(restart_empty)) != 1) {
+        db_rollback(db);
+        return -1;
+    }
+    return db_commit(db);
 }
 
 int db_notify(struct db *db, const char *channel)
@@ -898,7 +907,9 @@ void db_pool_stats(int *open, int *busy, bool *postgres)
 
 bool db_retryable(struct db *db)
 {
-    bool r = db->retry;
+    /* after a flush part of the request is committed: running it again
+     * would do that part twice */
+    bool r = db->retry && !db->flushed;
     db->retry = false;
     return r;
 }

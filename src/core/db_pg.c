@@ -206,22 +206,28 @@ static int prepare(struct pg *pg, struct pg_stmt *st, const char *name, int n, c
     char *text = db_pg_sql(st->sql);
     Oid types[n ? n : 1];
     int rc = -1;
+    /* a failed Parse aborts an open transaction: try it under a savepoint */
+    bool in_tx = PQtransactionStatus(pg->c) == PQTRANS_INTRANS;
     for (int pass = 0; pass < 2 && rc < 0; pass++) {
         for (int i = 0; i < n; i++) types[i] = arg_type(&args[i], pass == 1);
+        if (in_tx) PQclear(PQexec(pg->c, "SAVEPOINT atrium_prepare"));
         PGresult *r = PQprepare(pg->c, name, text, n, types);
         if (PQresultStatus(r) == PGRES_COMMAND_OK) rc = 0;
         else set_error(pg, r);
         PQclear(r);
+        if (in_tx) PQclear(PQexec(pg->c, rc < 0 ? "ROLLBACK TO SAVEPOINT atrium_prepare; RELEASE SAVEPOINT atrium_prepare"
+                                                : "RELEASE SAVEPOINT atrium_prepare"));
         if (rc < 0 && strcmp(pg->sqlstate, "42P18")) break;
     }
     free(text);
     return rc;
 }
 
+/* r NULL: the error is already recorded (prepare). */
 static struct pg_res *failed_res(struct pg *pg, struct pg_stmt *st, PGresult *r)
 {
     struct pg_res *res = xcalloc(1, sizeof *res);
-    set_error(pg, r);
+    if (r) set_error(pg, r);
     PQclear(r);
     res->failed = true;
     res->sql = st->sql;

@@ -18,6 +18,7 @@
  *   ifnull(a, b)          -> COALESCE(a, b)
  *   LIKE                  -> ILIKE (SQLite's LIKE ignores ASCII case)
  *   REAL                  -> DOUBLE PRECISION (SQLite's REAL is 8 bytes)
+ *   INTEGER               -> BIGINT (CAST(x AS INTEGER): SQLite's are 64-bit)
  *
  * Migrations (db_pg_ddl) also map column types: INTEGER -> BIGINT (every
  * integer is an int64 in C), INTEGER PRIMARY KEY [AUTOINCREMENT] -> BIGINT
@@ -71,41 +72,40 @@ static const char *skip_space(const char *p)
     return p;
 }
 
-/* p at '(' : does the parenthesis hold a comma at its own level? */
-static bool has_top_comma(const char *p)
+/* From p, inside one level of parentheses: the first comma or closing
+ * parenthesis of that level (or the end), or -- when word is given -- that
+ * keyword at that level if it comes first. Quoted text and nested
+ * parentheses are stepped over. */
+static const char *scan_level(const char *p, const char *word)
 {
-    int depth = 0;
-    for (; *p; p++) {
+    size_t wn = word ? strlen(word) : 0;
+    for (int depth = 0; *p; p++) {
         if (*p == '\'' || *p == '"') {
             p = skip_quoted(p) - 1;
             continue;
         }
         if (*p == '(') depth++;
-        else if (*p == ')' && --depth == 0) return false;
-        else if (*p == ',' && depth == 1) return true;
+        else if (*p == ')' && depth-- == 0) return p;
+        else if (*p == ',' && depth == 0) return p;
+        else if (wn && depth == 0 && !strncasecmp(p, word, wn) && !ident_char(p[wn])) return p;
     }
-    return false;
+    return p;
+}
+
+/* p at '(' : does the parenthesis hold a comma at its own level? */
+static bool has_top_comma(const char *p)
+{
+    return *scan_level(p + 1, NULL) == ',';
 }
 
 /* p after a column type: does the rest of this column definition (up to a
  * comma or parenthesis of the table's level) say COLLATE NOCASE? */
 static bool column_nocase(const char *p)
 {
-    int depth = 0;
-    for (; *p; p++) {
-        if (*p == '\'' || *p == '"') {
-            p = skip_quoted(p) - 1;
-            continue;
-        }
-        if (*p == '(') depth++;
-        else if (*p == ')' && depth-- == 0) return false;
-        else if (*p == ',' && depth == 0) return false;
-        else if (depth == 0 && !strncasecmp(p, "COLLATE", 7) && !ident_char(p[7])) {
-            const char *q = skip_space(p + 7);
-            return !strncasecmp(q, "NOCASE", 6) && !ident_char(q[6]);
-        }
-    }
-    return false;
+    const char *q = scan_level(p, "COLLATE");
+    if (*q != 'C' && *q != 'c') return false;
+    q = skip_space(q + 7);
+    return !strncasecmp(q, "NOCASE", 6) && !ident_char(q[6]);
 }
 
 static bool word_is(const char *w, size_t n, const char *s)
@@ -209,6 +209,10 @@ static char *rewrite(const char *sql, bool ddl)
         }
         if (word_is(w, n, "REAL")) {
             puts_(&o, "DOUBLE PRECISION");
+            continue;
+        }
+        if (!ddl && word_is(w, n, "INTEGER")) {     /* CAST(x AS INTEGER): SQLite's are 64-bit */
+            puts_(&o, "BIGINT");
             continue;
         }
         if (ddl) {

@@ -290,7 +290,7 @@ static void *dispatcher_main(void *arg)
         pthread_mutex_lock(&wake_lock);
         kicked = false;
         pthread_mutex_unlock(&wake_lock);
-        if (!db) db = db_thread();
+        db = db_thread();           /* every round: reopens a connection PostgreSQL dropped */
         if (db) {
             time_t now = time(NULL);
             bool retries = now - last_retry >= RETRY_EVERY;

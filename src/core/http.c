@@ -264,8 +264,9 @@ static bool our_failure(int status)
  * of a request behind. A handler that met a database error and answered
  * anything else (a failed read taken for "not found", an error ignored) is
  * answered 500 and undone. */
-/* Forget an answer that is not sent (a run of the handler that is repeated). */
-static void reply_forget(struct req *r)
+/* Forget an answer that is not sent (a run of the handler that is repeated),
+ * keeping the headers set before the handler ran (rate limits). */
+static void reply_forget(struct req *r, json_t *headers_before)
 {
     free(r->resp_body);
     r->resp_body = NULL;
@@ -273,6 +274,7 @@ static void reply_forget(struct req *r)
     r->resp_type = NULL;
     r->status = 0;
     if (r->resp_headers) json_object_clear(r->resp_headers);
+    if (r->resp_headers && headers_before) json_object_update(r->resp_headers, headers_before);
 }
 
 /* One run of the handler inside a held transaction. true when PostgreSQL
@@ -283,6 +285,7 @@ static bool run_once(struct conn_state *s, bool last)
     struct req *r = &s->r;
     unsigned long errors = db_errors(r->db);
     db_retryable(r->db);               /* clear */
+    json_t *headers_before = r->resp_headers ? json_copy(r->resp_headers) : NULL;
     db_hold(r->db);
     if (!(r->route->flags & ROUTE_IDEMPOTENT) || idem_begin(r) == 0) {
         r->route->fn(r);
@@ -299,12 +302,10 @@ static bool run_once(struct conn_state *s, bool last)
         idem_end(r);
     }
     bool conflict = db_retryable(r->db) && !s->stream && !s->custom && !last;
-    if (db_hold_end(r->db, !conflict && !our_failure(r->status)) < 0) {
-        conflict = db_retryable(r->db) && !last;   /* the COMMIT itself was refused */
-        if (!conflict) reply_db_error(r);
-    }
+    if (db_hold_end(r->db, !conflict && !our_failure(r->status)) < 0) reply_db_error(r);
     idem_release(r);
-    if (conflict) reply_forget(r);
+    if (conflict) reply_forget(r, headers_before);
+    json_decref(headers_before);
     return conflict;
 }
 
@@ -313,6 +314,12 @@ static bool run_once(struct conn_state *s, bool last)
 static void run_handler(struct conn_state *s)
 {
     struct req *r = &s->r;
+    if (r->route->flags & ROUTE_NO_DB) {    /* probes answer while the database is away */
+        r->db = NULL;
+        r->route->fn(r);
+        s->answered = true;
+        return;
+    }
     r->db = db_thread();
     if (!r->db) {
         reply_error(r, 503, "unavailable", "database unavailable");

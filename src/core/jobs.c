@@ -305,8 +305,8 @@ static void *scheduler_main(void *arg)
     pthread_mutex_lock(&sched_lock);
     while (!stop_requested) {
         pthread_mutex_unlock(&sched_lock);
+        db = db_thread();           /* every tick: reopens a connection PostgreSQL dropped */
         if (db) tick(db);
-        else db = db_thread();
         pthread_mutex_lock(&sched_lock);
         if (stop_requested) break;
         struct timespec until;

@@ -127,7 +127,7 @@ int migrate_all(struct db *db)
 {
     if (db_migration_lock(db, true) < 0) return -1;
     int rc = run_all(db, false);
-    if (rc > 0 && db_sync_ids(db) < 0) rc = -1;     /* rebuilt tables keep their ids */
+    if (rc > 0 && db_sync_ids(db, false) < 0) rc = -1;     /* rebuilt tables keep their ids */
     db_migration_lock(db, false);
     return rc;
 }

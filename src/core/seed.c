@@ -232,5 +232,5 @@ int seed_clear(struct db *db, const char *app, const char *const *tables)
         if (db_exec(db, sql) < 0) return -1;
     }
     if (db_exec(db, "DELETE FROM user_roles WHERE app = $1", DB_S(app)) < 0) return -1;
-    return db_sync_ids(db);
+    return db_sync_ids(db, true);
 }

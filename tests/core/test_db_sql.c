@@ -61,9 +61,9 @@ Test(db_sql, migrations)
     }
 }
 
-Test(db_sql, statements_keep_integer_types)
+Test(db_sql, integers_are_64_bit)
 {
     char *got = db_pg_sql("SELECT CAST(x AS INTEGER) FROM t");
-    cr_expect_str_eq(got, "SELECT CAST(x AS INTEGER) FROM t", "only migrations map column types");
+    cr_expect_str_eq(got, "SELECT CAST(x AS BIGINT) FROM t", "PostgreSQL's INTEGER is 32-bit, SQLite's 64");
     free(got);
 }

@@ -216,6 +216,7 @@ check "the audit chain verifies after the crash" "$ATRIUM_BIN" audit verify
 check "B is ready" test "$(api "$PORT_B" GET /health/ready "" "" -o /dev/null -w '%{http_code}')" = 200
 psql -X -q "$ATRIUM_TEST_PG/postgres" -c "DROP DATABASE $DB WITH (FORCE)" >/dev/null
 ready=$(api "$PORT_B" GET /health/ready "" "" -w ' %{http_code}')
-check "without its database B is not ready (503): $ready" test "${ready##* }" = 503
+check "without its database B is not ready (503, database false): $ready" \
+    test "${ready##* }" = 503 -a "$(jq -r .database <<<"${ready% *}")" = false
 check "and still live" test "$(api "$PORT_B" GET /health/live "" "" -o /dev/null -w '%{http_code}')" = 200
 finish

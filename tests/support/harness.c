@@ -101,7 +101,7 @@ void srv_stop(void)
 void test_fixture_sql(const char *what, const char *sql)
 {
     cr_assert_eq(db_exec_script(test_db(), sql), 0, "%s fixture", what);
-    cr_assert_eq(db_sync_ids(test_db()), 0, "%s fixture: ids", what);
+    cr_assert_eq(db_sync_ids(test_db(), false), 0, "%s fixture: ids", what);
 }
 
 bool test_on_pg(void)

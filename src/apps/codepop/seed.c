@@ -480,7 +480,7 @@ int codepop_seed(struct db *db, const struct seed_opts *opts)
         }
     }
     if (db_begin(db) < 0) return -1;
-    if (seed_all(db, opts, &p) < 0 || db_sync_ids(db) < 0 || db_commit(db) < 0) {
+    if (seed_all(db, opts, &p) < 0 || db_sync_ids(db, false) < 0 || db_commit(db) < 0) {
         db_rollback(db);
         return -1;
     }

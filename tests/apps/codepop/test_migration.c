@@ -32,7 +32,8 @@ static struct db *open_at_version_3(void)
         const struct embedded_file *f = embed_find(before_004[i]);
         cr_assert_not_null(f, "%s", before_004[i]);
         cr_assert_eq(db_exec_script(db, (const char *)f->data), 0, "%s", before_004[i]);
-        cr_assert_eq(db_exec(db, "INSERT INTO schema_migrations (app, version, name) VALUES ('codepop', $1, $2)",
+        cr_assert_eq(db_exec(db, "INSERT INTO schema_migrations (app, version, name, applied_at) "
+                                 "VALUES ('codepop', $1, $2, '2026-11-01T00:00:00Z')",
                              DB_I(i + 1), DB_S(before_004[i])), 1);
     }
     return db;

@@ -1,11 +1,7 @@
 -- groupbuy's triggers on PostgreSQL (SQLite: 005_triggers.sqlite.sql, which
 -- says why each exists).
-CREATE FUNCTION groupbuy_ledger_never_updated() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'groupbuy_ledger rows are never updated' USING ERRCODE = 'restrict_violation';
-END $$;
 CREATE TRIGGER groupbuy_ledger_no_update BEFORE UPDATE ON groupbuy_ledger
-    FOR EACH ROW EXECUTE FUNCTION groupbuy_ledger_never_updated();
+    FOR EACH ROW EXECUTE FUNCTION atrium_refuse_change('groupbuy_ledger rows are never updated');
 
 -- Progress to MOQ kept on the group: recounted from the view whenever a
 -- contribution's counted state can change.
