@@ -157,7 +157,8 @@ int config_load(const char *file, char *err, size_t errlen)
     if (cores < 1) cores = 1;
     char dflt_io[16], dflt_workers[16];
     snprintf(dflt_io, sizeof dflt_io, "%ld", cores);
-    snprintf(dflt_workers, sizeof dflt_workers, "%ld", 2 * cores + 2);
+    /* PostgreSQL: workers wait on network round trips, not on the CPU */
+    snprintf(dflt_workers, sizeof dflt_workers, "%ld", db_url_is_pg(cfg.db) ? 8 * cores + 8 : 2 * cores + 2);
     if (parse_int("ATRIUM_MAX_BODY", "1048576", 1024, 1L << 30, &n, err, errlen) < 0) return -1;
     cfg.max_body = (size_t)n;
     if (parse_int("ATRIUM_OPEN_REGISTRATION", "1", 0, 1, &n, err, errlen) < 0) return -1;

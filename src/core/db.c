@@ -435,7 +435,8 @@ int db_begin(struct db *db)
         return 0;
     }
     if (db->pg) {               /* one writer at a time across instances: see the top */
-        if (code || raw_exec(db, "BEGIN; SELECT pg_advisory_xact_lock(" DB_PG_WRITE_LOCK ")") < 0)
+        if (code || raw_exec(db, "BEGIN; SET LOCAL synchronous_commit = off; "
+                                 "SELECT pg_advisory_xact_lock(" DB_PG_WRITE_LOCK ")") < 0)
             return begin_failed(db, "BEGIN", code);
         return 0;
     }
@@ -518,6 +519,19 @@ static int make_durable(struct db *db, uint64_t seq)
     return rc;
 }
 
+/* Group commit on PostgreSQL: the write transaction commits with
+ * synchronous_commit off, so the write lock is handed on without waiting for
+ * the WAL flush; the flush is waited for here, after the lock: a transaction
+ * of its own that takes an id commits synchronously, and PostgreSQL flushes
+ * the WAL up to its commit record, which lies after ours. Concurrent waiters
+ * share the flushes, as SQLite's group commit shares fsyncs (make_durable). */
+static int pg_durable(struct db *db)
+{
+    if (raw_exec(db, "SELECT pg_current_xact_id()") == 0) return 0;
+    log_error("database: waiting for the WAL flush failed; the last commit may not be durable");
+    return -1;
+}
+
 /* COMMIT the outermost transaction, make it durable, tell the hook. */
 static int commit_now(struct db *db)
 {
@@ -534,6 +548,7 @@ static int commit_now(struct db *db)
     end_tx(db);
     if (rc != SQLITE_OK) return -1;
     if (!db->pg && cfg.db_group_commit && make_durable(db, seq) < 0) return -1;
+    if (db->pg && pg_durable(db) < 0) return -1;
     void (*hook)(void) = __atomic_load_n(&commit_hook, __ATOMIC_ACQUIRE);
     if (hook) hook();
     return 0;

@@ -34,6 +34,7 @@ struct conn_state {
     bool too_large;
     bool dispatched;            /* handler started (inline or on the pool) */
     bool answered;              /* r.status/resp_* are final */
+    bool checks_on_worker;      /* PostgreSQL: auth, rate and permission checks run on the pool too */
     struct stream *stream;      /* ROUTE_STREAM: long-lived response */
     struct MHD_Response *custom;  /* a handler-built MHD response (WebSocket upgrade) */
     unsigned custom_status;
@@ -44,6 +45,7 @@ struct conn_state {
 static struct MHD_Daemon *daemon_;
 static atomic_int in_flight;
 static atomic_bool stopping;
+static bool offload_all;        /* PostgreSQL: every request that uses the database runs on the pool */
 
 /* ------------------------------------------------------------ worker pool */
 
@@ -62,6 +64,7 @@ static uint64_t now_us(void)
 }
 
 static void run_handler(struct conn_state *s);
+static bool request_checks(struct conn_state *s);
 
 static void *worker_main(void *arg)
 {
@@ -75,7 +78,7 @@ static void *worker_main(void *arg)
         }
         pthread_mutex_unlock(&queue_lock);
         if (!s) break;
-        run_handler(s);
+        if (!s->checks_on_worker || request_checks(s)) run_handler(s);
         MHD_resume_connection(s->conn);
     }
     db_thread_close();
@@ -465,6 +468,18 @@ static int check_query(struct conn_state *s)
     return -1;
 }
 
+/* The checks before the handler (body, auth, rate, permission, query).
+ * false: refused, the reply is set and final. */
+static bool request_checks(struct conn_state *s)
+{
+    if (check_body(s) < 0 || check_auth(s) < 0 || check_rate(s) < 0 ||
+        check_permission(s) < 0 || check_query(s) < 0) {
+        s->answered = true;
+        return false;
+    }
+    return true;
+}
+
 /* Everything before the handler; on a refusal the reply is already set. */
 static void dispatch(struct conn_state *s)
 {
@@ -475,11 +490,16 @@ static void dispatch(struct conn_state *s)
         s->answered = true;
         return;
     }
-    if (check_body(s) < 0 || check_auth(s) < 0 || check_rate(s) < 0 ||
-        check_permission(s) < 0 || check_query(s) < 0) {
-        s->answered = true;
+    /* With PostgreSQL every database call is a network round trip: a request
+     * that touches the database (its checks too) waits on the worker pool,
+     * never on an I/O thread, which would stall every connection it serves. */
+    if (offload_all && !(r->route->flags & ROUTE_NO_DB)) {
+        s->checks_on_worker = true;
+        MHD_suspend_connection(s->conn);
+        enqueue(s);
         return;
     }
+    if (!request_checks(s)) return;
     if (r->route->flags & (ROUTE_SLOW | ROUTE_IDEMPOTENT)) {
         MHD_suspend_connection(s->conn);
         enqueue(s);
@@ -614,6 +634,7 @@ int http_start(void)
     atomic_store(&stopping, false);
     router_freeze();
     queue_closed = false;
+    offload_all = db_url_is_pg(cfg.db);
     nworkers = cfg.workers;
     workers = xcalloc((size_t)nworkers, sizeof *workers);
     for (int i = 0; i < nworkers; i++) pthread_create(&workers[i], NULL, worker_main, NULL);
