@@ -75,9 +75,12 @@ int pg_open(const char *url, struct pg **out)
         log_error("cannot connect to PostgreSQL: %s", PQerrorMessage(pg->c));
         goto fail;
     }
-    /* Times are UTC text everywhere (like SQLite's strftime 'now'). */
+    /* Times are UTC text everywhere (like SQLite's strftime 'now'). Plans
+     * are made for each execution's values: atrium's optional filters
+     * (`CAST($n AS TEXT) IS NULL OR col = $n`, COALESCE'd ranges) make a
+     * generic plan guess, and a wrong guess sorts a whole store's orders. */
     PGresult *r = PQexec(pg->c, "SET TIME ZONE 'UTC'; SET client_min_messages = warning;"
-                                "SET application_name = 'atrium'");
+                                "SET application_name = 'atrium'; SET plan_cache_mode = force_custom_plan");
     bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     if (!ok) log_error("cannot configure the PostgreSQL session: %s", PQresultErrorMessage(r));
     PQclear(r);
