@@ -582,7 +582,14 @@ static void pg_backup_now(char *out)
     cr_assert_str_eq(name + strlen(name) - 7, ".pgdump", "%s", name);
 }
 
-TestSuite(pg_backup, .init = setup, .fini = pg_teardown);
+/* Skipped before anything is made: a skipped test does not run its .fini. */
+static void pg_setup(void)
+{
+    if (!test_on_pg()) cr_skip_test("PostgreSQL only (make test-pg)");
+    setup();
+}
+
+TestSuite(pg_backup, .init = pg_setup, .fini = pg_teardown);
 
 #define WRITERS 3
 static atomic_llong pg_last[WRITERS];   /* highest target_id writer k has committed */
