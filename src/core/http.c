@@ -288,7 +288,8 @@ static bool run_once(struct conn_state *s, bool last)
     struct req *r = &s->r;
     unsigned long errors = db_errors(r->db);
     db_retryable(r->db);               /* clear */
-    json_t *headers_before = r->resp_headers ? json_copy(r->resp_headers) : NULL;
+    /* only PostgreSQL refuses a request as a conflict to run again */
+    json_t *headers_before = db_is_pg(r->db) && r->resp_headers ? json_copy(r->resp_headers) : NULL;
     db_hold(r->db);
     if (!(r->route->flags & ROUTE_IDEMPOTENT) || idem_begin(r) == 0) {
         r->route->fn(r);
