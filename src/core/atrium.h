@@ -167,6 +167,11 @@ int db_begin(struct db *db);
 int db_commit(struct db *db);
 void db_rollback(struct db *db);
 bool db_in_tx(struct db *db);
+/* Inside a transaction: until it ends, one transaction at a time holds name,
+ * across instances (a ROUTE_ROW_LOCKS handler serializes its check-and-write
+ * per resource: "groupbuy.group:12"). Wherever write transactions already run
+ * one at a time (SQLite; every other route on PostgreSQL) it does nothing. */
+int db_lock(struct db *db, const char *name);
 
 /* Each takes the SQL and its arguments. Errors are logged and return -1. */
 int db_exec_(struct db *db, const char *sql, const struct db_arg *args);          /* -> rows changed */
@@ -293,6 +298,9 @@ enum route_flags {
     ROUTE_STREAM = 8,           /* handler takes over the connection (SSE) */
     ROUTE_RAW_BODY = 16,        /* body is not JSON (webhooks keep the raw bytes) */
     ROUTE_NO_DB = 32,           /* answers without the request's connection (probes: r->db is NULL) */
+    ROUTE_ROW_LOCKS = 64,       /* PostgreSQL: its write transactions run beside each other, not one at a
+                                   time: the handler's check-and-writes are race-free on their own (guarded
+                                   UPDATEs, db_lock); see db.c "Row locks" */
 };
 
 /* Who may call a route: PERM_PUBLIC (anyone), PERM_USER (any signed-in user),

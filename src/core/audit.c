@@ -5,8 +5,10 @@
  * row's hash is SHA-256 over the previous row's hash and the row's canonical
  * content; the database refuses UPDATE and DELETE (triggers in 001_core.sql),
  * and audit_verify() finds the first row whose chain does not hold. Writers
- * are serialized by the write transaction (BEGIN IMMEDIATE), so reading the
- * last hash and appending cannot interleave. */
+ * are serialized by the write transaction (BEGIN IMMEDIATE; on PostgreSQL its
+ * advisory lock; in row-lock mode the row is appended at the commit under the
+ * tail lock, db_append), so reading the last hash and appending cannot
+ * interleave. */
 #include "atrium.h"
 #include "internal.h"
 #include <stdlib.h>
@@ -57,39 +59,78 @@ static void chain_hash(const char *prev, const char *content, char out[65])
     free(buf);
 }
 
+/* One row of the chain, appended by chain_append (now, or at the commit in
+ * row-lock mode: db_append). */
+struct chain_row {
+    int64_t user_id, tid;
+    char *app, *action, *ttype, *rid, *ip, *summary;
+    char at[32];
+};
+
+static void chain_row_free(void *arg)
+{
+    struct chain_row *row = arg;
+    free(row->app);
+    free(row->action);
+    free(row->ttype);
+    free(row->rid);
+    free(row->ip);
+    free(row->summary);
+    free(row);
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+static int chain_append(struct db *db, void *arg)
+{
+    struct chain_row *row = arg;
+    char hash[65];
+    /* always one row, so NULL is a failed read, never "first row" (which
+     * would restart the chain) */
+    char *prev = db_text(db, "SELECT COALESCE((SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1), $1)",
+                         DB_S(GENESIS));
+    if (!prev) return -1;
+    char *content = canonical(row->at, row->user_id, row->app, row->action, row->ttype, row->tid, row->rid, row->ip,
+                              row->summary);
+    chain_hash(prev, content, hash);
+    int rc = db_exec(db, "INSERT INTO audit_log (at, user_id, app, action, target_type, target_id, request_id, "
+                         "client_ip, summary, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
+                     DB_S(row->at), row->user_id ? DB_I(row->user_id) : DB_NULL, DB_S(row->app), DB_S(row->action),
+                     DB_S(row->ttype), DB_I(row->tid), DB_S(row->rid), DB_S(row->ip), DB_S(row->summary), DB_S(prev),
+                     DB_S(hash)) < 0 ? -1 : 0;
+    free(prev);
+    free(content);
+    return rc;
+}
+
 static int write_row(struct db *db, int64_t user_id, const char *rid, const char *ip, const char *app,
                      const char *action, const char *ttype, int64_t tid, json_t *summary)
 {
-    int rc = -1;
-    char *prev = NULL, *content = NULL, *text = NULL;
     if (!db_in_tx(db)) {
         log_error("audit_write(%s) outside a transaction", action);
-        goto out;
+        json_decref(summary);
+        return -1;
     }
     if (!summary) summary = json_object();
     scrub(summary);
-    text = json_dumps(summary, JSON_COMPACT | JSON_SORT_KEYS);
-    /* always one row, so NULL is a failed read, never "first row" (which
-     * would restart the chain) */
-    prev = db_text(db, "SELECT COALESCE((SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1), $1)", DB_S(GENESIS));
-    if (!prev) goto out;
-    char at[32], hash[65];
+    struct chain_row *row = xcalloc(1, sizeof *row);
+    row->user_id = user_id;
+    row->tid = tid;
+    row->app = dup_or_null(app);
+    row->action = dup_or_null(action);
+    row->ttype = dup_or_null(ttype);
+    row->rid = dup_or_null(rid);
+    row->ip = dup_or_null(ip);
+    row->summary = json_dumps(summary, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(summary);
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
-    strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    content = canonical(at, user_id, app, action, ttype, tid, rid, ip, text);
-    chain_hash(prev, content, hash);
-    rc = db_exec(db, "INSERT INTO audit_log (at, user_id, app, action, target_type, target_id, request_id, "
-                     "client_ip, summary, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
-                 DB_S(at), user_id ? DB_I(user_id) : DB_NULL, DB_S(app), DB_S(action), DB_S(ttype), DB_I(tid),
-                 DB_S(rid), DB_S(ip), DB_S(text), DB_S(prev), DB_S(hash)) < 0 ? -1 : 0;
-out:
-    json_decref(summary);
-    free(prev);
-    free(content);
-    free(text);
-    return rc;
+    strftime(row->at, sizeof row->at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return db_append(db, chain_append, row, chain_row_free);
 }
 
 int audit_write(struct db *db, struct req *r, const char *app, const char *action, const char *target_type,

@@ -17,6 +17,20 @@
  * serialization failure or deadlock (40001/40P01), the request is run again
  * by http.c (db_retryable), never answered 500.
  *
+ * Row locks (PostgreSQL): one writer at a time caps a busy database at what
+ * one transaction's round trips allow (bench/README.md). A route flagged
+ * ROUTE_ROW_LOCKS (and the outbox dispatcher's claims) takes the same
+ * advisory lock shared instead (db_row_locks), so such transactions run
+ * beside each other while every other write transaction still runs alone.
+ * Their handlers keep their check-and-writes race-free by themselves: guarded
+ * UPDATEs (`SET quantity = quantity - n WHERE quantity >= n`, which
+ * PostgreSQL re-checks on the row it waited for) and db_lock(name) around a
+ * check-then-insert, taken before the check. What must stay in commit order
+ * (the audit chain, outbox ids that SSE resumes from) is appended at the
+ * commit (db_append) under one more lock, the tail: the serial part of such a
+ * transaction is its appends and its COMMIT. Lock order, so they cannot
+ * deadlock: Idempotency-Key, then the handler's, then the tail.
+ *
  * One connection per thread (db_thread()), closed by a thread-key destructor
  * when the thread ends. Statements are prepared once per connection and cached
  * by SQL text; `$N` placeholders are rewritten to SQLite's `?N` at prepare time.
@@ -58,6 +72,12 @@
 
 #define STMT_CACHE 256          /* open-addressing slots per connection */
 
+struct append {                 /* db_append() */
+    int (*fn)(struct db *db, void *arg);
+    void *arg;
+    void (*drop)(void *arg);
+};
+
 struct stmt_slot {
     char *sql;
     sqlite3_stmt *st;
@@ -75,6 +95,10 @@ struct db {
     bool busy;                  /* counted in busy_conns: a transaction is open */
     bool flushed;               /* db_hold_flush committed part of this request */
     bool retry;                 /* PostgreSQL refused a statement as a conflict (40001/40P01) */
+    bool row_locks;             /* db_row_locks(): write transactions take the write lock shared */
+    struct append *appends;     /* row-lock mode: db_append()s waiting for the commit */
+    size_t nappends, appends_cap;
+    size_t appends_mark;        /* nappends when the held savepoint began */
     int step_rc;                /* result of the last statement step */
     char step_err[256];         /* its message when it failed (kept across rollback) */
     struct stmt_slot cache[STMT_CACHE];
@@ -321,6 +345,7 @@ void db_close(struct db *db)
 {
     if (!db) return;
     if (db->depth || db->held) rollback_all(db);
+    free(db->appends);
     if (db->pg) {
         pg_close(db->pg);
         free(db);
@@ -432,11 +457,14 @@ int db_begin(struct db *db)
     if (db->held) {             /* a later transaction of a held request: a savepoint in it */
         if (code || !raw_in_tx(db) || raw_exec(db, "SAVEPOINT held") < 0)
             return begin_failed(db, "SAVEPOINT", code);
+        db->appends_mark = db->nappends;
         return 0;
     }
-    if (db->pg) {               /* one writer at a time across instances: see the top */
-        if (code || raw_exec(db, "BEGIN; SET LOCAL synchronous_commit = off; "
-                                 "SELECT pg_advisory_xact_lock(" DB_PG_WRITE_LOCK ")") < 0)
+    if (db->pg) {               /* one writer at a time across instances, or row locks: see the top */
+        if (code || raw_exec(db, db->row_locks ? "BEGIN; SET LOCAL synchronous_commit = off; "
+                                                 "SELECT pg_advisory_xact_lock_shared(" DB_PG_WRITE_LOCK ")"
+                                               : "BEGIN; SET LOCAL synchronous_commit = off; "
+                                                 "SELECT pg_advisory_xact_lock(" DB_PG_WRITE_LOCK ")") < 0)
             return begin_failed(db, "BEGIN", code);
         return 0;
     }
@@ -450,13 +478,57 @@ int db_begin(struct db *db)
     return 0;
 }
 
+/* Forget the appends from index `from` on (rolled back, or done). */
+static void appends_drop(struct db *db, size_t from)
+{
+    while (db->nappends > from) {
+        struct append *a = &db->appends[--db->nappends];
+        if (a->drop) a->drop(a->arg);
+    }
+}
+
+/* At the outermost COMMIT in row-lock mode: the tail lock, then the appends.
+ * depth is 1 meanwhile so they run as statements of this transaction. */
+static int appends_run(struct db *db)
+{
+    int rc = 0;
+    if (!db->nappends) return 0;
+    db->depth = 1;
+    if (db_lock(db, "atrium.tail") < 0) rc = -1;
+    for (size_t i = 0; i < db->nappends && rc == 0; i++) rc = db->appends[i].fn(db, db->appends[i].arg);
+    db->depth = 0;
+    appends_drop(db, 0);
+    return rc;
+}
+
+int db_append(struct db *db, int (*fn)(struct db *db, void *arg), void *arg, void (*drop)(void *arg))
+{
+    if (!db->depth) {
+        if (drop) drop(arg);
+        return -1;
+    }
+    if (!db->pg || !db->row_locks) {
+        int rc = fn(db, arg);
+        if (drop) drop(arg);
+        return rc;
+    }
+    if (db->nappends == db->appends_cap) {
+        db->appends_cap = db->appends_cap ? 2 * db->appends_cap : 8;
+        db->appends = xrealloc(db->appends, db->appends_cap * sizeof *db->appends);
+    }
+    db->appends[db->nappends++] = (struct append){fn, arg, drop};
+    return 0;
+}
+
 static void end_tx(struct db *db)
 {
+    appends_drop(db, 0);
     if (db->busy) __atomic_sub_fetch(&busy_conns, 1, __ATOMIC_RELAXED);
     db->busy = false;
     db->depth = 0;
     db->rollback_only = false;
     db->held = false;
+    db->appends_mark = 0;
     if (db->holds_write_lock) {
         db->holds_write_lock = false;
         pthread_mutex_unlock(&write_lock);
@@ -475,7 +547,7 @@ static int savepoint_end(struct db *db, bool commit)
 {
     bool ok = commit && !db->rollback_only;
     db->rollback_only = false;
-    if (!ok) raw_exec(db, "ROLLBACK TO held");
+    if (!ok) raw_exec(db, "ROLLBACK TO held"), appends_drop(db, db->appends_mark);
     if (raw_exec(db, "RELEASE held") < 0) {
         log_db_error(db, "RELEASE");
         ok = false;
@@ -538,6 +610,7 @@ static int commit_now(struct db *db)
     int rc = commit_fault(db);
     /* PostgreSQL answers COMMIT of a failed transaction with a ROLLBACK, not an error */
     if (!rc && db->pg && pg_tx_failed(db->pg)) rc = SQLITE_ERROR, log_db_error(db, "COMMIT of a failed transaction");
+    if (!rc && appends_run(db) < 0) rc = SQLITE_ERROR, log_db_error(db, "the appends before COMMIT");
     if (!rc && raw_exec(db, "COMMIT") < 0) rc = SQLITE_ERROR, log_db_error(db, "COMMIT");
     uint64_t seq = 0;
     if (rc != SQLITE_OK) {
@@ -886,6 +959,22 @@ int db_sync_ids(struct db *db, bool restart_empty)
         return -1;
     }
     return db_commit(db);
+}
+
+void db_row_locks(struct db *db, bool on)
+{
+    if (db) db->row_locks = on;
+}
+
+int db_lock(struct db *db, const char *name)
+{
+    if (!db->pg || !db->row_locks) return 0;
+    if (!db->depth) {
+        log_error("db_lock(%s) outside a transaction", name);
+        return -1;
+    }
+    return db_exec(db, "SELECT 1 FROM (SELECT pg_advisory_xact_lock(" DB_PG_NAMED_LOCKS ", hashtext($1))) l",
+                   DB_S(name)) < 0 ? -1 : 0;
 }
 
 int db_notify(struct db *db, const char *channel)

@@ -76,11 +76,15 @@ int pg_open(const char *url, struct pg **out)
         goto fail;
     }
     /* Times are UTC text everywhere (like SQLite's strftime 'now'). Plans
-     * are made for each execution's values: atrium's optional filters
-     * (`CAST($n AS TEXT) IS NULL OR col = $n`, COALESCE'd ranges) make a
-     * generic plan guess, and a wrong guess sorts a whole store's orders. */
+     * stay PostgreSQL's choice (plan_cache_mode auto): a statement is
+     * planned for its values five times, then its generic plan is kept only
+     * when it is estimated no worse, so atrium's optional filters
+     * (`CAST($n AS TEXT) IS NULL OR col = $n`) keep their custom plans while
+     * the plain lookups stop paying for planning on every execution
+     * (force_custom_plan cost the store-orders page a third of its
+     * throughput; bench/README.md). */
     PGresult *r = PQexec(pg->c, "SET TIME ZONE 'UTC'; SET client_min_messages = warning;"
-                                "SET application_name = 'atrium'; SET plan_cache_mode = force_custom_plan");
+                                "SET application_name = 'atrium'");
     bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     if (!ok) log_error("cannot configure the PostgreSQL session: %s", PQresultErrorMessage(r));
     PQclear(r);

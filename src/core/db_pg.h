@@ -31,6 +31,8 @@ bool pg_tx_failed(struct pg *pg);   /* a statement failed: the transaction can o
 #define DB_PG_WRITE_LOCK "846110001"
 /* Held by `atrium migrate` / serve's start while it migrates (migrate.c). */
 #define DB_PG_MIGRATE_LOCK "846110002"
+/* db_lock(name): the two-key form, in its own key space (class, hash of name). */
+#define DB_PG_NAMED_LOCKS "846110"
 bool pg_broken(struct pg *pg);  /* the connection is gone */
 
 /* The cached statement for sql (prepared on its first run). A statement is a

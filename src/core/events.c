@@ -59,10 +59,29 @@ struct pending {
 
 /* ------------------------------------------------------------------ emit */
 
+struct outbox_row {             /* appended by outbox_append (db_append) */
+    char event_id[37];
+    char *topic, *type, *payload;
+};
+
+static void outbox_row_free(void *arg)
+{
+    struct outbox_row *row = arg;
+    free(row->topic);
+    free(row->type);
+    free(row->payload);
+    free(row);
+}
+
+static int outbox_append(struct db *db, void *arg)
+{
+    struct outbox_row *row = arg;
+    return db_exec(db, "INSERT INTO outbox (event_id, topic, type, payload) VALUES ($1, $2, $3, $4)",
+                   DB_S(row->event_id), DB_S(row->topic), DB_S(row->type), DB_S(row->payload)) < 0 ? -1 : 0;
+}
+
 int events_emit(struct db *db, const char *topic, const char *type, json_t *payload)
 {
-    char event_id[37];
-    char *text = NULL;
     int rc = -1;
     if (!payload) payload = json_object();
     if (!db_in_tx(db)) {
@@ -73,15 +92,19 @@ int events_emit(struct db *db, const char *topic, const char *type, json_t *payl
         log_error("events_emit without topic or type");
         goto out;
     }
-    text = json_dumps(payload, JSON_COMPACT | JSON_ENCODE_ANY);
-    uuid_v4(event_id);
-    rc = db_exec(db, "INSERT INTO outbox (event_id, topic, type, payload) VALUES ($1, $2, $3, $4)",
-                 DB_S(event_id), DB_S(topic), DB_S(type), DB_S(text ? text : "{}")) < 0 ||
-                 db_notify(db, EVENTS_CHANNEL) < 0   /* other instances hear of it on commit */
-             ? -1 : 0;
+    struct outbox_row *row = xcalloc(1, sizeof *row);
+    uuid_v4(row->event_id);
+    row->topic = xstrdup(topic);
+    row->type = xstrdup(type);
+    row->payload = json_dumps(payload, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (!row->payload) row->payload = xstrdup("{}");
+    /* other instances hear of it on commit; the row goes in at the commit in
+     * row-lock mode, so that ids commit in order (realtime resumes from the
+     * last id) */
+    if (db_notify(db, EVENTS_CHANNEL) < 0) outbox_row_free(row);
+    else rc = db_append(db, outbox_append, row, outbox_row_free);
 out:
     json_decref(payload);
-    free(text);
     return rc;
 }
 
@@ -123,6 +146,16 @@ static int by_id(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static void pending_free(struct pending *evs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(evs[i].event_id);
+        free(evs[i].topic);
+        free(evs[i].type);
+        free(evs[i].payload);
+    }
+}
+
 /* Claim up to max pending rows (fresh or retries) for this round, in id order. */
 static size_t load(struct db *db, struct pending *out, size_t max, bool retries)
 {
@@ -144,9 +177,14 @@ static size_t load(struct db *db, struct pending *out, size_t max, bool retries)
     struct db_rows rows;
     size_t n = 0;
     /* nothing to claim: no write, no commit (a commit would kick the dispatcher again) */
-    if (!max || db_int(db, &found, any[retries], DB_I(now)) != 1 ||
-        db_query(db, &rows, sql[retries], DB_I(max), DB_I(now + CLAIM_LEASE_S), DB_S(me), DB_I(now)) < 0)
+    if (!max || db_int(db, &found, any[retries], DB_I(now)) != 1) return 0;
+    /* one claimer at a time (the claim lock), beside the requests' row-lock transactions */
+    if (db_begin(db) < 0) return 0;
+    if (db_lock(db, "atrium.outbox.claim") < 0 ||
+        db_query(db, &rows, sql[retries], DB_I(max), DB_I(now + CLAIM_LEASE_S), DB_S(me), DB_I(now)) < 0) {
+        db_rollback(db);
         return 0;
+    }
     while (n < max && db_step(&rows)) {
         out[n].id = db_col_int(&rows, 0);
         out[n].event_id = xstrdup(db_col_text(&rows, 1));
@@ -156,7 +194,13 @@ static size_t load(struct db *db, struct pending *out, size_t max, bool retries)
         out[n].error = NULL;
         n++;
     }
+    bool failed = db_rows_failed(&rows);
     db_rows_close(&rows);
+    if (failed || db_commit(db) < 0) {     /* not claimed: someone takes them later */
+        if (failed) db_rollback(db);
+        pending_free(out, n);
+        return 0;
+    }
     qsort(out, n, sizeof *out, by_id);
     return n;
 }
@@ -220,17 +264,16 @@ static int dispatch_round(struct db *db, bool retries, size_t *fresh)
         return -1;
     }
     pthread_mutex_lock(&round_lock);
+    db_row_locks(db, true);     /* claims and their marks: see load(); the sinks run as usual */
     size_t n = *fresh = load(db, evs, BATCH, false);
     if (retries) n += load(db, evs + n, BATCH - n, true);
+    db_row_locks(db, false);
     size_t ns = sinks_snapshot(snap);
     for (size_t i = 0; i < n; i++) deliver(db, &evs[i], snap, ns);
+    db_row_locks(db, true);
     done = record(db, evs, n);
-    for (size_t i = 0; i < n; i++) {
-        free(evs[i].event_id);
-        free(evs[i].topic);
-        free(evs[i].type);
-        free(evs[i].payload);
-    }
+    db_row_locks(db, false);
+    pending_free(evs, n);
     pthread_mutex_unlock(&round_lock);
     int64_t backlog = events_backlog(db);
     if (backlog >= 0) metrics_gauge("outbox_backlog", backlog);

@@ -290,6 +290,7 @@ static bool run_once(struct conn_state *s, bool last)
     db_retryable(r->db);               /* clear */
     /* only PostgreSQL refuses a request as a conflict to run again */
     json_t *headers_before = db_is_pg(r->db) && r->resp_headers ? json_copy(r->resp_headers) : NULL;
+    db_row_locks(r->db, r->route->flags & ROUTE_ROW_LOCKS);
     db_hold(r->db);
     if (!(r->route->flags & ROUTE_IDEMPOTENT) || idem_begin(r) == 0) {
         r->route->fn(r);
@@ -307,6 +308,7 @@ static bool run_once(struct conn_state *s, bool last)
     }
     bool conflict = db_retryable(r->db) && !s->stream && !s->custom && !last;
     if (db_hold_end(r->db, !conflict && !our_failure(r->status)) < 0) reply_db_error(r);
+    db_row_locks(r->db, false);
     idem_release(r);
     if (conflict) reply_forget(r, headers_before);
     json_decref(headers_before);

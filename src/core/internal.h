@@ -86,6 +86,18 @@ bool db_retryable(struct db *db);
 /* db.c: take (true) or release the lock that makes one instance at a time
  * migrate a PostgreSQL database (session advisory lock); SQLite: nothing. */
 int db_migration_lock(struct db *db, bool take);
+/* db.c: the connection's next write transactions run in row-lock mode (see
+ * db.c "Row locks"; http.c for ROUTE_ROW_LOCKS, the outbox dispatcher for its
+ * claims) or, off, one at a time. */
+void db_row_locks(struct db *db, bool on);
+/* db.c: an append to a table read in id order as a log (the audit chain, the
+ * outbox), inside a transaction. Where write transactions run one at a time
+ * fn(db, arg) runs now. In row-lock mode it runs at the outermost COMMIT,
+ * after the tail lock, so ids commit in order and the chain stays linear
+ * while the serial part of the transaction is only its appends and COMMIT;
+ * the appends of a scope that rolls back are dropped. fn's failure fails the
+ * commit. drop(arg) is called once fn ran or was dropped. */
+int db_append(struct db *db, int (*fn)(struct db *db, void *arg), void *arg, void (*drop)(void *arg));
 /* db.c, for /metrics: thread connections open, of them inside a transaction
  * now, and whether they are PostgreSQL's. */
 void db_pool_stats(int *open, int *busy, bool *postgres);

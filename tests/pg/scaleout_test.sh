@@ -147,6 +147,12 @@ output = "/dev/null"
 EOF
     ((i < 999)) && echo next >>"$WORK/race.cfg"
 done
+# a subscriber on B hears every event of the race, committed on A or B, in id order
+start=$(sql "SELECT COALESCE(MAX(id), 0) FROM outbox")
+timeout 60 curl -sN -H "Authorization: Bearer $admin" \
+    "http://127.0.0.1:$PORT_B/api/v1/realtime/sse?topics=codepop.store.1" >"$WORK/race.sse" 2>/dev/null &
+race_sse=$!
+sleep 1
 curl -s --parallel --parallel-max 100 -K "$WORK/race.cfg" >"$WORK/race.out" 2>"$WORK/race.err"
 created=$(grep -c '^201$' "$WORK/race.out")
 refused=$(grep -c '^409$' "$WORK/race.out")
@@ -156,6 +162,16 @@ check "every other order is refused out of stock (980, got $refused; $(sort "$WO
 check "no order beyond the stock in the database" test "$(sql "SELECT COUNT(*) FROM codepop_orders") " = "$((before + 20)) "
 check "the stock is 0, never negative" test "$(sql "SELECT quantity FROM codepop_store_inventory WHERE store_id = 1 AND item_name = 'Cherry Syrup'")" = 0
 check "the audit chain is intact after concurrent writers on two instances" "$ATRIUM_BIN" audit verify
+sql "SELECT id FROM outbox WHERE topic = 'codepop.store.1' AND id > $start ORDER BY id" >"$WORK/race.want"
+for _ in $(seq 1 50); do
+    [ "$(grep -c '^id: ' "$WORK/race.sse")" -ge "$(wc -l <"$WORK/race.want")" ] && break
+    sleep 0.1
+done
+kill "$race_sse" 2>/dev/null
+sed -n 's/^id: \([0-9]*\).*/\1/p' "$WORK/race.sse" >"$WORK/race.got"
+check "SSE on B got every event of the race, in id order ($(wc -l <"$WORK/race.want") in the outbox, $(wc -l <"$WORK/race.got") streamed)" \
+    cmp -s "$WORK/race.want" "$WORK/race.got"
+check "and one ORDER_CREATED per order sold" test "$(grep -c '^event: ORDER_CREATED$' "$WORK/race.sse")" = 20
 
 # --- a periodic job scheduled on both instances runs once per period ---------
 sql "DELETE FROM job_runs WHERE job = 'codepop.p2p_deliver'" >/dev/null

@@ -58,7 +58,7 @@ static const struct route codepop_routes[] = {
     {"GET", P "/drinks/{id:int}", codepop_drinks_get, PERM_PUBLIC, 0, NULL},
 
     /* ordering */
-    {"POST", P "/orders", codepop_orders_create, "codepop.orders.create", ROUTE_IDEMPOTENT, NULL},
+    {"POST", P "/orders", codepop_orders_create, "codepop.orders.create", ROUTE_IDEMPOTENT | ROUTE_ROW_LOCKS, NULL},
     {"GET", P "/orders", codepop_orders_list, PERM_USER, 0, "mine,status,store_id,from,to,page,page_size"},
     {"GET", P "/orders/{id:int}", codepop_orders_get, PERM_USER, 0, NULL},
     {"POST", P "/orders/{id:int}/pay", codepop_orders_pay, PERM_USER, ROUTE_IDEMPOTENT, NULL},

@@ -248,6 +248,11 @@ static int store_ready(struct req *r, int64_t store_id, const char *pickup)
     return rc;
 }
 
+/* ROUTE_ROW_LOCKS (codepop.c): on PostgreSQL orders run beside each other.
+ * That is safe because stock is only taken by guarded decrements, in item
+ * name order (stock_take: no deadlock between two orders), and the rest that
+ * is read here (prices, recipes, the store and its machine) changes only in
+ * transactions that run alone. */
 void codepop_orders_create(struct req *r)
 {
     json_int_t store_id = 0;

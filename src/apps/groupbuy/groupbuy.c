@@ -57,7 +57,7 @@ static const struct route groupbuy_routes[] = {
     {"GET", P "/groups", groupbuy_groups_list, "groupbuy.groups.read", 0,
      "status,product_id,supplier_id,page,page_size"},
     {"GET", P "/groups/{id:int}", groupbuy_groups_get, "groupbuy.groups.read", 0},
-    {"POST", P "/groups/{id:int}/join", groupbuy_groups_join, "groupbuy.groups.join", ROUTE_IDEMPOTENT},
+    {"POST", P "/groups/{id:int}/join", groupbuy_groups_join, "groupbuy.groups.join", ROUTE_IDEMPOTENT | ROUTE_ROW_LOCKS},
     {"GET", P "/contributions", groupbuy_contributions_list, "groupbuy.contributions.read", 0,
      "group_id,payment_status,page,page_size"},
     {"GET", P "/contributions/{id:int}", groupbuy_contributions_get, "groupbuy.contributions.read", 0},

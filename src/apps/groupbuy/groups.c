@@ -277,8 +277,12 @@ void groupbuy_groups_join(struct req *r)
     int found;
     if (req_unpack(r, "{s:I}", "quantity", &quantity) < 0 || check_range(r, "quantity", quantity, 1, MAX_JOIN) < 0)
         return;
+    char lock[48];
+    snprintf(lock, sizeof lock, "groupbuy.group:%lld", (long long)group_id);
+    /* ROUTE_ROW_LOCKS: joins of one group one at a time, so the state and
+     * per-trader checks below hold until the commit */
     if (db_begin(r->db) < 0) goto fail;
-    if ((found = load_join_target(r->db, group_id, r->user.id, &t)) < 0) goto rollback;
+    if (db_lock(r->db, lock) < 0 || (found = load_join_target(r->db, group_id, r->user.id, &t)) < 0) goto rollback;
     if (!found || join_refused(r, &t, quantity) < 0) {
         db_rollback(r->db);
         if (!found) reply_not_found(r);
