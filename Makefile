@@ -40,7 +40,7 @@ SUPPORT  := $(wildcard tests/support/*.c)
 SUPPORT_OBJ := $(SUPPORT:%.c=$(BUILD)/obj/%.o)
 fixture_obj  = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(1)support/*.c))
 
-.PHONY: FORCE all run test test-sqlite test-pg test-asan bench bench-pg fuzz fuzz-build clean setup po pot docs
+.PHONY: FORCE all run test test-sqlite test-pg test-asan bench bench-pg bench-pg-ceiling fuzz fuzz-build clean setup po pot docs
 all: $(BUILD)/atrium
 
 $(BUILD)/tools/embed: tools/embed.c
@@ -184,6 +184,10 @@ bench: $(BUILD)/atrium
 # The write and read scenarios on PostgreSQL, one and two instances (bench/postgres).
 bench-pg: $(BUILD)/atrium
 	@bench/postgres
+
+# PostgreSQL alone on this machine (pgbench): the ceiling under bench-pg's figures.
+bench-pg-ceiling: $(BUILD)/atrium
+	@bench/postgres-ceiling
 
 clean:
 	rm -rf build build-asan build-fuzz

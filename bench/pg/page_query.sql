@@ -1,0 +1,2 @@
+-- The page query alone (bench/pg/page.sql's last statement).
+SELECT o.id, o.store_id, o.user_id, o.status, o.payment_status, o.total_cents, o.currency, o.pickup_time, o.preparation_minutes, o.created_at, o.updated_at FROM codepop_orders o WHERE o.store_id = 1 AND o.created_at >= COALESCE(NULL, '') AND o.created_at < COALESCE(NULL, '9999') AND (CAST(NULL AS TEXT) IS NULL OR o.status = NULL) ORDER BY o.created_at DESC, o.id DESC LIMIT 50 OFFSET 0;
