@@ -96,6 +96,7 @@ struct db {
     bool flushed;               /* db_hold_flush committed part of this request */
     bool retry;                 /* PostgreSQL refused a statement as a conflict (40001/40P01) */
     bool row_locks;             /* db_row_locks(): write transactions take the write lock shared */
+    bool tx_row_locks;          /* this transaction began in row-lock mode (the flag may change; this may not) */
     struct append *appends;     /* row-lock mode: db_append()s waiting for the commit */
     size_t nappends, appends_cap;
     size_t appends_mark;        /* nappends when the held savepoint began */
@@ -461,6 +462,7 @@ int db_begin(struct db *db)
         return 0;
     }
     if (db->pg) {               /* one writer at a time across instances, or row locks: see the top */
+        db->tx_row_locks = db->row_locks;
         if (code || raw_exec(db, db->row_locks ? "BEGIN; SET LOCAL synchronous_commit = off; "
                                                  "SELECT pg_advisory_xact_lock_shared(" DB_PG_WRITE_LOCK ")"
                                                : "BEGIN; SET LOCAL synchronous_commit = off; "
@@ -487,6 +489,8 @@ static void appends_drop(struct db *db, size_t from)
     }
 }
 
+static int lock_key(struct db *db, const char *class, int key);
+
 /* At the outermost COMMIT in row-lock mode: the tail lock, then the appends.
  * depth is 1 meanwhile so they run as statements of this transaction. */
 static int appends_run(struct db *db)
@@ -494,7 +498,7 @@ static int appends_run(struct db *db)
     int rc = 0;
     if (!db->nappends) return 0;
     db->depth = 1;
-    if (db_lock(db, "atrium.tail") < 0) rc = -1;
+    if (lock_key(db, DB_PG_CORE_LOCKS, DB_PG_TAIL_LOCK) < 0) rc = -1;
     for (size_t i = 0; i < db->nappends && rc == 0; i++) rc = db->appends[i].fn(db, db->appends[i].arg);
     db->depth = 0;
     appends_drop(db, 0);
@@ -507,7 +511,7 @@ int db_append(struct db *db, int (*fn)(struct db *db, void *arg), void *arg, voi
         if (drop) drop(arg);
         return -1;
     }
-    if (!db->pg || !db->row_locks) {
+    if (!db->tx_row_locks) {
         int rc = fn(db, arg);
         if (drop) drop(arg);
         return rc;
@@ -528,6 +532,7 @@ static void end_tx(struct db *db)
     db->depth = 0;
     db->rollback_only = false;
     db->held = false;
+    db->tx_row_locks = false;
     db->appends_mark = 0;
     if (db->holds_write_lock) {
         db->holds_write_lock = false;
@@ -966,15 +971,47 @@ void db_row_locks(struct db *db, bool on)
     if (db) db->row_locks = on;
 }
 
-int db_lock(struct db *db, const char *name)
+/* Named locks live in key classes of their own (DB_PG_*_LOCKS), so that no
+ * name a client chooses (an Idempotency-Key) can hash onto the tail, the
+ * outbox claim or an app's lock. Only a transaction begun in row-lock mode
+ * needs them: every other one runs alone. */
+static int lock_key(struct db *db, const char *class, int key)
 {
-    if (!db->pg || !db->row_locks) return 0;
+    if (!db->tx_row_locks) return 0;
+    if (!db->depth) {
+        log_error("a named lock outside a transaction");
+        return -1;
+    }
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT 1 FROM (SELECT pg_advisory_xact_lock(%s, %d)) l", class, key);
+    return db_exec(db, sql) < 0 ? -1 : 0;     /* a deadlock here is a conflict to retry (db_retryable) */
+}
+
+static int lock_name(struct db *db, const char *class, const char *name)
+{
+    if (!db->tx_row_locks) return 0;
     if (!db->depth) {
         log_error("db_lock(%s) outside a transaction", name);
         return -1;
     }
-    return db_exec(db, "SELECT 1 FROM (SELECT pg_advisory_xact_lock(" DB_PG_NAMED_LOCKS ", hashtext($1))) l",
-                   DB_S(name)) < 0 ? -1 : 0;
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT 1 FROM (SELECT pg_advisory_xact_lock(%s, hashtext($1))) l", class);
+    return db_exec(db, sql, DB_S(name)) < 0 ? -1 : 0;
+}
+
+int db_lock(struct db *db, const char *name)
+{
+    return lock_name(db, DB_PG_APP_LOCKS, name);
+}
+
+int db_lock_idempotency(struct db *db, const char *name)
+{
+    return lock_name(db, DB_PG_IDEMPOTENCY_LOCKS, name);
+}
+
+int db_lock_outbox_claim(struct db *db)
+{
+    return lock_key(db, DB_PG_CORE_LOCKS, DB_PG_CLAIM_LOCK);
 }
 
 int db_notify(struct db *db, const char *channel)

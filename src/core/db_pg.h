@@ -31,8 +31,13 @@ bool pg_tx_failed(struct pg *pg);   /* a statement failed: the transaction can o
 #define DB_PG_WRITE_LOCK "846110001"
 /* Held by `atrium migrate` / serve's start while it migrates (migrate.c). */
 #define DB_PG_MIGRATE_LOCK "846110002"
-/* db_lock(name): the two-key form, in its own key space (class, hash of name). */
-#define DB_PG_NAMED_LOCKS "846110"
+/* Named locks (db.c lock_key, lock_name): the two-key form, a class each, so
+ * a hashed name of one kind never meets another kind's lock. */
+#define DB_PG_APP_LOCKS "846110"            /* db_lock(name), hashed */
+#define DB_PG_IDEMPOTENCY_LOCKS "846112"    /* "user:key", hashed */
+#define DB_PG_CORE_LOCKS "846111"           /* fixed keys: */
+#define DB_PG_TAIL_LOCK 1                   /*   audit and outbox appends (db_append) */
+#define DB_PG_CLAIM_LOCK 2                  /*   outbox claims (events.c) */
 bool pg_broken(struct pg *pg);  /* the connection is gone */
 
 /* The cached statement for sql (prepared on its first run). A statement is a

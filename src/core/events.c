@@ -180,7 +180,7 @@ static size_t load(struct db *db, struct pending *out, size_t max, bool retries)
     if (!max || db_int(db, &found, any[retries], DB_I(now)) != 1) return 0;
     /* one claimer at a time (the claim lock), beside the requests' row-lock transactions */
     if (db_begin(db) < 0) return 0;
-    if (db_lock(db, "atrium.outbox.claim") < 0 ||
+    if (db_lock_outbox_claim(db) < 0 ||
         db_query(db, &rows, sql[retries], DB_I(max), DB_I(now + CLAIM_LEASE_S), DB_S(me), DB_I(now)) < 0) {
         db_rollback(db);
         return 0;

@@ -306,8 +306,13 @@ static bool run_once(struct conn_state *s, bool last)
         }
         idem_end(r);
     }
-    bool conflict = db_retryable(r->db) && !s->stream && !s->custom && !last;
-    if (db_hold_end(r->db, !conflict && !our_failure(r->status)) < 0) reply_db_error(r);
+    bool may_retry = !s->stream && !s->custom && !last;
+    bool conflict = db_retryable(r->db) && may_retry;
+    if (db_hold_end(r->db, !conflict && !our_failure(r->status)) < 0) {
+        /* row-lock mode waits for the tail lock at the commit: a conflict there runs it again too */
+        if (!conflict && db_retryable(r->db) && may_retry) conflict = true;
+        else reply_db_error(r);
+    }
     db_row_locks(r->db, false);
     idem_release(r);
     if (conflict) reply_forget(r, headers_before);

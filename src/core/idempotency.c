@@ -82,8 +82,8 @@ int idem_begin(struct req *r)
 
     struct db_rows rows;
     bool locked = db_is_pg(r->db);      /* held by run_handler until the answer commits */
-    char *name = locked ? pool_printf(r->pool, "idempotency:%lld:%s", (long long)r->user.id, key) : NULL;
-    if ((locked && (db_begin(r->db) < 0 || db_lock(r->db, name) < 0)) ||   /* row locks: one request per key */
+    char *name = locked ? pool_printf(r->pool, "%lld:%s", (long long)r->user.id, key) : NULL;
+    if ((locked && (db_begin(r->db) < 0 || db_lock_idempotency(r->db, name) < 0)) ||   /* row locks: one request per key */
         db_query(r->db, &rows, "SELECT route, body_hash, status, content_type, response FROM idempotency_keys "
                                "WHERE user_id = $1 AND key = $2 AND created_at > $3",
                  DB_I(r->user.id), DB_S(key), DB_I((int64_t)time(NULL) - KEY_TTL)) < 0) {

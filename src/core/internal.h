@@ -98,6 +98,11 @@ void db_row_locks(struct db *db, bool on);
  * the appends of a scope that rolls back are dropped. fn's failure fails the
  * commit. drop(arg) is called once fn ran or was dropped. */
 int db_append(struct db *db, int (*fn)(struct db *db, void *arg), void *arg, void (*drop)(void *arg));
+/* db.c: db_lock for the core's own kinds, each in a key class of its own (no
+ * client-chosen name can collide with another kind): one request per
+ * Idempotency-Key (idempotency.c), one outbox claimer (events.c). */
+int db_lock_idempotency(struct db *db, const char *name);
+int db_lock_outbox_claim(struct db *db);
 /* db.c, for /metrics: thread connections open, of them inside a transaction
  * now, and whether they are PostgreSQL's. */
 void db_pool_stats(int *open, int *busy, bool *postgres);

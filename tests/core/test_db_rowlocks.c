@@ -51,6 +51,12 @@ Test(db_rowlocks, row_lock_transactions_run_beside_each_other_but_not_beside_the
     cr_assert_eq(db_lock(b, "groupbuy.group:2"), 0, "another name does not wait");
     cr_assert_eq(db_lock(b, "groupbuy.group:1"), -1, "the same name waits for its holder");
     db_rollback(b);
+    cr_assert_eq(db_begin(b), 0);
+    /* a name a client chooses (an Idempotency-Key) lives in a key class of its
+     * own: it never meets an app's lock, nor the tail, whatever it hashes to */
+    cr_assert_eq(db_lock_idempotency(b, "groupbuy.group:1"), 0, "other kind, same name: no wait");
+    cr_assert_eq(db_lock_outbox_claim(b), 0);
+    db_rollback(b);
     db_commit(a);
     cr_assert_eq(db_begin(c), 0, "alone again once they ended");
     cr_assert_eq(db_lock(c, "groupbuy.group:1"), 0, "one at a time: db_lock has nothing to do");

@@ -3,9 +3,11 @@
  * the inventory race, the Golden Window, the lists and their query plan, and
  * the authorization matrix of every orders route. */
 #include "support/fixture.h"
+#include <libpq-fe.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define P "/api/v1/codepop"
 
@@ -339,6 +341,72 @@ Test(orders, inventory_race_never_oversells)
     cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_store_inventory WHERE quantity < 0"), 0);
     cr_assert_eq(test_countf("SELECT COUNT(*) FROM notifications WHERE kind = 'inventory.low' AND user_id = %lld",
                        (long long)test_user_id("cp_mgr1")), 1, "one low-stock notice for the crossing");
+    free(race_tok);
+}
+
+/* PostgreSQL, row-lock mode: an order waits for the tail lock at its commit
+ * while holding its stock rows. A transaction holding the tail that then
+ * wants one of those rows is a deadlock; PostgreSQL aborts the order (its
+ * deadlock check fires first: the other side waits 20 s before checking),
+ * and the order must be run again, not answered 500. */
+static PGconn *tail_holder;
+static int deadlock_status;
+
+static bool pg_ok(PGconn *c, const char *sql)
+{
+    PGresult *res = PQexec(c, sql);
+    ExecStatusType st = PQresultStatus(res);
+    PQclear(res);
+    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
+
+static bool order_waits_for_tail(PGconn *c)
+{
+    PGresult *res = PQexec(c, "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 846111 "
+                              "AND objid = 1 AND NOT granted");
+    bool waiting = PQresultStatus(res) == PGRES_TUPLES_OK && atoi(PQgetvalue(res, 0, 0)) > 0;
+    PQclear(res);
+    return waiting;
+}
+
+static void deadlocker(int i, void *arg)
+{
+    (void)arg;
+    if (i == 0) {
+        struct resp *r = api("POST", P "/orders", race_tok, race_body);
+        deadlock_status = r->status;
+        resp_free(r);
+        return;
+    }
+    for (int n = 0; n < 200 && !order_waits_for_tail(tail_holder); n++) usleep(25000);
+    /* blocks on the order's row until PostgreSQL breaks the deadlock */
+    pg_ok(tail_holder, "UPDATE codepop_store_inventory SET quantity = quantity WHERE store_id = 1 "
+                       "AND item_name = 'Cherry Syrup'");
+    pg_ok(tail_holder, "COMMIT");
+}
+
+Test(orders, deadlock_at_the_commit_runs_the_order_again)
+{
+    if (!test_on_pg()) cr_skip_test("PostgreSQL only: SQLite has one writer and no row locks");
+    cp_set_stock(1, "Cherry Syrup", 20);
+    race_tok = test_token("cp_user1");
+    snprintf(race_body, sizeof race_body, "{\"store_id\":1,\"items\":[{\"drink_id\":1,\"quantity\":1}],"
+             "\"pickup_time\":\"%s\"}", time_in(30));
+    tail_holder = PQconnectdb(getenv("ATRIUM_DB"));
+    cr_assert_eq(PQstatus(tail_holder), CONNECTION_OK);
+    cr_assert(pg_ok(tail_holder, "BEGIN"));
+    cr_assert(pg_ok(tail_holder, "SET LOCAL deadlock_timeout = '20s'"));
+    cr_assert(pg_ok(tail_holder, "SELECT pg_advisory_xact_lock(846111, 1)"), "the tail (db_pg.h DB_PG_TAIL_LOCK)");
+    run_concurrently(2, deadlocker, NULL);
+    PQfinish(tail_holder);
+    cr_assert_eq(deadlock_status, 201, "the order ran again after the deadlock");
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM codepop_orders"), 1, "once");
+    cr_assert_eq(cp_stock(1, "Cherry Syrup"), 19);
+    struct resp *m = api("GET", "/metrics", NULL, NULL);
+    cr_assert_not_null(strstr(m->body, "db_conflict_retries"), "the retry is counted");
+    resp_free(m);
+    int64_t checked = 0;
+    cr_assert_eq(audit_verify(test_db(), &checked), 0, "one chain");
     free(race_tok);
 }
 
