@@ -1,0 +1,34 @@
+/* The campus authorization matrix: every route x {anonymous, cs_nobody,
+ * every campus role (faculty in and out of its section)}. The last test
+ * checks with authz_complete() that every route has a row for every caller. */
+#include "support/fixture.h"
+
+TestSuite(campus_authz, .init = cs_start, .fini = srv_stop);
+
+/* Everyone with a campus role reads; no role 403; anonymous 401. */
+#define READ_BY_ALL(p, ok)                                                                                      \
+    {"GET", CP p, NULL, 401}, {"GET", CP p, "cs_nobody", 403}, {"GET", CP p, "cs_stu1", ok},                   \
+        {"GET", CP p, "cs_cashier", ok}, {"GET", CP p, "cs_super", ok}, {"GET", CP p, "cs_fac1", ok},          \
+        {"GET", CP p, "cs_fac2", ok, .out = true}, {"GET", CP p, "cs_registrar", ok}, {"GET", CP p, "cs_admin", ok}
+
+static const struct authz_case catalog_cases[] = {
+    READ_BY_ALL("/programs", 200),
+    READ_BY_ALL("/semesters", 200),
+    READ_BY_ALL("/semesters/1", 200),
+    READ_BY_ALL("/subjects", 200),
+    READ_BY_ALL("/subjects/1", 200),
+    READ_BY_ALL("/sections", 200),
+    READ_BY_ALL("/sections/1", 200),
+    {0},
+};
+
+Test(campus_authz, catalog)
+{
+    authz_run(catalog_cases);
+}
+
+Test(campus_authz, every_route_every_caller)
+{
+    static const struct authz_case *const all[] = {catalog_cases, NULL};
+    authz_complete("campus", all);
+}
