@@ -4,9 +4,11 @@
  *
  *   common.c      scope checks (a faculty member's sections), the student of the caller
  *   catalog.c     programs, semesters, subjects with prerequisites, sections with meetings
+ *   enrollments.c enroll (rules, waitlist), drop (promotion), lists, a section's roster
+ *   assessments.c the semester's bill, installments, allocation of payments, permits
  *
- * Still to come (issue #11): enrollment and waitlists, assessments,
- * payments and allocations, permits, grades and GPA, leaves, INC expiry,
+ * Still to come (issue #11): the assessment and permit routes, payments
+ * and voids, grades and GPA, leaves, INC expiry,
  * admissions, reports, jobs, seed. docs/apps/campus.md says what is built.
  */
 #ifndef CAMPUS_H
@@ -19,6 +21,24 @@
 /* ------------------------------------------------------------------ scope */
 
 bool campus_scope_exists(struct db *db, const char *scope_type, int64_t id);
+/* The caller's student id, 0 when they have no student record. */
+int64_t campus_student_of(struct req *r);
+/* 404 when there is no such section, 403 when the caller may not do perm in
+ * it (a faculty member's role is scoped to their sections); -1 after a reply. */
+int campus_require_section(struct req *r, const char *perm, int64_t section_id);
+
+/* ------------------------------------------------------ assessments.c
+ * Inside the caller's transaction; 0 or -1. */
+
+/* Recompute the student's semester assessment and installments, allocate the
+ * posted payments again and bring the permits in line. */
+int campus_assess(struct db *db, int64_t student_id, int64_t semester_id);
+/* Allocate every posted payment again, oldest installment first; permits follow. */
+int campus_allocate(struct db *db, int64_t student_id, int64_t semester_id);
+/* Allocate one new payment's amount; returns the credit left, or -1. */
+int64_t campus_allocate_payment(struct db *db, int64_t student_id, int64_t semester_id, int64_t payment_id,
+                                int64_t amount);
+json_t *campus_assessment_json(struct db *db, int64_t student_id, int64_t semester_id);
 
 /* --------------------------------------------------------------- handlers */
 
@@ -30,5 +50,10 @@ void campus_subjects_list(struct req *r);
 void campus_subjects_get(struct req *r);
 void campus_sections_list(struct req *r);
 void campus_sections_get(struct req *r);
+/* enrollments.c */
+void campus_enrollments_create(struct req *r);
+void campus_enrollments_drop(struct req *r);
+void campus_enrollments_list(struct req *r);
+void campus_sections_roster(struct req *r);
 
 #endif

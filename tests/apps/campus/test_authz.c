@@ -22,6 +22,30 @@ static const struct authz_case catalog_cases[] = {
     {0},
 };
 
+/* m p by everyone, each getting its status: anonymous, no role, student,
+ * cashier, cashier supervisor, faculty in scope, faculty out of scope,
+ * registrar, admin. */
+#define ROW(m, p, stu, cash, sup, fac_in, fac_out, reg, adm)                                                   \
+    {m, CP p, NULL, 401}, {m, CP p, "cs_nobody", 403}, {m, CP p, "cs_stu1", stu}, {m, CP p, "cs_cashier", cash}, \
+        {m, CP p, "cs_super", sup}, {m, CP p, "cs_fac1", fac_in}, {m, CP p, "cs_fac2", fac_out, .out = true},   \
+        {m, CP p, "cs_registrar", reg}, {m, CP p, "cs_admin", adm}
+
+/* The roster of section 1 (cs_fac1 teaches it, cs_fac2 does not); the
+ * enrollment routes with an empty body (400: authorized) and an unknown
+ * enrollment (404). */
+static const struct authz_case enrollment_cases[] = {
+    ROW("GET", "/sections/1/roster", 403, 403, 403, 200, 403, 200, 200),
+    ROW("POST", "/enrollments", 400, 403, 403, 403, 403, 400, 400),
+    ROW("GET", "/enrollments", 200, 403, 403, 403, 403, 200, 200),
+    ROW("DELETE", "/enrollments/99", 404, 403, 403, 403, 403, 404, 404),
+    {0},
+};
+
+Test(campus_authz, enrollment)
+{
+    authz_run(enrollment_cases);
+}
+
 Test(campus_authz, catalog)
 {
     authz_run(catalog_cases);
@@ -29,6 +53,6 @@ Test(campus_authz, catalog)
 
 Test(campus_authz, every_route_every_caller)
 {
-    static const struct authz_case *const all[] = {catalog_cases, NULL};
+    static const struct authz_case *const all[] = {catalog_cases, enrollment_cases, NULL};
     authz_complete("campus", all);
 }

@@ -44,6 +44,7 @@ void cs_fixture(void)
         opens, closes, (long long)fac1, (long long)fac2, (long long)fac1, (long long)fac1);
     test_fixture_sql("campus", sql);
     free(sql);
+
     test_user("cs_admin", "campus", "admin", NULL, 0);
     test_user("cs_registrar", "campus", "registrar", NULL, 0);
     test_user("cs_cashier", "campus", "cashier", NULL, 0);

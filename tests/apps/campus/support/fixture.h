@@ -11,7 +11,8 @@
  *             4 PE1-A   (sem 1, no faculty, 25, Fri 13:00-15:00)
  *             5 CS101-Z (sem 2, cs_fac1, 40, Mon 08:00-11:00)
  *   users     cs_admin, cs_registrar, cs_cashier, cs_super (cashier_supervisor),
- *             cs_fac1 / cs_fac2 (faculty of sections 1,3 / 2), cs_stu1..cs_stu3
+ *             cs_fac1 / cs_fac2 (faculty role scoped to section 1 / 2; the
+ *             sections' faculty_id also names cs_fac1 for 3 and 5), cs_stu1..cs_stu3
  *             (students 1..3, active), cs_nobody (no campus role) */
 #ifndef CAMPUS_FIXTURE_H
 #define CAMPUS_FIXTURE_H
