@@ -278,14 +278,11 @@ void campus_enrollments_drop(struct req *r)
     bool graded = json_integer_value(json_object_get(e, "graded")) != 0;
     bool open = json_integer_value(json_object_get(e, "open")) != 0;
     json_decref(e);
-    const char *refuse = !strcmp(status, "dropped") ? "already dropped"
-                         : graded                   ? "it has a grade"
-                         : !open && !registrar      ? "enrollment is closed: ask the registrar"
-                                                    : NULL;
-    if (refuse) {
+    if (!strcmp(status, "dropped") || graded || (!open && !registrar)) {
         db_rollback(r->db);
-        reply_error(r, 409, !strcmp(status, "dropped") ? "already_dropped" : graded ? "has_grade" : "enrollment_closed",
-                    "cannot drop: %s", refuse);
+        if (!strcmp(status, "dropped")) reply_error(r, 409, "already_dropped", "the enrollment is already dropped");
+        else if (graded) reply_error(r, 409, "has_grade", "an enrollment with a grade cannot be dropped");
+        else reply_error(r, 409, "enrollment_closed", "enrollment is closed: the registrar drops it");
         return;
     }
     bool was_enrolled = !strcmp(status, "enrolled");
