@@ -10,19 +10,24 @@
 /* Everyone signed in to campus reads the catalog. */
 #define CATALOG_READ "campus.catalog.read"
 
+/* campus.payments.read: one's own payments, bill and permits; with
+ * campus.payments.read_all, anyone's. */
 static const char *const student_perms[] = {CATALOG_READ, "campus.enrollments.create", "campus.enrollments.read",
-                                            "campus.enrollments.drop", NULL};
-static const char *const cashier_perms[] = {CATALOG_READ, NULL};
+                                            "campus.enrollments.drop", "campus.payments.read", NULL};
+static const char *const cashier_perms[] = {CATALOG_READ, "campus.payments.create", "campus.payments.read",
+                                            "campus.payments.read_all", NULL};
 /* A cashier supervisor also voids payments (the spec: "registrar or cashier
  * supervisor"). */
-static const char *const cashier_supervisor_perms[] = {CATALOG_READ, NULL};
-/* Scoped to one section: its roster and its grades. */
-static const char *const faculty_perms[] = {CATALOG_READ, "campus.roster.read", NULL};
+static const char *const cashier_supervisor_perms[] = {"campus.payments.void", NULL};
+/* Scoped to one section: its roster and its grades; as a proctor, checks
+ * exam permits. */
+static const char *const faculty_perms[] = {CATALOG_READ, "campus.roster.read", "campus.permits.check", NULL};
 /* campus.students.manage: acts for any student (enrolls them, overrides a
  * schedule conflict, drops after the window). */
 static const char *const registrar_perms[] = {CATALOG_READ, "campus.students.manage", "campus.enrollments.create",
                                               "campus.enrollments.read", "campus.enrollments.drop",
-                                              "campus.roster.read", NULL};
+                                              "campus.roster.read", "campus.payments.read", "campus.payments.read_all",
+                                              "campus.payments.void", "campus.permits.check", NULL};
 static const char *const admin_perms[] = {"campus.*", NULL};
 
 static const struct role campus_roles[] = {
@@ -55,6 +60,16 @@ static const struct route campus_routes[] = {
     {"GET", P "/enrollments", campus_enrollments_list, "campus.enrollments.read", 0,
      "student_id,semester_id,status,page,page_size"},
     {"DELETE", P "/enrollments/{id:int}", campus_enrollments_drop, "campus.enrollments.drop", 0},
+
+    /* money: the bill, payments, receipts, voids; exam permits */
+    {"GET", P "/students/{id:int}/assessment", campus_students_assessment, "campus.payments.read", 0, "semester_id"},
+    {"POST", P "/payments", campus_payments_create, "campus.payments.create", ROUTE_IDEMPOTENT},
+    {"GET", P "/payments", campus_payments_list, "campus.payments.read", 0,
+     "student_id,semester_id,date,page,page_size"},
+    {"GET", P "/payments/{id:int}", campus_payments_get, "campus.payments.read", 0},
+    {"POST", P "/payments/{id:int}/void", campus_payments_void, "campus.payments.void", ROUTE_IDEMPOTENT},
+    {"GET", P "/students/{id:int}/permits", campus_students_permits, "campus.payments.read", 0, "semester_id"},
+    {"GET", P "/permits/check", campus_permits_check, "campus.permits.check", 0, "code"},
     {0},
 };
 

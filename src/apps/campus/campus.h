@@ -6,9 +6,9 @@
  *   catalog.c     programs, semesters, subjects with prerequisites, sections with meetings
  *   enrollments.c enroll (rules, waitlist), drop (promotion), lists, a section's roster
  *   assessments.c the semester's bill, installments, allocation of payments, permits
+ *   payments.c    payments, receipts, voids; a student's bill and permits; the permit check
  *
- * Still to come (issue #11): the assessment and permit routes, payments
- * and voids, grades and GPA, leaves, INC expiry,
+ * Still to come (issue #11): grades and GPA, leaves, INC expiry,
  * admissions, reports, jobs, seed. docs/apps/campus.md says what is built.
  */
 #ifndef CAMPUS_H
@@ -55,5 +55,13 @@ void campus_enrollments_create(struct req *r);
 void campus_enrollments_drop(struct req *r);
 void campus_enrollments_list(struct req *r);
 void campus_sections_roster(struct req *r);
+/* payments.c */
+void campus_payments_create(struct req *r);
+void campus_payments_list(struct req *r);
+void campus_payments_get(struct req *r);
+void campus_payments_void(struct req *r);
+void campus_students_assessment(struct req *r);
+void campus_students_permits(struct req *r);
+void campus_permits_check(struct req *r);
 
 #endif

@@ -2,8 +2,26 @@
  * every campus role (faculty in and out of its section)}. The last test
  * checks with authz_complete() that every route has a row for every caller. */
 #include "support/fixture.h"
+#include <stdlib.h>
 
-TestSuite(campus_authz, .init = cs_start, .fini = srv_stop);
+/* The world: cs_stu1 (student 1) enrolled in section 1, so assessed, and
+ * payment 1 of 1,000 cents posted by cs_cashier. */
+static void start(void)
+{
+    cs_start();
+    char *tok = test_token("cs_stu1");
+    struct resp *r = api("POST", CP "/enrollments", tok, "{\"section_id\":1}");
+    cr_assert_eq(r->status, 201, "%s", r->body);
+    resp_free(r);
+    free(tok);
+    tok = test_token("cs_cashier");
+    r = api("POST", CP "/payments", tok, "{\"student_id\":1,\"amount_cents\":1000,\"method\":\"cash\"}");
+    cr_assert_eq(r->status, 201, "%s", r->body);
+    resp_free(r);
+    free(tok);
+}
+
+TestSuite(campus_authz, .init = start, .fini = srv_stop);
 
 /* Everyone with a campus role reads; no role 403; anonymous 401. */
 #define READ_BY_ALL(p, ok)                                                                                      \
@@ -41,6 +59,24 @@ static const struct authz_case enrollment_cases[] = {
     {0},
 };
 
+/* Money: authorized callers with an empty body get 400; a student reads
+ * only their own (student 1 is cs_stu1's). */
+static const struct authz_case money_cases[] = {
+    ROW("GET", "/students/1/assessment", 200, 200, 200, 403, 403, 200, 200),
+    ROW("POST", "/payments", 403, 400, 400, 403, 403, 403, 400),
+    ROW("GET", "/payments", 200, 200, 200, 403, 403, 200, 200),
+    ROW("GET", "/payments/1", 200, 200, 200, 403, 403, 200, 200),
+    ROW("POST", "/payments/1/void", 403, 403, 400, 403, 403, 400, 400),
+    ROW("GET", "/students/1/permits", 200, 200, 200, 403, 403, 200, 200),
+    ROW("GET", "/permits/check", 403, 403, 403, 400, 400, 400, 400),
+    {0},
+};
+
+Test(campus_authz, money)
+{
+    authz_run(money_cases);
+}
+
 Test(campus_authz, enrollment)
 {
     authz_run(enrollment_cases);
@@ -53,6 +89,6 @@ Test(campus_authz, catalog)
 
 Test(campus_authz, every_route_every_caller)
 {
-    static const struct authz_case *const all[] = {catalog_cases, enrollment_cases, NULL};
+    static const struct authz_case *const all[] = {catalog_cases, enrollment_cases, money_cases, NULL};
     authz_complete("campus", all);
 }
