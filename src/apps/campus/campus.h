@@ -23,6 +23,10 @@
 bool campus_scope_exists(struct db *db, const char *scope_type, int64_t id);
 /* The caller's student id, 0 when they have no student record. */
 int64_t campus_student_of(struct req *r);
+/* The ?student_id= of a list as the caller may ask it: with all_perm
+ * anyone's (0: everyone's); without it only their own (another student's is
+ * 404; no student record gives -1, which matches nothing). -1 after a reply. */
+int campus_list_student(struct req *r, const char *all_perm, int64_t *student);
 /* 404 when there is no such section, 403 when the caller may not do perm in
  * it (a faculty member's role is scoped to their sections); -1 after a reply. */
 int campus_require_section(struct req *r, const char *perm, int64_t section_id);

@@ -19,6 +19,19 @@ int64_t campus_student_of(struct req *r)
     return id;
 }
 
+int campus_list_student(struct req *r, const char *all_perm, int64_t *student)
+{
+    if (req_query_int(r, "student_id", 0, student) < 0) return -1;
+    if (rbac_can(r, all_perm, NULL, 0)) return 0;
+    int64_t own = campus_student_of(r);
+    if (*student && *student != own) {     /* another student's: as if it did not exist */
+        reply_not_found(r);
+        return -1;
+    }
+    *student = own ? own : -1;
+    return 0;
+}
+
 int campus_require_section(struct req *r, const char *perm, int64_t section_id)
 {
     int64_t n = 0;

@@ -318,21 +318,12 @@ void campus_enrollments_list(struct req *r)
     struct page pg;
     int64_t student = 0, semester = 0;
     const char *status = req_query(r, "status");
-    if (req_query_int(r, "student_id", 0, &student) < 0 || req_query_int(r, "semester_id", 0, &semester) < 0 ||
-        req_page(r, &pg) < 0)
-        return;
+    if (req_query_int(r, "semester_id", 0, &semester) < 0 || req_page(r, &pg) < 0) return;
     if (status && strcmp(status, "enrolled") && strcmp(status, "waitlisted") && strcmp(status, "dropped")) {
         reply_invalid(r, "status", "must be one of enrolled, waitlisted, dropped");
         return;
     }
-    if (!rbac_can(r, "campus.students.manage", NULL, 0)) {
-        int64_t own = campus_student_of(r);
-        if (student && student != own) {
-            reply_not_found(r);
-            return;
-        }
-        student = own ? own : -1;           /* no student record: nothing */
-    }
+    if (campus_list_student(r, "campus.students.manage", &student) < 0) return;
 #define WHERE "WHERE ($1 = 0 OR e.student_id = $1) AND ($2 = 0 OR e.semester_id = $2) AND " \
               "(CAST($3 AS TEXT) IS NULL OR e.status = $3) "
     reply_page(r, &pg, "SELECT COUNT(*) FROM campus_enrollments e " WHERE,

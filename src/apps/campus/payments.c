@@ -139,21 +139,12 @@ void campus_payments_list(struct req *r)
     struct page pg;
     int64_t student = 0, semester = 0;
     const char *day = req_query(r, "date");
-    if (req_query_int(r, "student_id", 0, &student) < 0 || req_query_int(r, "semester_id", 0, &semester) < 0 ||
-        req_page(r, &pg) < 0)
-        return;
+    if (req_query_int(r, "semester_id", 0, &semester) < 0 || req_page(r, &pg) < 0) return;
     if (day && (strlen(day) != 10 || day[4] != '-' || day[7] != '-')) {
         reply_invalid(r, "date", "must be a date (YYYY-MM-DD)");
         return;
     }
-    if (!rbac_can(r, "campus.payments.read_all", NULL, 0)) {
-        int64_t own = campus_student_of(r);
-        if (student && student != own) {
-            reply_not_found(r);
-            return;
-        }
-        student = own ? own : -1;
-    }
+    if (campus_list_student(r, "campus.payments.read_all", &student) < 0) return;
 #define WHERE "WHERE ($1 = 0 OR p.student_id = $1) AND ($2 = 0 OR p.semester_id = $2) AND " \
               "(CAST($3 AS TEXT) IS NULL OR substr(p.created_at, 1, 10) = $3) "
     reply_page(r, &pg, "SELECT COUNT(*) FROM campus_payments p " WHERE,
