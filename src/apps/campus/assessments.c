@@ -9,7 +9,8 @@
  * it has fewer days). Then the posted payments are allocated again, in
  * payment order, to the oldest unpaid installment first (campus_allocate);
  * what is left of them is credit; and each month's exam permit is unlocked
- * exactly when its installment is fully paid (an installment of 0 is paid).
+ * exactly when its installment is fully paid (an installment of 0 is paid)
+ * and something is owed at all (a student with no units has no permits).
  *
  * Everything here runs inside the caller's transaction and returns 0 or -1. */
 #include "campus.h"
@@ -50,17 +51,19 @@ static int permits_ensure(struct db *db, int64_t student_id, int64_t semester_id
     return 0;
 }
 
+/* The months of an assessment whose installment is paid, when anything is owed. */
+#define PAID_MONTHS "(SELECT i.month FROM campus_installments i JOIN campus_assessments a ON a.id = i.assessment_id " \
+                    "WHERE i.assessment_id = $3 AND i.paid_cents >= i.amount_cents AND a.total_cents > 0)"
+
 /* Unlock the months fully paid, lock the others again. */
 static int permits_sync(struct db *db, int64_t assessment_id, int64_t student_id, int64_t semester_id)
 {
     if (db_exec(db, "UPDATE campus_permits SET unlocked_at = " CAMPUS_NOW_SQL " WHERE student_id = $1 AND "
-                    "semester_id = $2 AND unlocked_at IS NULL AND month IN (SELECT month FROM campus_installments "
-                    "WHERE assessment_id = $3 AND paid_cents >= amount_cents)",
+                    "semester_id = $2 AND unlocked_at IS NULL AND month IN " PAID_MONTHS,
                 DB_I(student_id), DB_I(semester_id), DB_I(assessment_id)) < 0)
         return -1;
     return db_exec(db, "UPDATE campus_permits SET unlocked_at = NULL WHERE student_id = $1 AND semester_id = $2 "
-                       "AND unlocked_at IS NOT NULL AND month NOT IN (SELECT month FROM campus_installments "
-                       "WHERE assessment_id = $3 AND paid_cents >= amount_cents)",
+                       "AND unlocked_at IS NOT NULL AND month NOT IN " PAID_MONTHS,
                    DB_I(student_id), DB_I(semester_id), DB_I(assessment_id)) < 0 ? -1 : 0;
 }
 

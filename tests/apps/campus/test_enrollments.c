@@ -91,6 +91,13 @@ Test(campus_enrollments, enrolling_recomputes_the_assessment)
     cr_assert_eq(test_scalar("SELECT total_cents FROM campus_assessments WHERE student_id = $1", 1), 1050003);
     cr_assert_eq(test_scalar("SELECT amount_cents FROM campus_installments WHERE month = $1", 1), 210000);
     cr_assert_eq(test_scalar("SELECT amount_cents FROM campus_installments WHERE month = $1", 5), 210003);
+    /* nothing enrolled: nothing owed, and no permit unlocks for owing nothing */
+    int64_t pe = test_scalar("SELECT id FROM campus_enrollments WHERE section_id = $1", 4);
+    r = drop("cs_stu1", pe);
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    resp_free(r);
+    cr_assert_eq(test_scalar("SELECT total_cents FROM campus_assessments WHERE student_id = $1", 1), 0);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM campus_permits WHERE student_id = 1 AND unlocked_at IS NOT NULL"), 0);
 }
 
 Test(campus_enrollments, prerequisites_must_be_passed_and_finalized)
