@@ -13,7 +13,8 @@
 /* campus.payments.read: one's own payments, bill and permits; with
  * campus.payments.read_all, anyone's. */
 static const char *const student_perms[] = {CATALOG_READ, "campus.enrollments.create", "campus.enrollments.read",
-                                            "campus.enrollments.drop", "campus.payments.read", NULL};
+                                            "campus.enrollments.drop", "campus.payments.read", "campus.grades.read",
+                                            NULL};
 static const char *const cashier_perms[] = {CATALOG_READ, "campus.payments.create", "campus.payments.read",
                                             "campus.payments.read_all", NULL};
 /* A cashier supervisor also voids payments (the spec: "registrar or cashier
@@ -21,13 +22,15 @@ static const char *const cashier_perms[] = {CATALOG_READ, "campus.payments.creat
 static const char *const cashier_supervisor_perms[] = {"campus.payments.void", NULL};
 /* Scoped to one section: its roster and its grades; as a proctor, checks
  * exam permits. */
-static const char *const faculty_perms[] = {CATALOG_READ, "campus.roster.read", "campus.permits.check", NULL};
+static const char *const faculty_perms[] = {CATALOG_READ, "campus.roster.read", "campus.permits.check",
+                                            "campus.grades.submit", NULL};
 /* campus.students.manage: acts for any student (enrolls them, overrides a
  * schedule conflict, drops after the window). */
 static const char *const registrar_perms[] = {CATALOG_READ, "campus.students.manage", "campus.enrollments.create",
                                               "campus.enrollments.read", "campus.enrollments.drop",
                                               "campus.roster.read", "campus.payments.read", "campus.payments.read_all",
-                                              "campus.payments.void", "campus.permits.check", NULL};
+                                              "campus.payments.void", "campus.permits.check", "campus.grades.read",
+                                              "campus.grades.finalize", "campus.grades.correct", NULL};
 static const char *const admin_perms[] = {"campus.*", NULL};
 
 static const struct role campus_roles[] = {
@@ -70,6 +73,13 @@ static const struct route campus_routes[] = {
     {"POST", P "/payments/{id:int}/void", campus_payments_void, "campus.payments.void", ROUTE_IDEMPOTENT},
     {"GET", P "/students/{id:int}/permits", campus_students_permits, "campus.payments.read", 0, "semester_id"},
     {"GET", P "/permits/check", campus_permits_check, "campus.permits.check", 0, "code"},
+
+    /* grades and GPA */
+    {"PUT", P "/enrollments/{id:int}/grade", campus_grades_submit, "campus.grades.submit", 0},
+    {"POST", P "/enrollments/{id:int}/grade/finalize", campus_grades_finalize, "campus.grades.finalize", 0},
+    {"POST", P "/enrollments/{id:int}/grade/correct", campus_grades_correct, "campus.grades.correct", 0},
+    {"GET", P "/students/{id:int}/grades", campus_students_grades, "campus.grades.read", 0, "semester_id"},
+    {"GET", P "/students/{id:int}/gpa", campus_students_gpa, "campus.grades.read", 0, "semester_id"},
     {0},
 };
 

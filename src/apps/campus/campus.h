@@ -7,8 +7,9 @@
  *   enrollments.c enroll (rules, waitlist), drop (promotion), lists, a section's roster
  *   assessments.c the semester's bill, installments, allocation of payments, permits
  *   payments.c    payments, receipts, voids; a student's bill and permits; the permit check
+ *   grades.c      grades submitted, finalized, corrected; a student's grades and GPA
  *
- * Still to come (issue #11): grades and GPA, leaves, INC expiry,
+ * Still to come (issue #11): leaves, INC expiry,
  * admissions, reports, jobs, seed. docs/apps/campus.md says what is built.
  */
 #ifndef CAMPUS_H
@@ -27,6 +28,9 @@ int64_t campus_student_of(struct req *r);
  * anyone's (0: everyone's); without it only their own (another student's is
  * 404; no student record gives -1, which matches nothing). -1 after a reply. */
 int campus_list_student(struct req *r, const char *all_perm, int64_t *student);
+/* A student's own data, or anyone's with all_perm: 404 otherwise (and when
+ * there is no such student); -1 after a reply. */
+int campus_require_student(struct req *r, const char *all_perm, int64_t student_id);
 /* 404 when there is no such section, 403 when the caller may not do perm in
  * it (a faculty member's role is scoped to their sections); -1 after a reply. */
 int campus_require_section(struct req *r, const char *perm, int64_t section_id);
@@ -67,5 +71,11 @@ void campus_payments_void(struct req *r);
 void campus_students_assessment(struct req *r);
 void campus_students_permits(struct req *r);
 void campus_permits_check(struct req *r);
+/* grades.c */
+void campus_grades_submit(struct req *r);
+void campus_grades_finalize(struct req *r);
+void campus_grades_correct(struct req *r);
+void campus_students_grades(struct req *r);
+void campus_students_gpa(struct req *r);
 
 #endif

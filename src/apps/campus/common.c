@@ -32,6 +32,17 @@ int campus_list_student(struct req *r, const char *all_perm, int64_t *student)
     return 0;
 }
 
+int campus_require_student(struct req *r, const char *all_perm, int64_t student_id)
+{
+    int64_t n = 0;
+    if ((!rbac_can(r, all_perm, NULL, 0) && student_id != campus_student_of(r)) ||
+        db_int(r->db, &n, "SELECT COUNT(*) FROM campus_students WHERE id = $1", DB_I(student_id)) != 1 || !n) {
+        reply_not_found(r);
+        return -1;
+    }
+    return 0;
+}
+
 int campus_require_section(struct req *r, const char *perm, int64_t section_id)
 {
     int64_t n = 0;

@@ -216,22 +216,10 @@ db_error:
 
 /* ------------------------------------------------- the student's bill, permits */
 
-/* A student reads their own (another's is 404); cashiers and the registrar anyone's. */
-static int student_visible(struct req *r, int64_t student)
-{
-    int64_t n = 0;
-    if ((!rbac_can(r, "campus.payments.read_all", NULL, 0) && student != campus_student_of(r)) ||
-        db_int(r->db, &n, "SELECT COUNT(*) FROM campus_students WHERE id = $1", DB_I(student)) != 1 || !n) {
-        reply_not_found(r);
-        return -1;
-    }
-    return 0;
-}
-
 void campus_students_assessment(struct req *r)
 {
     int64_t student = r->param_int[0], semester = 0;
-    if (req_query_int(r, "semester_id", 0, &semester) < 0 || student_visible(r, student) < 0) return;
+    if (req_query_int(r, "semester_id", 0, &semester) < 0 || campus_require_student(r, "campus.payments.read_all", student) < 0) return;
     if (!semester)
         db_int(r->db, &semester, "SELECT a.semester_id FROM campus_assessments a JOIN campus_semesters s ON "
                                  "s.id = a.semester_id WHERE a.student_id = $1 ORDER BY s.starts_on DESC LIMIT 1",
@@ -247,7 +235,7 @@ void campus_students_assessment(struct req *r)
 void campus_students_permits(struct req *r)
 {
     int64_t student = r->param_int[0], semester = 0;
-    if (req_query_int(r, "semester_id", 0, &semester) < 0 || student_visible(r, student) < 0) return;
+    if (req_query_int(r, "semester_id", 0, &semester) < 0 || campus_require_student(r, "campus.payments.read_all", student) < 0) return;
     json_t *items = db_json_all(r->db, "SELECT p.semester_id, s.code AS semester_code, p.month, p.code, "
                                        "CASE WHEN p.unlocked_at IS NULL THEN 0 ELSE 1 END AS unlocked__bool, "
                                        "p.unlocked_at FROM campus_permits p JOIN campus_semesters s ON "

@@ -72,6 +72,25 @@ static const struct authz_case money_cases[] = {
     {0},
 };
 
+/* Grades of enrollment 1 (cs_stu1 in section 1, which cs_fac1 teaches): an
+ * empty body is 400 for whoever holds the permission (the body is read
+ * before the section); a valid one from another section's teacher is 403.
+ * Nothing is submitted yet, so finalize is 409 and correct 400 (no body). */
+static const struct authz_case grade_cases[] = {
+    ROW("PUT", "/enrollments/1/grade", 403, 403, 403, 400, 400, 403, 400),
+    {"PUT", CP "/enrollments/1/grade", "cs_fac2", 403, "{\"grade\":\"2.0\"}", .out = true},
+    ROW("POST", "/enrollments/1/grade/finalize", 403, 403, 403, 403, 403, 409, 409),
+    ROW("POST", "/enrollments/1/grade/correct", 403, 403, 403, 403, 403, 400, 400),
+    ROW("GET", "/students/1/grades", 200, 403, 403, 403, 403, 200, 200),
+    ROW("GET", "/students/1/gpa", 200, 403, 403, 403, 403, 200, 200),
+    {0},
+};
+
+Test(campus_authz, grades)
+{
+    authz_run(grade_cases);
+}
+
 Test(campus_authz, money)
 {
     authz_run(money_cases);
@@ -89,6 +108,6 @@ Test(campus_authz, catalog)
 
 Test(campus_authz, every_route_every_caller)
 {
-    static const struct authz_case *const all[] = {catalog_cases, enrollment_cases, money_cases, NULL};
+    static const struct authz_case *const all[] = {catalog_cases, enrollment_cases, money_cases, grade_cases, NULL};
     authz_complete("campus", all);
 }
