@@ -14,9 +14,10 @@
  * campus.payments.read_all, anyone's. */
 static const char *const student_perms[] = {CATALOG_READ, "campus.enrollments.create", "campus.enrollments.read",
                                             "campus.enrollments.drop", "campus.payments.read", "campus.grades.read",
-                                            NULL};
+                                            "campus.students.read", NULL};
 static const char *const cashier_perms[] = {CATALOG_READ, "campus.payments.create", "campus.payments.read",
-                                            "campus.payments.read_all", NULL};
+                                            "campus.payments.read_all", "campus.students.read",
+                                            "campus.students.read_all", "campus.students.search", NULL};
 /* A cashier supervisor also voids payments (the spec: "registrar or cashier
  * supervisor"). */
 static const char *const cashier_supervisor_perms[] = {"campus.payments.void", NULL};
@@ -30,7 +31,8 @@ static const char *const registrar_perms[] = {CATALOG_READ, "campus.students.man
                                               "campus.enrollments.read", "campus.enrollments.drop",
                                               "campus.roster.read", "campus.payments.read", "campus.payments.read_all",
                                               "campus.payments.void", "campus.permits.check", "campus.grades.read",
-                                              "campus.grades.finalize", "campus.grades.correct", NULL};
+                                              "campus.grades.finalize", "campus.grades.correct", "campus.students.read",
+                                              "campus.students.read_all", "campus.students.search", NULL};
 static const char *const admin_perms[] = {"campus.*", NULL};
 
 static const struct role campus_roles[] = {
@@ -63,6 +65,11 @@ static const struct route campus_routes[] = {
     {"GET", P "/enrollments", campus_enrollments_list, "campus.enrollments.read", 0,
      "student_id,semester_id,status,page,page_size"},
     {"DELETE", P "/enrollments/{id:int}", campus_enrollments_drop, "campus.enrollments.drop", 0},
+
+    /* students */
+    {"GET", P "/students", campus_students_search, "campus.students.search", 0, "q,page,page_size"},
+    {"GET", P "/students/{id:int}", campus_students_get, "campus.students.read", 0},
+    {"GET", P "/students/{id:int}/schedule", campus_students_schedule, "campus.students.read", 0, "semester_id"},
 
     /* money: the bill, payments, receipts, voids; exam permits */
     {"GET", P "/students/{id:int}/assessment", campus_students_assessment, "campus.payments.read", 0, "semester_id"},

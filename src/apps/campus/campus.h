@@ -8,6 +8,7 @@
  *   assessments.c the semester's bill, installments, allocation of payments, permits
  *   payments.c    payments, receipts, voids; a student's bill and permits; the permit check
  *   grades.c      grades submitted, finalized, corrected; a student's grades and GPA
+ *   students.c    a student's profile and schedule; the student search
  *
  * Still to come (issue #11): leaves, INC expiry,
  * admissions, reports, jobs, seed. docs/apps/campus.md says what is built.
@@ -71,6 +72,10 @@ void campus_payments_void(struct req *r);
 void campus_students_assessment(struct req *r);
 void campus_students_permits(struct req *r);
 void campus_permits_check(struct req *r);
+/* students.c */
+void campus_students_get(struct req *r);
+void campus_students_search(struct req *r);
+void campus_students_schedule(struct req *r);
 /* grades.c */
 void campus_grades_submit(struct req *r);
 void campus_grades_finalize(struct req *r);

@@ -63,6 +63,9 @@ static const struct authz_case enrollment_cases[] = {
  * only their own (student 1 is cs_stu1's). */
 static const struct authz_case money_cases[] = {
     ROW("GET", "/students/1/assessment", 200, 200, 200, 403, 403, 200, 200),
+    ROW("GET", "/students", 403, 200, 200, 403, 403, 200, 200),
+    ROW("GET", "/students/1", 200, 200, 200, 403, 403, 200, 200),
+    ROW("GET", "/students/1/schedule", 200, 200, 200, 403, 403, 200, 200),
     ROW("POST", "/payments", 403, 400, 400, 403, 403, 403, 400),
     ROW("GET", "/payments", 200, 200, 200, 403, 403, 200, 200),
     ROW("GET", "/payments/1", 200, 200, 200, 403, 403, 200, 200),
