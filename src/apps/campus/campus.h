@@ -20,6 +20,23 @@
 #define CAMPUS_PREFIX "/api/v1/campus"
 #define CAMPUS_NOW_SQL "strftime('%Y-%m-%dT%H:%M:%SZ','now')"
 
+/* SQL pieces the resources share (one spelling each). */
+/* A grade's hundredths column as a JSON number on both databases. */
+#define CAMPUS_GRADE_NUM(col) "CAST(" col " AS REAL) / 100"
+/* 1 while the semester `se` takes enrollments, else 0. */
+#define CAMPUS_WINDOW_OPEN(se)                                                                                 \
+    "CASE WHEN " se ".enrollment_opens_at <= " CAMPUS_NOW_SQL " AND " CAMPUS_NOW_SQL " < " se                 \
+    ".enrollment_closes_at THEN 1 ELSE 0 END"
+/* A section's meetings as a JSON array, by day and time. */
+#define CAMPUS_MEETINGS_JSON(section)                                                                          \
+    "(SELECT json_group_array(json(x)) FROM (SELECT json_object('day', m.day, 'starts_at', m.starts_at, "     \
+    "'ends_at', m.ends_at) AS x FROM campus_meetings m WHERE m.section_id = " section                          \
+    " ORDER BY m.day, m.starts_at) t)"
+/* Enrollment `e`'s place on its section's waitlist (arrival order), or NULL. */
+#define CAMPUS_WAITLIST_POSITION(e)                                                                            \
+    "CASE WHEN " e ".status = 'waitlisted' THEN (SELECT COUNT(*) FROM campus_enrollments w WHERE "             \
+    "w.section_id = " e ".section_id AND w.status = 'waitlisted' AND w.id <= " e ".id) END"
+
 /* ------------------------------------------------------------------ scope */
 
 bool campus_scope_exists(struct db *db, const char *scope_type, int64_t id);

@@ -7,34 +7,26 @@
  * minus enrolled, never below 0. */
 #include "campus.h"
 
-/* A grade's hundredths column as a JSON number on both databases. */
-#define GRADE_NUM(col) "CAST(" col " AS REAL) / 100"
-
 #define PREREQS_JSON(subject)                                                                                  \
     "(SELECT json_group_array(json(x)) FROM (SELECT json_object('subject_id', s2.id, 'code', s2.code, "        \
-    "'title', s2.title, 'min_grade', " GRADE_NUM("p.min_grade") ") AS x FROM campus_prerequisites p "         \
+    "'title', s2.title, 'min_grade', " CAMPUS_GRADE_NUM("p.min_grade") ") AS x FROM campus_prerequisites p "         \
     "JOIN campus_subjects s2 ON s2.id = p.requires_id WHERE p.subject_id = " subject " ORDER BY s2.code) t)"
 
 #define SUBJECT_SELECT                                                                                         \
     "SELECT s.id, s.code, s.title, s.units, " PREREQS_JSON("s.id") " AS prerequisites__json, s.created_at "    \
     "FROM campus_subjects s "
 
-#define MEETINGS_JSON(section)                                                                                 \
-    "(SELECT json_group_array(json(x)) FROM (SELECT json_object('day', m.day, 'starts_at', m.starts_at, "     \
-    "'ends_at', m.ends_at) AS x FROM campus_meetings m WHERE m.section_id = " section                          \
-    " ORDER BY m.day, m.starts_at) t)"
-
 #define SECTION_SELECT                                                                                         \
     "SELECT c.id, c.semester_id, se.code AS semester_code, c.code, c.subject_id, s.code AS subject_code, s.title AS subject_title, "    \
     "s.units, c.faculty_id, c.room, c.capacity, c.enrolled, c.waitlisted, "                                   \
     "CASE WHEN c.capacity > c.enrolled THEN c.capacity - c.enrolled ELSE 0 END AS seats_left, "               \
-    MEETINGS_JSON("c.id") " AS meetings__json FROM campus_sections c "                                         \
+    CAMPUS_MEETINGS_JSON("c.id") " AS meetings__json FROM campus_sections c "                                         \
     "JOIN campus_subjects s ON s.id = c.subject_id JOIN campus_semesters se ON se.id = c.semester_id "
 
 #define SEMESTER_SELECT                                                                                        \
-    "SELECT id, code, name, starts_on, ends_on, enrollment_opens_at, enrollment_closes_at, months, "          \
-    "CASE WHEN enrollment_opens_at <= " CAMPUS_NOW_SQL " AND " CAMPUS_NOW_SQL " < enrollment_closes_at "      \
-    "THEN 1 ELSE 0 END AS enrollment_open__bool FROM campus_semesters "
+    "SELECT se.id, se.code, se.name, se.starts_on, se.ends_on, se.enrollment_opens_at, se.enrollment_closes_at, " \
+    "se.months, "                                                                                              \
+    CAMPUS_WINDOW_OPEN("se") " AS enrollment_open__bool FROM campus_semesters se "
 
 static void reply_one(struct req *r, json_t *row)
 {
@@ -58,12 +50,12 @@ void campus_semesters_list(struct req *r)
     struct page pg;
     if (req_page(r, &pg) < 0) return;
     reply_page(r, &pg, "SELECT COUNT(*) FROM campus_semesters",
-               SEMESTER_SELECT "ORDER BY starts_on DESC, id DESC LIMIT $1 OFFSET $2");
+               SEMESTER_SELECT "ORDER BY se.starts_on DESC, se.id DESC LIMIT $1 OFFSET $2");
 }
 
 void campus_semesters_get(struct req *r)
 {
-    reply_one(r, db_json_one(r->db, SEMESTER_SELECT "WHERE id = $1", DB_I(r->param_int[0])));
+    reply_one(r, db_json_one(r->db, SEMESTER_SELECT "WHERE se.id = $1", DB_I(r->param_int[0])));
 }
 
 /* ?q= matches the code or the title (case-insensitive). */

@@ -36,8 +36,7 @@
 
 #define ENROLLMENT_SELECT                                                                                      \
     "SELECT e.id, e.student_id, e.section_id, c.code AS section_code, s.code AS subject_code, e.semester_id, "  \
-    "e.units, e.status, CASE WHEN e.status = 'waitlisted' THEN (SELECT COUNT(*) FROM campus_enrollments w "    \
-    "WHERE w.section_id = e.section_id AND w.status = 'waitlisted' AND w.id <= e.id) END AS waitlist_position, " \
+    "e.units, e.status, " CAMPUS_WAITLIST_POSITION("e") " AS waitlist_position, "                              \
     "e.override_reason, e.enrolled_at, e.dropped_at, e.created_at FROM campus_enrollments e "                  \
     "JOIN campus_sections c ON c.id = e.section_id JOIN campus_subjects s ON s.id = c.subject_id "
 
@@ -50,8 +49,7 @@ struct section {
 static int section_load(struct db *db, int64_t id, struct section *sec)
 {
     json_t *row = db_json_one(db, "SELECT c.semester_id, c.subject_id, s.units, c.capacity, c.enrolled, c.waitlisted, "
-                                  "c.code, CASE WHEN se.enrollment_opens_at <= " CAMPUS_NOW_SQL " AND " CAMPUS_NOW_SQL
-                                  " < se.enrollment_closes_at THEN 1 ELSE 0 END AS open FROM campus_sections c "
+                                  "c.code, " CAMPUS_WINDOW_OPEN("se") " AS open FROM campus_sections c "
                                   "JOIN campus_subjects s ON s.id = c.subject_id JOIN campus_semesters se ON "
                                   "se.id = c.semester_id WHERE c.id = $1",
                               DB_I(id));
@@ -89,7 +87,7 @@ static int rules_check(struct req *r, int64_t student_id, const struct section *
         return -1;
     }
     /* each prerequisite needs a finalized numeric grade at or better (lower) than its minimum */
-    json_t *missing = db_json_all(db, "SELECT s.code AS subject_code, CAST(p.min_grade AS REAL) / 100 AS min_grade "
+    json_t *missing = db_json_all(db, "SELECT s.code AS subject_code, " CAMPUS_GRADE_NUM("p.min_grade") " AS min_grade "
                                       "FROM campus_prerequisites p JOIN campus_subjects s ON s.id = p.requires_id "
                                       "WHERE p.subject_id = $2 AND NOT EXISTS (SELECT 1 FROM campus_grades g JOIN "
                                       "campus_enrollments e ON e.id = g.enrollment_id JOIN campus_sections c ON "
@@ -258,8 +256,7 @@ void campus_enrollments_drop(struct req *r)
     if (db_begin(r->db) < 0) goto db_error;
     json_t *e = db_json_one(r->db, "SELECT e.student_id, e.section_id, e.semester_id, e.status, c.code, "
                                    "(SELECT COUNT(*) FROM campus_grades g WHERE g.enrollment_id = e.id) AS graded, "
-                                   "CASE WHEN se.enrollment_opens_at <= " CAMPUS_NOW_SQL " AND " CAMPUS_NOW_SQL
-                                   " < se.enrollment_closes_at THEN 1 ELSE 0 END AS open FROM campus_enrollments e "
+                                   CAMPUS_WINDOW_OPEN("se") " AS open FROM campus_enrollments e "
                                    "JOIN campus_sections c ON c.id = e.section_id JOIN campus_semesters se ON "
                                    "se.id = e.semester_id WHERE e.id = $1",
                                DB_I(id));
@@ -339,9 +336,8 @@ void campus_sections_roster(struct req *r)
     int64_t section = r->param_int[0];
     if (campus_require_section(r, "campus.roster.read", section) < 0) return;
     json_t *items = db_json_all(r->db, "SELECT e.id AS enrollment_id, e.status, st.id AS student_id, st.number, "
-                                       "st.last_name, st.first_name, CASE WHEN e.status = 'waitlisted' THEN (SELECT "
-                                       "COUNT(*) FROM campus_enrollments w WHERE w.section_id = e.section_id AND "
-                                       "w.status = 'waitlisted' AND w.id <= e.id) END AS waitlist_position FROM "
+                                       "st.last_name, st.first_name, " CAMPUS_WAITLIST_POSITION("e")
+                                       " AS waitlist_position FROM "
                                        "campus_enrollments e JOIN campus_students st ON st.id = e.student_id WHERE "
                                        "e.section_id = $1 AND e.status IN ('enrolled', 'waitlisted') ORDER BY "
                                        "CASE WHEN e.status = 'enrolled' THEN 0 ELSE 1 END, CASE WHEN e.status = "

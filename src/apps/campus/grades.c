@@ -58,7 +58,7 @@ static json_t *grade_text(const char *kind, int64_t value)
 #define GRADE_SELECT                                                                                           \
     "SELECT g.id, g.enrollment_id, e.student_id, e.section_id, c.code AS section_code, s.code AS subject_code, " \
     "s.title AS subject_title, e.units, e.semester_id, g.kind, CASE WHEN g.kind = 'numeric' THEN "               \
-    "CAST(g.value AS REAL) / 100 END AS value, g.status, g.inc_given_on, g.inc_expired_at, g.submitted_by, "    \
+    CAMPUS_GRADE_NUM("g.value") " END AS value, g.status, g.inc_given_on, g.inc_expired_at, g.submitted_by, "    \
     "g.submitted_at, g.finalized_by, g.finalized_at, g.updated_at FROM campus_grades g JOIN campus_enrollments e " \
     "ON e.id = g.enrollment_id JOIN campus_sections c ON c.id = e.section_id JOIN campus_subjects s ON "         \
     "s.id = c.subject_id "

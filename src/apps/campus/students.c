@@ -53,14 +53,13 @@ void campus_students_schedule(struct req *r)
                DB_I(student));
     json_t *items = db_json_all(r->db,
                                 "SELECT c.id AS section_id, c.code AS section_code, s.code AS subject_code, s.title, "
-                                "e.units, c.room, c.faculty_id, (SELECT json_group_array(json(x)) FROM (SELECT "
-                                "json_object('day', m.day, 'starts_at', m.starts_at, 'ends_at', m.ends_at) AS x FROM "
-                                "campus_meetings m WHERE m.section_id = c.id ORDER BY m.day, m.starts_at) t) AS "
-                                "meetings__json FROM campus_enrollments e JOIN campus_sections c ON c.id = e.section_id "
+                                "e.units, c.room, c.faculty_id, " CAMPUS_MEETINGS_JSON("c.id") " AS meetings__json "
+                                "FROM campus_enrollments e JOIN campus_sections c ON c.id = e.section_id "
                                 "JOIN campus_subjects s ON s.id = c.subject_id WHERE e.student_id = $1 AND "
-                                "e.semester_id = $2 AND e.status = 'enrolled' ORDER BY (SELECT MIN(m.day * 10000 + "
-                                "CAST(substr(m.starts_at, 1, 2) AS INTEGER) * 100 + CAST(substr(m.starts_at, 4, 2) AS "
-                                "INTEGER)) FROM campus_meetings m WHERE m.section_id = c.id), c.code",
+                                "e.semester_id = $2 AND e.status = 'enrolled' "
+                                /* first meeting of the week: "1 08:00" sorts as text; none last on both databases */
+                                "ORDER BY COALESCE((SELECT MIN(CAST(m.day AS TEXT) || ' ' || m.starts_at) FROM "
+                                "campus_meetings m WHERE m.section_id = c.id), '9'), c.code",
                                 DB_I(student), DB_I(semester));
     if (!items) {
         reply_db_error(r);

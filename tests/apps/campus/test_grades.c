@@ -166,3 +166,28 @@ Test(campus_grades, gpa_per_semester_and_cumulative)
     expect(call("GET", "cs_stu2", NULL, CP "/students/1/grades"), 404, "not_found");
     expect(call("GET", "cs_stu2", NULL, CP "/students/1/gpa"), 404, "not_found");
 }
+
+/* ------------------------------------------------------------- the race */
+
+static int64_t race_enrollment;
+static int race_status[20];
+
+static void finalizer(int i, void *arg)
+{
+    (void)arg;
+    struct resp *r = call("POST", "cs_registrar", "{}", CP "/enrollments/%lld/grade/finalize", (long long)race_enrollment);
+    race_status[i] = r->status;
+    resp_free(r);
+}
+
+Test(campus_grades, concurrent_finalizations_finalize_once)
+{
+    race_enrollment = enroll("cs_stu1", 1);
+    expect(submit("cs_fac1", race_enrollment, "\"2.25\""), 200, NULL);
+    run_concurrently(20, finalizer, NULL);
+    int ok = 0, refused = 0;
+    for (int i = 0; i < 20; i++) ok += race_status[i] == 200, refused += race_status[i] == 409;
+    cr_assert_eq(ok, 1, "exactly one finalizes");
+    cr_assert_eq(refused, 19, "the others find it final");
+    cr_assert_eq(audits("campus.grade.finalized"), 1, "one audit row");
+}
