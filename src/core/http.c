@@ -85,9 +85,21 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* Suspend the connection and hand it to the worker pool. Once http_stop()
+ * has closed the queue the workers are gone and a suspended connection
+ * would never resume (MHD_stop_daemon() aborts the process on one), so a
+ * request whose headers arrive that late is answered 503 here instead.
+ * Closed-check and suspend sit under one lock for exactly that reason. */
 static void enqueue(struct conn_state *s)
 {
     pthread_mutex_lock(&queue_lock);
+    if (queue_closed) {
+        pthread_mutex_unlock(&queue_lock);
+        reply_error(&s->r, 503, "unavailable", "the server is stopping");
+        s->answered = true;
+        return;
+    }
+    MHD_suspend_connection(s->conn);
     s->next_job = NULL;
     if (queue_tail) queue_tail->next_job = s;
     else queue_head = s;
@@ -503,13 +515,11 @@ static void dispatch(struct conn_state *s)
      * never on an I/O thread, which would stall every connection it serves. */
     if (offload_all && !(r->route->flags & ROUTE_NO_DB)) {
         s->checks_on_worker = true;
-        MHD_suspend_connection(s->conn);
         enqueue(s);
         return;
     }
     if (!request_checks(s)) return;
     if (r->route->flags & (ROUTE_SLOW | ROUTE_IDEMPOTENT)) {
-        MHD_suspend_connection(s->conn);
         enqueue(s);
         return;
     }
@@ -672,6 +682,21 @@ int http_port(void)
     return info ? info->port : -1;
 }
 
+/* Close the worker queue and join the workers; a request dispatched after
+ * this is answered 503 (enqueue). http_stop() calls it between the drain and
+ * the daemon's stop; a test calls it alone to stand in that window. */
+void http_stop_workers(void)
+{
+    pthread_mutex_lock(&queue_lock);
+    queue_closed = true;
+    pthread_cond_broadcast(&queue_cond);
+    pthread_mutex_unlock(&queue_lock);
+    for (int i = 0; i < nworkers; i++) pthread_join(workers[i], NULL);
+    free(workers);
+    workers = NULL;
+    nworkers = 0;
+}
+
 /* Stop accepting, let in-flight requests finish (bounded: 10 s), end streams,
  * then stop the I/O threads and the worker pool. */
 void http_stop(void)
@@ -683,14 +708,7 @@ void http_stop(void)
         for (int i = 0; i < 1000 && atomic_load(&in_flight) > 0; i++) usleep(10000);
         if (atomic_load(&in_flight) > 0) log_warn("stopping with %d requests still open", atomic_load(&in_flight));
     }
-    pthread_mutex_lock(&queue_lock);
-    queue_closed = true;
-    pthread_cond_broadcast(&queue_cond);
-    pthread_mutex_unlock(&queue_lock);
-    for (int i = 0; i < nworkers; i++) pthread_join(workers[i], NULL);
-    free(workers);
-    workers = NULL;
-    nworkers = 0;
+    http_stop_workers();
     if (daemon_) MHD_stop_daemon(daemon_);
     daemon_ = NULL;
 }

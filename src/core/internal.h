@@ -34,6 +34,7 @@ void router_reset(void);                  /* tests: forget every route */
 int stream_queue(struct stream *st, struct MHD_Connection *conn, struct conn_state *s);
 void streams_close_all(void);
 bool http_stopping(void);
+void http_stop_workers(void);                /* http_stop's step: close the worker queue */
 
 /* auth/session.c: resolve a bearer token into r->user; -1 when invalid. */
 int auth_authenticate(struct req *r, const char *token);

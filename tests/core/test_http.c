@@ -232,6 +232,22 @@ Test(http, slow_routes_do_not_stall_fast_ones)
     for (int i = 0; i < 8; i++) cr_assert_gt(slow_done_at[i], live_done_at, "slow %d finished after live", i);
 }
 
+/* A connection accepted before a stop whose request arrives after the
+ * workers are gone: it was suspended for a worker that never came, and
+ * MHD_stop_daemon() aborted the process on it (ops/shutdown_test.sh, about
+ * one CI run in several). Now it is answered 503 and the stop is clean. */
+Test(http, request_after_the_workers_stopped_is_503_and_the_stop_is_clean, .timeout = 30)
+{
+    http_stop_workers();
+    struct resp *r = api("GET", "/api/v1/testapp/slow", NULL, NULL);
+    assert_error(r, 503, "unavailable");
+    cr_assert_eq(testapp_slow_started(), 0, "the handler never ran");
+    resp_free(r);
+    r = api("GET", "/health/live", NULL, NULL);    /* inline routes still answer */
+    cr_assert_eq(r->status, 200);
+    resp_free(r);
+}
+
 /* The acceptance case with the real thing: eight logins hashing with argon2id
  * at its production cost on eight connections; /health/live on a ninth is
  * answered before the last of them finishes. */

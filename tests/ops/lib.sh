@@ -9,6 +9,9 @@ PORT=
 
 cleanup() {
     [ -n "$SERVER_PID" ] && kill -9 "$SERVER_PID" 2>/dev/null
+    if [ "$FAILED" != 0 ] && [ -s "$WORK/server.log" ]; then   # CI keeps only what is printed
+        echo "# last lines of the server log:"; tail -n 20 "$WORK/server.log" | sed 's/^/#   /'
+    fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
