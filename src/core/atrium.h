@@ -283,6 +283,15 @@ int crypto_hmac_sha256_hex(const char *secret, const void *msg, size_t len, char
 /* Constant-time comparison of two strings (signatures, shared hashes). */
 bool crypto_str_equal(const char *a, const char *b);
 
+/* ------------------------------------------------------------------- dates */
+
+/* Calendar dates YYYY-MM-DD as days since 1970-01-01 (UTC). date_parse is
+ * true only for a real date so written (days may be NULL: just validate). */
+bool date_parse(const char *s, int64_t *days);
+void date_format(int64_t days, char out[11]);
+int64_t date_today(void);
+int64_t date_add_years(int64_t days, int years);   /* 29 February + 1 year: 1 March */
+
 /* ------------------------------------------------------------------- http */
 
 enum http_method { HTTP_GET = 1, HTTP_POST = 2, HTTP_PUT = 4, HTTP_PATCH = 8, HTTP_DELETE = 16,

@@ -32,6 +32,7 @@ static const char *const registrar_perms[] = {CATALOG_READ, "campus.students.man
                                               "campus.roster.read", "campus.payments.read", "campus.payments.read_all",
                                               "campus.payments.void", "campus.permits.check", "campus.grades.read",
                                               "campus.grades.finalize", "campus.grades.correct", "campus.students.read",
+                                              "campus.leaves.manage", "campus.sections.manage",
                                               "campus.students.read_all", "campus.students.search", NULL};
 static const char *const admin_perms[] = {"campus.*", NULL};
 
@@ -59,6 +60,7 @@ static const struct route campus_routes[] = {
     {"GET", P "/sections", campus_sections_list, CATALOG_READ, 0, "semester_id,subject_id,faculty_id,page,page_size"},
     {"GET", P "/sections/{id:int}", campus_sections_get, CATALOG_READ, 0},
     {"GET", P "/sections/{id:int}/roster", campus_sections_roster, "campus.roster.read", 0},
+    {"PATCH", P "/sections/{id:int}", campus_sections_update, "campus.sections.manage", 0},
 
     /* enrollment */
     {"POST", P "/enrollments", campus_enrollments_create, "campus.enrollments.create", 0},
@@ -70,6 +72,11 @@ static const struct route campus_routes[] = {
     {"GET", P "/students", campus_students_search, "campus.students.search", 0, "q,page,page_size"},
     {"GET", P "/students/{id:int}", campus_students_get, "campus.students.read", 0},
     {"GET", P "/students/{id:int}/schedule", campus_students_schedule, "campus.students.read", 0, "semester_id"},
+
+    /* leaves of absence */
+    {"POST", P "/students/{id:int}/leaves", campus_leaves_create, "campus.leaves.manage", 0},
+    {"GET", P "/students/{id:int}/leaves", campus_leaves_list, "campus.students.read", 0},
+    {"DELETE", P "/students/{id:int}/leaves/{leave_id:int}", campus_leaves_cancel, "campus.leaves.manage", 0},
 
     /* money: the bill, payments, receipts, voids; exam permits */
     {"GET", P "/students/{id:int}/assessment", campus_students_assessment, "campus.payments.read", 0, "semester_id"},
@@ -90,11 +97,23 @@ static const struct route campus_routes[] = {
     {0},
 };
 
+/* ------------------------------------------------------------------- jobs */
+
+static const struct job campus_jobs[] = {
+    {"campus.inc_expiry", 86400, campus_inc_expiry_job},
+    {"campus.leave_status", 3600, campus_leave_status_job},
+    {"campus.installments", 3600, campus_installments_job},
+    {"campus.waitlist", 3600, campus_waitlist_job},
+    {"campus.window_notices", 900, campus_window_notices_job},
+    {0},
+};
+
 const struct app campus_app = {
     .name = "campus",
     .migrations_dir = "src/apps/campus/migrations/",
     .routes = campus_routes,
     .roles = campus_roles,
+    .jobs = campus_jobs,
     .api_doc = "src/apps/campus/api.json",
     .scope_exists = campus_scope_exists,
 };

@@ -9,9 +9,11 @@
  *   payments.c    payments, receipts, voids; a student's bill and permits; the permit check
  *   grades.c      grades submitted, finalized, corrected; a student's grades and GPA
  *   students.c    a student's profile and schedule; the student search
+ *   leaves.c      leaves of absence; the INC deadline they move
+ *   jobs.c        the background jobs: INC expiry, leave status, installments
+ *                 due and overdue, waitlist promotion, enrollment window notices
  *
- * Still to come (issue #11): leaves, INC expiry,
- * admissions, reports, jobs, seed. docs/apps/campus.md says what is built.
+ * docs/apps/campus.md says what is built and the choices made.
  */
 #ifndef CAMPUS_H
 #define CAMPUS_H
@@ -53,6 +55,26 @@ int campus_require_student(struct req *r, const char *all_perm, int64_t student_
  * it (a faculty member's role is scoped to their sections); -1 after a reply. */
 int campus_require_section(struct req *r, const char *perm, int64_t section_id);
 
+/* An in-app notification to the student's account (none: nothing to do),
+ * the title translated into their language: mark fmt with N_(). data is
+ * stolen. Inside the caller's transaction; 0 or -1. */
+int campus_notify(struct db *db, int64_t student_id, const char *kind, json_t *data, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* -------------------------------------------------------- enrollments.c */
+
+/* Seat the first waitlisted student of the section (assessed, audited as r,
+ * or the system when r is NULL, and notified): 1, 0 nobody waits, -1 error. */
+int campus_promote(struct db *db, struct req *r, int64_t section_id);
+
+/* ------------------------------------------------------------- leaves.c */
+
+/* The last day to complete an INC given on `given` (days since the epoch):
+ * a year later, moved by every day of the student's leaves of absence from
+ * then on (a leave that starts before the deadline pushes it further).
+ * -1 on a database error. */
+int64_t campus_inc_deadline(struct db *db, int64_t student_id, int64_t given);
+
 /* ------------------------------------------------------ assessments.c
  * Inside the caller's transaction; 0 or -1. */
 
@@ -81,6 +103,7 @@ void campus_enrollments_create(struct req *r);
 void campus_enrollments_drop(struct req *r);
 void campus_enrollments_list(struct req *r);
 void campus_sections_roster(struct req *r);
+void campus_sections_update(struct req *r);
 /* payments.c */
 void campus_payments_create(struct req *r);
 void campus_payments_list(struct req *r);
@@ -93,6 +116,16 @@ void campus_permits_check(struct req *r);
 void campus_students_get(struct req *r);
 void campus_students_search(struct req *r);
 void campus_students_schedule(struct req *r);
+/* leaves.c */
+void campus_leaves_create(struct req *r);
+void campus_leaves_list(struct req *r);
+void campus_leaves_cancel(struct req *r);
+/* jobs.c */
+int campus_inc_expiry_job(struct db *db, char **result);
+int campus_leave_status_job(struct db *db, char **result);
+int campus_installments_job(struct db *db, char **result);
+int campus_waitlist_job(struct db *db, char **result);
+int campus_window_notices_job(struct db *db, char **result);
 /* grades.c */
 void campus_grades_submit(struct req *r);
 void campus_grades_finalize(struct req *r);

@@ -2,6 +2,8 @@
  * faculty role is scoped to one section), the caller's student record, the
  * section scope check. */
 #include "campus.h"
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 bool campus_scope_exists(struct db *db, const char *scope_type, int64_t id)
@@ -59,4 +61,28 @@ int campus_require_section(struct req *r, const char *perm, int64_t section_id)
         return -1;
     }
     return 0;
+}
+
+int campus_notify(struct db *db, int64_t student_id, const char *kind, json_t *data, const char *fmt, ...)
+{
+    int rc = -1;
+    json_t *who = db_json_one(db, "SELECT st.user_id, COALESCE(u.language, 'en') AS language FROM campus_students st "
+                                  "LEFT JOIN users u ON u.id = st.user_id WHERE st.id = $1",
+                              DB_I(student_id));
+    int64_t user = who ? json_integer_value(json_object_get(who, "user_id")) : 0;
+    if (!user) {                /* no account (yet): nobody to tell */
+        rc = who ? 0 : -1;
+        goto out;
+    }
+    char title[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(title, sizeof title, i18n_text(json_string_value(json_object_get(who, "language")), fmt), ap);
+    va_end(ap);
+    rc = notify_user(db, user, kind, title, data);
+    data = NULL;
+out:
+    json_decref(data);
+    json_decref(who);
+    return rc;
 }

@@ -217,32 +217,28 @@ db_error:
 
 /* -------------------------------------------------------------------- drop */
 
-/* The first waitlisted entry of the section takes the freed seat. */
-static int promote(struct req *r, int64_t section_id)
+int campus_promote(struct db *db, struct req *r, int64_t section_id)
 {
-    json_t *w = db_json_one(r->db, "SELECT e.id, e.student_id, e.semester_id, c.code, st.user_id FROM "
-                                   "campus_enrollments e JOIN campus_sections c ON c.id = e.section_id JOIN "
-                                   "campus_students st ON st.id = e.student_id WHERE e.section_id = $1 AND "
-                                   "e.status = 'waitlisted' ORDER BY e.id LIMIT 1",
-                               DB_I(section_id));
+    json_t *w = db_json_one(db, "SELECT e.id, e.student_id, e.semester_id, c.code FROM campus_enrollments e "
+                                "JOIN campus_sections c ON c.id = e.section_id WHERE e.section_id = $1 AND "
+                                "e.status = 'waitlisted' ORDER BY e.id LIMIT 1",
+                            DB_I(section_id));
     if (!w) return 0;           /* none waits (a failed read: http.c answers 500 and undoes it all) */
     int64_t id = json_integer_value(json_object_get(w, "id"));
     int64_t student = json_integer_value(json_object_get(w, "student_id"));
-    int64_t user = json_integer_value(json_object_get(w, "user_id"));
     const char *code = json_string_value(json_object_get(w, "code"));
-    char title[128];
-    snprintf(title, sizeof title, "You are enrolled in %s", code);
-    int rc = db_exec(r->db, "UPDATE campus_enrollments SET status = 'enrolled', enrolled_at = " CAMPUS_NOW_SQL ", "
-                            "updated_at = " CAMPUS_NOW_SQL " WHERE id = $1 AND status = 'waitlisted'", DB_I(id)) == 1 &&
-                     db_exec(r->db, "UPDATE campus_sections SET enrolled = enrolled + 1, waitlisted = waitlisted - 1 "
-                                    "WHERE id = $1", DB_I(section_id)) == 1 &&
-                     campus_assess(r->db, student, json_integer_value(json_object_get(w, "semester_id"))) == 0 &&
-                     audit_write(r->db, r, "campus", "campus.enrollment.promoted", "enrollment", id,
+    int rc = db_exec(db, "UPDATE campus_enrollments SET status = 'enrolled', enrolled_at = " CAMPUS_NOW_SQL ", "
+                         "updated_at = " CAMPUS_NOW_SQL " WHERE id = $1 AND status = 'waitlisted'", DB_I(id)) == 1 &&
+                     db_exec(db, "UPDATE campus_sections SET enrolled = enrolled + 1, waitlisted = waitlisted - 1 "
+                                 "WHERE id = $1", DB_I(section_id)) == 1 &&
+                     campus_assess(db, student, json_integer_value(json_object_get(w, "semester_id"))) == 0 &&
+                     audit_write(db, r, "campus", "campus.enrollment.promoted", "enrollment", id,
                                  json_pack("{s:I, s:I, s:s}", "student_id", (json_int_t)student, "section_id",
                                            (json_int_t)section_id, "section_code", code)) == 0 &&
-                     (!user || notify_user(r->db, user, "campus.waitlist.promoted", title,
-                                           json_pack("{s:I, s:I, s:s}", "enrollment_id", (json_int_t)id, "section_id",
-                                                     (json_int_t)section_id, "section_code", code)) == 0)
+                     campus_notify(db, student, "campus.waitlist.promoted",
+                                   json_pack("{s:I, s:I, s:s}", "enrollment_id", (json_int_t)id, "section_id",
+                                             (json_int_t)section_id, "section_code", code),
+                                   N_("You are enrolled in %s"), code) == 0
                  ? 1 : -1;
     json_decref(w);
     return rc;
@@ -292,7 +288,7 @@ void campus_enrollments_drop(struct req *r)
         audit_write(r->db, r, "campus", "campus.enrollment.dropped", "enrollment", id,
                     json_pack("{s:I, s:I, s:s, s:s}", "student_id", (json_int_t)student, "section_id",
                               (json_int_t)section, "section_code", code, "was", status)) < 0 ||
-        (was_enrolled && promote(r, section) < 0))
+        (was_enrolled && campus_promote(r->db, r, section) < 0))
         goto rollback;
     json_t *out = db_json_one(r->db, ENROLLMENT_SELECT "WHERE e.id = $1", DB_I(id));
     if (!out || db_commit(r->db) < 0) {
@@ -348,4 +344,64 @@ void campus_sections_roster(struct req *r)
         return;
     }
     reply_json(r, 200, json_pack("{s:I, s:o}", "section_id", (json_int_t)section, "items", items));
+}
+
+/* ---------------------------------------------------------------- sections */
+
+/* PATCH /sections/{id} {capacity?, room?} (the registrar): a capacity below
+ * the seats taken is refused (409 capacity_below_enrolled); a larger one
+ * seats the waitlist at once, in order, in the same transaction. */
+void campus_sections_update(struct req *r)
+{
+    int64_t id = r->param_int[0], capacity = 0, seated = 0;
+    const char *room = NULL;
+    json_t *was = NULL;
+    if (req_unpack(r, "{s?I, s?s}", "capacity", &capacity, "room", &room) < 0 ||
+        req_text(r, "room", room, 40, false) < 0)
+        return;
+    if (json_object_get(r->body, "capacity") && (capacity < 1 || capacity > 10000)) {
+        reply_invalid(r, "capacity", "must be 1 to 10000");
+        return;
+    }
+    if (!capacity && !room) {
+        reply_invalid(r, "capacity", "give capacity or room");
+        return;
+    }
+    if (db_begin(r->db) < 0) goto db_error;
+    was = db_json_one(r->db, "SELECT capacity, enrolled, room FROM campus_sections WHERE id = $1", DB_I(id));
+    if (!was) {
+        db_rollback(r->db);
+        reply_not_found(r);
+        return;
+    }
+    int64_t enrolled = json_integer_value(json_object_get(was, "enrolled"));
+    if (capacity && capacity < enrolled) {
+        db_rollback(r->db);
+        reply_json(r, 409, json_pack("{s:{s:s, s:s, s:{s:I, s:I}}}", "error", "code", "capacity_below_enrolled",
+                                     "message", tr(r, "the capacity cannot go below the students enrolled"), "details",
+                                     "enrolled", (json_int_t)enrolled, "capacity", (json_int_t)capacity));
+        goto out;
+    }
+    if (db_exec(r->db, "UPDATE campus_sections SET capacity = COALESCE($2, capacity), room = COALESCE($3, room) "
+                       "WHERE id = $1", DB_I(id), capacity ? DB_I(capacity) : DB_NULL, DB_S(room)) != 1)
+        goto rollback;
+    for (int64_t free_seats = capacity ? capacity - enrolled : 0; seated < free_seats; seated++) {
+        int rc = campus_promote(r->db, r, id);
+        if (rc < 0) goto rollback;
+        if (rc == 0) break;
+    }
+    if (audit_write(r->db, r, "campus", "campus.section.updated", "section", id,
+                    json_pack("{s:O, s:O, s:I, s:s?, s:I}", "capacity_was", json_object_get(was, "capacity"), "room_was",
+                              json_object_get(was, "room"), "capacity", (json_int_t)capacity, "room", room, "seated",
+                              (json_int_t)seated)) < 0 ||
+        db_commit(r->db) < 0)
+        goto rollback;
+    campus_sections_get(r);
+    goto out;
+rollback:
+    db_rollback(r->db);
+db_error:
+    reply_db_error(r);
+out:
+    json_decref(was);
 }

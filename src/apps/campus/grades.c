@@ -63,6 +63,21 @@ static json_t *grade_text(const char *kind, int64_t value)
     "ON e.id = g.enrollment_id JOIN campus_sections c ON c.id = e.section_id JOIN campus_subjects s ON "         \
     "s.id = c.subject_id "
 
+/* An INC grade shows its deadline (moved by leaves, leaves.c). 0, or -1
+ * when it cannot be read (a database error: http.c answers 500). */
+static int add_deadline(struct db *db, json_t *g)
+{
+    int64_t given, deadline;
+    const char *on = json_string_value(json_object_get(g, "inc_given_on"));
+    if (strcmp(json_string_value(json_object_get(g, "kind")), "INC") || !date_parse(on, &given)) return 0;
+    deadline = campus_inc_deadline(db, json_integer_value(json_object_get(g, "student_id")), given);
+    if (deadline < 0) return -1;
+    char text[11];
+    date_format(deadline, text);
+    json_object_set_new(g, "inc_deadline", json_string(text));
+    return 0;
+}
+
 struct target {
     int64_t enrollment, student, section, grade_id;
     char status[16], grade_status[16], kind[8];
@@ -110,7 +125,7 @@ static int begin_with_target(struct req *r, struct target *t)
 static void grade_reply(struct req *r, int64_t enrollment)
 {
     json_t *g = db_json_one(r->db, GRADE_SELECT "WHERE g.enrollment_id = $1", DB_I(enrollment));
-    if (!g || db_commit(r->db) < 0) {
+    if (!g || add_deadline(r->db, g) < 0 || db_commit(r->db) < 0) {
         json_decref(g);
         db_rollback(r->db);
         reply_db_error(r);
@@ -227,6 +242,13 @@ void campus_students_grades(struct req *r)
                                                     "e.student_id = $1 AND ($2 = 0 OR e.semester_id = $2) ORDER BY "
                                                     "se.starts_on DESC, s.code",
                                 DB_I(student), DB_I(semester));
+    size_t i;
+    json_t *v;
+    json_array_foreach(items, i, v) if (add_deadline(r->db, v) < 0) {
+        json_decref(items);
+        items = NULL;
+        break;
+    }
     if (!items) {
         reply_db_error(r);
         return;

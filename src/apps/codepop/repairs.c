@@ -34,19 +34,6 @@ static bool one_of(const char *s, const char *const *set)
     return false;
 }
 
-/* A real calendar date written YYYY-MM-DD. */
-static bool valid_date(const char *s)
-{
-    struct tm tm = {0}, back;
-    char again[16];
-    const char *end = s && strlen(s) == 10 ? strptime(s, "%Y-%m-%d", &tm) : NULL;
-    if (!end || *end) return false;
-    time_t t = timegm(&tm);
-    gmtime_r(&t, &back);
-    strftime(again, sizeof again, "%Y-%m-%d", &back);
-    return !strcmp(again, s);
-}
-
 static bool valid_hhmm(const char *s)
 {
     return s && strlen(s) == 5 && s[2] == ':' && s[0] >= '0' && s[0] <= '2' && s[1] >= '0' && s[1] <= '9' &&
@@ -72,7 +59,7 @@ static json_t *schedule_json(struct db *db, int64_t id)
 
 static int check_create(struct req *r, const char *date, const char *time_, const char *action, json_int_t minutes)
 {
-    if (!valid_date(date)) reply_invalid(r, "scheduled_date", "must be a date YYYY-MM-DD");
+    if (!date_parse(date, NULL)) reply_invalid(r, "scheduled_date", "must be a date YYYY-MM-DD");
     else if (strcmp(date, today(r)) < 0) reply_invalid(r, "scheduled_date", "must be today or later");
     else if (!valid_hhmm(time_)) reply_invalid(r, "scheduled_time", "must be a time HH:MM");
     else if (!one_of(action, actions))
@@ -148,7 +135,7 @@ void codepop_repairs_list(struct req *r)
         reply_invalid(r, "status", "must be scheduled, in_progress, completed or cancelled");
         return;
     }
-    if (date && !valid_date(date)) {
+    if (date && !date_parse(date, NULL)) {
         reply_invalid(r, "date", "must be a date YYYY-MM-DD");
         return;
     }

@@ -255,23 +255,10 @@ static void stops_add(struct req *r, struct stops *s, int64_t id, int64_t store,
     "SELECT rs.id, rs.store_id, s.lat, s.lon FROM codepop_repair_schedules rs " \
     "JOIN codepop_stores s ON s.id = rs.store_id "
 
-/* A real calendar date written YYYY-MM-DD. */
-static bool valid_date(const char *s)
-{
-    struct tm tm = {0}, back;
-    char again[16];
-    const char *end = strlen(s) == 10 ? strptime(s, "%Y-%m-%d", &tm) : NULL;
-    if (!end || *end) return false;
-    time_t t = timegm(&tm);
-    gmtime_r(&t, &back);
-    strftime(again, sizeof again, "%Y-%m-%d", &back);
-    return !strcmp(again, s);
-}
-
 static int load_by_date(struct req *r, const char *date, struct stops *s)
 {
     struct db_rows rows;
-    if (!valid_date(date)) {
+    if (!date_parse(date, NULL)) {
         reply_invalid(r, "date", "must be a date YYYY-MM-DD");
         return -1;
     }

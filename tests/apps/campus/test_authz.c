@@ -56,6 +56,17 @@ static const struct authz_case enrollment_cases[] = {
     ROW("POST", "/enrollments", 400, 403, 403, 403, 403, 400, 400),
     ROW("GET", "/enrollments", 200, 403, 403, 403, 403, 200, 200),
     ROW("DELETE", "/enrollments/99", 404, 403, 403, 403, 403, 404, 404),
+    ROW("PATCH", "/sections/1", 403, 403, 403, 403, 403, 400, 400),
+    {0},
+};
+
+/* Leaves: the registrar records and cancels (an empty body 400, an unknown
+ * leave 404); a student reads their own, a cashier nobody's (404: the
+ * registrar's business). */
+static const struct authz_case leave_cases[] = {
+    ROW("POST", "/students/1/leaves", 403, 403, 403, 403, 403, 400, 400),
+    ROW("GET", "/students/1/leaves", 200, 404, 404, 403, 403, 200, 200),
+    ROW("DELETE", "/students/1/leaves/99", 403, 403, 403, 403, 403, 404, 404),
     {0},
 };
 
@@ -104,6 +115,11 @@ Test(campus_authz, enrollment)
     authz_run(enrollment_cases);
 }
 
+Test(campus_authz, leaves)
+{
+    authz_run(leave_cases);
+}
+
 Test(campus_authz, catalog)
 {
     authz_run(catalog_cases);
@@ -111,6 +127,7 @@ Test(campus_authz, catalog)
 
 Test(campus_authz, every_route_every_caller)
 {
-    static const struct authz_case *const all[] = {catalog_cases, enrollment_cases, money_cases, grade_cases, NULL};
+    static const struct authz_case *const all[] = {catalog_cases, enrollment_cases, money_cases, grade_cases, leave_cases,
+                                                         NULL};
     authz_complete("campus", all);
 }
