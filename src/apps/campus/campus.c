@@ -114,6 +114,7 @@ const struct app campus_app = {
     .routes = campus_routes,
     .roles = campus_roles,
     .jobs = campus_jobs,
+    .seed = campus_seed,
     .api_doc = "src/apps/campus/api.json",
     .scope_exists = campus_scope_exists,
 };

@@ -10,6 +10,7 @@
  *   grades.c      grades submitted, finalized, corrected; a student's grades and GPA
  *   students.c    a student's profile and schedule; the student search
  *   leaves.c      leaves of absence; the INC deadline they move
+ *   seed.c        `atrium seed campus`: a school in every situation of the spec
  *   jobs.c        the background jobs: INC expiry, leave status, installments
  *                 due and overdue, waitlist promotion, enrollment window notices
  *
@@ -88,6 +89,13 @@ int64_t campus_allocate_payment(struct db *db, int64_t student_id, int64_t semes
                                 int64_t amount);
 json_t *campus_assessment_json(struct db *db, int64_t student_id, int64_t semester_id);
 
+/* ----------------------------------------------------------- payments.c */
+
+/* Record a posted payment with its receipt number and allocate it (the
+ * handler and the seed); its id, or -1. Inside the caller's transaction. */
+int64_t campus_payment_record(struct db *db, int64_t student, int64_t semester, const char *currency, int64_t amount,
+                              const char *method, const char *reference, int64_t cashier);
+
 /* --------------------------------------------------------------- handlers */
 
 /* catalog.c */
@@ -126,6 +134,8 @@ int campus_leave_status_job(struct db *db, char **result);
 int campus_installments_job(struct db *db, char **result);
 int campus_waitlist_job(struct db *db, char **result);
 int campus_window_notices_job(struct db *db, char **result);
+/* seed.c */
+int campus_seed(struct db *db, const struct seed_opts *opts);
 /* grades.c */
 void campus_grades_submit(struct req *r);
 void campus_grades_finalize(struct req *r);

@@ -64,6 +64,24 @@ static json_t *months_json(unsigned set)
     return a;
 }
 
+int64_t campus_payment_record(struct db *db, int64_t student, int64_t semester, const char *currency, int64_t amount,
+                              const char *method, const char *reference, int64_t cashier)
+{
+    char temp[37], receipt[32];
+    int64_t id = 0;
+    uuid_v4(temp);              /* unique until the id is known */
+    if (db_int(db, &id, "INSERT INTO campus_payments (student_id, semester_id, amount_cents, currency, method, "
+                        "reference, receipt_number, cashier_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+               DB_I(student), DB_I(semester), DB_I(amount), DB_S(currency), DB_S(method), DB_S(reference), DB_S(temp),
+               DB_I(cashier)) != 1)
+        return -1;
+    snprintf(receipt, sizeof receipt, "OR-%08lld", (long long)id);
+    if (db_exec(db, "UPDATE campus_payments SET receipt_number = $2 WHERE id = $1", DB_I(id), DB_S(receipt)) != 1 ||
+        campus_allocate_payment(db, student, semester, id, amount) < 0)
+        return -1;
+    return id;
+}
+
 /* ----------------------------------------------------------------- routes */
 
 void campus_payments_create(struct req *r)
@@ -100,19 +118,10 @@ void campus_payments_create(struct req *r)
     snprintf(currency, sizeof currency, "%s", json_string_value(json_object_get(a, "currency")));
     json_decref(a);
     unsigned before = unlocked_months(r->db, student, semester);
-    char temp[37];
-    uuid_v4(temp);
-    int64_t id = 0;
-    if (db_int(r->db, &id, "INSERT INTO campus_payments (student_id, semester_id, amount_cents, currency, method, "
-                           "reference, receipt_number, cashier_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-               DB_I(student), DB_I(semester), DB_I(amount), DB_S(currency), DB_S(method), DB_S(reference), DB_S(temp),
-               DB_I(r->user.id)) != 1)
-        goto rollback;
     char receipt[32];
+    int64_t id = campus_payment_record(r->db, student, semester, currency, amount, method, reference, r->user.id);
+    if (id < 0) goto rollback;
     snprintf(receipt, sizeof receipt, "OR-%08lld", (long long)id);
-    if (db_exec(r->db, "UPDATE campus_payments SET receipt_number = $2 WHERE id = $1", DB_I(id), DB_S(receipt)) != 1 ||
-        campus_allocate_payment(r->db, student, semester, id, amount) < 0)
-        goto rollback;
     unsigned unlocked = unlocked_months(r->db, student, semester) & ~before;
     json_t *p = db_json_one(r->db, PAYMENT_SELECT "WHERE p.id = $1", DB_I(id));
     if (!p ||
