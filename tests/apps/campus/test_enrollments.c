@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 
 TestSuite(campus_enrollments, .init = cs_start, .fini = srv_stop);
@@ -265,23 +266,58 @@ static void racer(int i, void *arg)
     resp_free(r);
 }
 
-Test(campus_enrollments, sixty_for_forty_seats_exactly_forty_the_rest_wait_in_order)
+/* The issue's crowd: 1,000 students enrolled at once (by the registrar)
+ * into CS101-A's 40 seats. */
+Test(campus_enrollments, a_thousand_for_forty_seats_exactly_forty_the_rest_wait_in_order, .timeout = 300)
 {
     char *sql = xasprintf("INSERT INTO campus_students (id, number, program_id, year_level, first_name, last_name, email) "
                           "SELECT 100 + n, 'R-' || CAST(n AS TEXT), 1, 1, 'Racer', CAST(n AS TEXT), 'r@school.test' "
-                          "FROM (WITH RECURSIVE c(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM c WHERE n < 59) "
+                          "FROM (WITH RECURSIVE c(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM c WHERE n < 999) "
                           "SELECT n FROM c) t");
     test_fixture_sql("racers", sql);
     free(sql);
     race_tok = test_token("cs_registrar");
-    run_concurrently(60, racer, NULL);
+    run_concurrently(1000, racer, NULL);
     free(race_tok);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM campus_enrollments WHERE section_id = 1 AND status = 'enrolled'"), 40);
-    cr_assert_eq(test_count("SELECT COUNT(*) FROM campus_enrollments WHERE section_id = 1 AND status = 'waitlisted'"), 20);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM campus_enrollments WHERE section_id = 1 AND status = 'waitlisted'"),
+                 960);
     cr_assert_eq(test_scalar("SELECT enrolled FROM campus_sections WHERE id = $1", 1), 40);
-    cr_assert_eq(test_scalar("SELECT waitlisted FROM campus_sections WHERE id = $1", 1), 20);
+    cr_assert_eq(test_scalar("SELECT waitlisted FROM campus_sections WHERE id = $1", 1), 960);
     /* every waitlisted entry arrived after every seated one */
     cr_assert_eq(test_count("SELECT COUNT(*) FROM campus_enrollments w JOIN campus_enrollments e ON "
                             "e.section_id = w.section_id AND e.status = 'enrolled' AND e.id > w.id WHERE "
                             "w.section_id = 1 AND w.status = 'waitlisted'"), 0);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM campus_assessments WHERE semester_id = 1"), 40,
+                 "only the seated are billed");
+}
+
+/* One student sends twelve 3-unit enrollments at once (36 units, no
+ * meetings, no prerequisites): ten pass, two meet the cap, never above 30. */
+static void unit_racer(int i, void *arg)
+{
+    char body[64];
+    snprintf(body, sizeof body, "{\"section_id\":%d}", 200 + i);
+    struct resp *r = api("POST", CP "/enrollments", race_tok, body);
+    cr_assert(r->status == 201 || (r->status == 409 && !strcmp(resp_error_code(r), "unit_cap_exceeded")), "%s",
+              r->body);
+    atomic_fetch_add((atomic_int *)arg, r->status == 201);
+    resp_free(r);
+}
+
+Test(campus_enrollments, thirty_six_units_at_once_never_pass_thirty)
+{
+    test_fixture_sql("twelve subjects", "INSERT INTO campus_subjects (id, code, title, units) SELECT 200 + n, "
+                                        "'GE' || CAST(n AS TEXT), 'General education', 3 FROM (WITH RECURSIVE c(n) "
+                                        "AS (SELECT 0 UNION ALL SELECT n + 1 FROM c WHERE n < 11) SELECT n FROM c) t");
+    test_fixture_sql("twelve sections", "INSERT INTO campus_sections (id, semester_id, subject_id, code, capacity) "
+                                        "SELECT id, 1, id, code || '-A', 40 FROM campus_subjects WHERE id >= 200");
+    atomic_int seated = 0;
+    race_tok = test_token("cs_stu1");
+    run_concurrently(12, unit_racer, &seated);
+    free(race_tok);
+    cr_assert_eq(atomic_load(&seated), 10);
+    cr_assert_eq(test_count("SELECT SUM(units) FROM campus_enrollments WHERE student_id = 1 AND status = 'enrolled'"),
+                 30);
+    cr_assert_eq(test_scalar("SELECT units FROM campus_assessments WHERE student_id = $1 AND semester_id = 1", 1), 30);
 }
