@@ -9,9 +9,11 @@
  *   payments.c    payments, receipts, voids; a student's bill and permits; the permit check
  *   grades.c      grades submitted, finalized, corrected; a student's grades and GPA
  *   students.c    a student's profile and schedule; the student search
+ *   admissions.c  public applications and their status lookup; the registrar's
+ *                 list, approval (student, account, role) and rejection
  *
  * Still to come (issue #11): leaves, INC expiry,
- * admissions, reports, jobs, seed. docs/apps/campus.md says what is built.
+ * reports, jobs, seed. docs/apps/campus.md says what is built.
  */
 #ifndef CAMPUS_H
 #define CAMPUS_H
@@ -99,5 +101,12 @@ void campus_grades_finalize(struct req *r);
 void campus_grades_correct(struct req *r);
 void campus_students_grades(struct req *r);
 void campus_students_gpa(struct req *r);
+/* admissions.c */
+void campus_admissions_apply(struct req *r);
+void campus_admissions_status(struct req *r);
+void campus_admissions_list(struct req *r);
+void campus_admissions_get(struct req *r);
+void campus_admissions_approve(struct req *r);
+void campus_admissions_reject(struct req *r);
 
 #endif
