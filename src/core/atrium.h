@@ -257,6 +257,15 @@ struct scope_list {
 void rbac_scope_list_(struct req *r, const char *perm, const char *const *types, struct scope_list *out);
 #define rbac_scope_list(r, perm, out, ...) rbac_scope_list_(r, perm, (const char *const[]){__VA_ARGS__, NULL}, out)
 json_t *rbac_user_json(struct db *db, int64_t user_id);  /* {roles:[...], permissions:[...]} */
+/* Give user_id the role of app (scope_type NULL or "": global; otherwise the
+ * role's scope type and a positive id), inside the caller's transaction,
+ * audited as core.user.role_granted by r's caller (r NULL: the system) --
+ * what an app does when its own workflow makes an account (campus admissions).
+ * Already held: 0, nothing written. -1 for an unknown app or role, a scope
+ * that does not fit the role or does not exist (the app's scope_exists), or a
+ * database error. */
+int rbac_grant_role(struct db *db, struct req *r, int64_t user_id, const char *app, const char *role,
+                    const char *scope_type, int64_t scope_id);
 
 /* Password hashing (argon2id, cfg.pwhash_*) -- call only from slow routes or CLI. */
 int auth_hash_password(const char *password, char out[128]);
@@ -266,6 +275,12 @@ bool auth_verify_password(const char *hash, const char *password);
 const char *auth_password_problem(const char *password, const char *username, const char *email);
 int auth_create_user(struct db *db, const char *username, const char *password, const char *email,
                      const char *display_name, int64_t *id_out, const char **problem);
+/* The same with a hash made beforehand by auth_hash_password(), so the slow
+ * argon2id runs before the caller opens its write transaction; the password
+ * policy (auth_password_problem) is then the caller's to check. Inside the
+ * caller's transaction; *problem as above (username_taken, email_taken, ...). */
+int auth_create_user_hashed(struct db *db, const char *username, const char *password_hash, const char *email,
+                            const char *display_name, int64_t *id_out, const char **problem);
 
 /* Sensitive fields at rest: libsodium XChaCha20-Poly1305 under cfg.enc_key.
  * Ciphertext is base64 text (nonce||ct). Returns malloc'd strings or NULL. */

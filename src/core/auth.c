@@ -220,6 +220,17 @@ int auth_create_user(struct db *db, const char *username, const char *password, 
     return insert_user(db, username, hash, email, display_name, id_out, problem);
 }
 
+int auth_create_user_hashed(struct db *db, const char *username, const char *password_hash, const char *email,
+                            const char *display_name, int64_t *id_out, const char **problem)
+{
+    if ((*problem = auth_user_problem(username, NULL, email, display_name))) return -1;
+    if (!password_hash || strncmp(password_hash, "$argon2", 7)) {
+        log_error("auth_create_user_hashed: not an argon2 hash");
+        return -1;
+    }
+    return insert_user(db, username, password_hash, email, display_name, id_out, problem);
+}
+
 json_t *auth_user_json(struct db *db, int64_t user_id, bool with_access)
 {
     json_t *user = db_json_one(db, "SELECT " AUTH_USER_COLUMNS " FROM users WHERE id = $1", DB_I(user_id));

@@ -222,3 +222,31 @@ json_t *rbac_user_json(struct db *db, int64_t user_id)
     json_decref(set);
     return json_pack("{s:o, s:o, s:o}", "roles", roles, "permissions", perms, "overrides", overrides);
 }
+
+int rbac_grant_role(struct db *db, struct req *r, int64_t user_id, const char *app, const char *role,
+                    const char *scope_type, int64_t scope_id)
+{
+    const struct role *def = app && role ? app_role(app, role) : NULL;
+    const struct app *a = def ? app_find(app) : NULL;
+    bool scoped = scope_type && *scope_type;
+    if (!def || !a || !db_in_tx(db) || user_id <= 0 || scoped != !!def->scope_type ||
+        (scoped && (strcmp(scope_type, def->scope_type) || scope_id <= 0 ||
+                    (a->scope_exists && !a->scope_exists(db, scope_type, scope_id))))) {
+        log_error("rbac_grant_role(%s.%s): unknown role or scope target, a scope that does not fit, or no "
+                  "transaction", app ? app : "?", role ? role : "?");
+        return -1;
+    }
+    if (!scoped) {
+        scope_type = "";
+        scope_id = 0;
+    }
+    int64_t id = 0;
+    int n = db_int(db, &id, "INSERT INTO user_roles (user_id, app, role, scope_type, scope_id) VALUES ($1, $2, $3, "
+                            "$4, $5) ON CONFLICT (user_id, app, role, scope_type, scope_id) DO NOTHING RETURNING id",
+                   DB_I(user_id), DB_S(app), DB_S(role), DB_S(scope_type), DB_I(scope_id));
+    if (n <= 0) return n;       /* 0: already held */
+    return audit_write(db, r, "core", "core.user.role_granted", "user", user_id,
+                       json_pack("{s:I, s:s, s:s, s:s?, s:o}", "id", (json_int_t)id, "app", app, "role", role,
+                                 "scope_type", scoped ? scope_type : NULL, "scope_id",
+                                 scoped ? json_integer(scope_id) : json_null()));
+}

@@ -411,3 +411,28 @@ Test(auth, disabled_user_cannot_log_in)
     cr_assert_eq(test_count("SELECT COUNT(*) FROM auth_tokens"), 0);
     srv_stop();
 }
+
+/* auth_create_user_hashed: the hash is made before the caller's transaction;
+ * the fields are checked as for any user, and the account signs in. */
+Test(auth, create_user_with_a_hash_made_beforehand)
+{
+    srv_start();
+    struct db *db = test_db();
+    char hash[128];
+    const char *problem = NULL;
+    int64_t id = 0;
+    cr_assert_eq(auth_hash_password(GOOD_PW, hash), 0);
+    cr_assert_eq(db_begin(db), 0);
+    cr_assert_eq(auth_create_user_hashed(db, "x", hash, "x@example.com", NULL, &id, &problem), -1);
+    cr_assert_str_eq(problem, "username_invalid");
+    cr_assert_eq(auth_create_user_hashed(db, "hashed", "plain-text", "h@example.com", NULL, &id, &problem), -1,
+                 "only an argon2 hash");
+    cr_assert_eq(auth_create_user_hashed(db, "hashed", hash, "H@example.com", "Hashed H.", &id, &problem), 0);
+    cr_assert_gt(id, 0);
+    cr_assert_eq(auth_create_user_hashed(db, "hashed2", hash, "h@EXAMPLE.com", NULL, &id, &problem), -1);
+    cr_assert_str_eq(problem, "email_taken");
+    cr_assert_eq(db_commit(db), 0);
+    struct resp *r = api_login("hashed", GOOD_PW);
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    resp_free(r);
+}

@@ -146,3 +146,27 @@ Test(rbac, an_apps_audit_rows_need_its_permission_without_scope)
     free(mgr);
     free(plain);
 }
+
+/* rbac_grant_role (what an app calls when its workflow makes an account):
+ * inside a transaction only, the role must exist and its scope fit; a grant
+ * is audited once and a repeat changes nothing. */
+Test(rbac, grant_role_from_code)
+{
+    struct db *db = test_db();
+    int64_t id = test_user_id("nobody");
+    cr_assert_eq(rbac_grant_role(db, NULL, id, "testapp", "staff", "store", 9), -1, "outside a transaction");
+    cr_assert_eq(db_begin(db), 0);
+    cr_assert_eq(rbac_grant_role(db, NULL, id, "testapp", "cook", NULL, 0), -1, "no such role");
+    cr_assert_eq(rbac_grant_role(db, NULL, id, "testapp", "staff", NULL, 0), -1, "staff is scoped");
+    cr_assert_eq(rbac_grant_role(db, NULL, id, "testapp", "admin", "store", 9), -1, "admin is global");
+    cr_assert_eq(rbac_grant_role(db, NULL, id, "testapp", "staff", "store", TESTAPP_STORES + 1), -1, "no such store");
+    cr_assert_eq(rbac_grant_role(db, NULL, id, "testapp", "staff", "store", 9), 0);
+    cr_assert_eq(rbac_grant_role(db, NULL, id, "testapp", "staff", "store", 9), 0, "already held");
+    cr_assert_eq(rbac_grant_role(db, NULL, id, "testapp", "admin", NULL, 0), 0);
+    cr_assert_eq(db_commit(db), 0);
+    test_expect_role("testapp", "nobody", "staff", "store", 9);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM user_roles WHERE app = 'testapp' AND role IN ('staff', 'admin') AND "
+                            "user_id = (SELECT id FROM users WHERE username = 'nobody')"), 2);
+    cr_assert_eq(test_audit_count("core", "core.user.role_granted"), 2);
+    authz_run((const struct authz_case[]){{"GET", "/api/v1/testapp/stores/9/stock", "nobody", 200}, {0}});
+}

@@ -26,14 +26,16 @@ static const char *const cashier_supervisor_perms[] = {"campus.payments.void", N
 static const char *const faculty_perms[] = {CATALOG_READ, "campus.roster.read", "campus.permits.check",
                                             "campus.grades.submit", NULL};
 /* campus.students.manage: acts for any student (enrolls them, overrides a
- * schedule conflict, drops after the window). */
+ * schedule conflict, drops after the window). campus.admissions.manage:
+ * reads, approves and rejects applications. */
 static const char *const registrar_perms[] = {CATALOG_READ, "campus.students.manage", "campus.enrollments.create",
                                               "campus.enrollments.read", "campus.enrollments.drop",
                                               "campus.roster.read", "campus.payments.read", "campus.payments.read_all",
                                               "campus.payments.void", "campus.permits.check", "campus.grades.read",
                                               "campus.grades.finalize", "campus.grades.correct", "campus.students.read",
                                               "campus.leaves.manage", "campus.sections.manage",
-                                              "campus.students.read_all", "campus.students.search", NULL};
+                                              "campus.admissions.manage", "campus.students.read_all",
+                                              "campus.students.search", NULL};
 static const char *const admin_perms[] = {"campus.*", NULL};
 
 static const struct role campus_roles[] = {
@@ -94,6 +96,17 @@ static const struct route campus_routes[] = {
     {"POST", P "/enrollments/{id:int}/grade/correct", campus_grades_correct, "campus.grades.correct", 0},
     {"GET", P "/students/{id:int}/grades", campus_students_grades, "campus.grades.read", 0, "semester_id"},
     {"GET", P "/students/{id:int}/gpa", campus_students_gpa, "campus.grades.read", 0, "semester_id"},
+
+    /* admissions: applying and the status lookup are public (applicants have
+     * no account); approving makes one (argon2id: slow) */
+    {"POST", P "/admissions/applications", campus_admissions_apply, PERM_PUBLIC, 0},
+    {"POST", P "/admissions/status", campus_admissions_status, PERM_PUBLIC, 0},
+    {"GET", P "/admissions/applications", campus_admissions_list, "campus.admissions.manage", 0,
+     "status,q,page,page_size"},
+    {"GET", P "/admissions/applications/{id:int}", campus_admissions_get, "campus.admissions.manage", 0},
+    {"POST", P "/admissions/applications/{id:int}/approve", campus_admissions_approve, "campus.admissions.manage",
+     ROUTE_SLOW},
+    {"POST", P "/admissions/applications/{id:int}/reject", campus_admissions_reject, "campus.admissions.manage", 0},
     {0},
 };
 

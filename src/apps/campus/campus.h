@@ -9,6 +9,8 @@
  *   payments.c    payments, receipts, voids; a student's bill and permits; the permit check
  *   grades.c      grades submitted, finalized, corrected; a student's grades and GPA
  *   students.c    a student's profile and schedule; the student search
+ *   admissions.c  public applications and their status lookup; the registrar's
+ *                 list, approval (student, account, role) and rejection
  *   leaves.c      leaves of absence; the INC deadline they move
  *   seed.c        `atrium seed campus`: a school in every situation of the spec
  *   jobs.c        the background jobs: INC expiry, leave status, installments
@@ -142,5 +144,12 @@ void campus_grades_finalize(struct req *r);
 void campus_grades_correct(struct req *r);
 void campus_students_grades(struct req *r);
 void campus_students_gpa(struct req *r);
+/* admissions.c */
+void campus_admissions_apply(struct req *r);
+void campus_admissions_status(struct req *r);
+void campus_admissions_list(struct req *r);
+void campus_admissions_get(struct req *r);
+void campus_admissions_approve(struct req *r);
+void campus_admissions_reject(struct req *r);
 
 #endif

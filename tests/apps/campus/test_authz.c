@@ -100,6 +100,32 @@ static const struct authz_case grade_cases[] = {
     {0},
 };
 
+/* m p with body by everyone, each getting the same status (a public route). */
+#define PUBLIC(m, p, st, body)                                                                                 \
+    {m, CP p, NULL, st, body}, {m, CP p, "cs_nobody", st, body}, {m, CP p, "cs_stu1", st, body},              \
+        {m, CP p, "cs_cashier", st, body}, {m, CP p, "cs_super", st, body}, {m, CP p, "cs_fac1", st, body},    \
+        {m, CP p, "cs_fac2", st, body, .out = true}, {m, CP p, "cs_registrar", st, body},                       \
+        {m, CP p, "cs_admin", st, body}
+
+/* Admissions: applying and the lookup are public (an empty form is 400,
+ * an unknown reference 404, for every caller alike); the rest is the
+ * registrar's and the admin's (no application 99: 404; a rejection without
+ * its reason: 400). */
+static const struct authz_case admissions_cases[] = {
+    PUBLIC("POST", "/admissions/applications", 400, NULL),
+    PUBLIC("POST", "/admissions/status", 404, "{\"reference\":\"APP-2222222222\",\"email\":\"a@b.co\"}"),
+    ROW("GET", "/admissions/applications", 403, 403, 403, 403, 403, 200, 200),
+    ROW("GET", "/admissions/applications/99", 403, 403, 403, 403, 403, 404, 404),
+    ROW("POST", "/admissions/applications/99/approve", 403, 403, 403, 403, 403, 404, 404),
+    ROW("POST", "/admissions/applications/99/reject", 403, 403, 403, 403, 403, 400, 400),
+    {0},
+};
+
+Test(campus_authz, admissions)
+{
+    authz_run(admissions_cases);
+}
+
 Test(campus_authz, grades)
 {
     authz_run(grade_cases);
@@ -127,7 +153,7 @@ Test(campus_authz, catalog)
 
 Test(campus_authz, every_route_every_caller)
 {
-    static const struct authz_case *const all[] = {catalog_cases, enrollment_cases, money_cases, grade_cases, leave_cases,
-                                                         NULL};
+    static const struct authz_case *const all[] = {catalog_cases,    enrollment_cases, money_cases, grade_cases,
+                                                         admissions_cases, leave_cases,      NULL};
     authz_complete("campus", all);
 }

@@ -1,4 +1,4 @@
--- campus 002: which enrollment-window notices a semester has sent (the
+-- campus 003: which enrollment-window notices a semester has sent (the
 -- campus.window_notices job sends each once: a row is the proof).
 -- kind: opened (the window is open), closing (it closes within a day),
 -- closed (it has just closed).
