@@ -180,6 +180,7 @@ bench: $(BUILD)/atrium
 	@bench/run
 	@[ ! -d src/apps/codepop ] || bench/codepop
 	@[ ! -d src/apps/groupbuy ] || bench/groupbuy
+	@[ ! -d src/apps/campus ] || bench/campus
 
 # The write and read scenarios on PostgreSQL, one and two instances (bench/postgres).
 bench-pg: $(BUILD)/atrium
