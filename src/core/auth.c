@@ -260,6 +260,16 @@ static const struct {
     {NULL, NULL, NULL},
 };
 
+/* 400 validation_failed naming `field` with the problem's code and text. */
+static void reply_problem(struct req *r, const char *field, const char *problem)
+{
+    size_t i = 0;
+    while (problems[i].problem && strcmp(problems[i].problem, problem)) i++;
+    reply_json(r, 400, json_pack("{s:{s:s, s:s, s:[{s:s, s:s}]}}", "error", "code", "validation_failed", "message",
+                                 problems[i].message ? tr(r, problems[i].message) : problem, "details", "field", field,
+                                 "problem", problem));
+}
+
 void auth_reply_user_problem(struct req *r, const char *problem)
 {
     if (!problem) {
@@ -271,10 +281,7 @@ void auth_reply_user_problem(struct req *r, const char *problem)
     } else {
         size_t i = 0;
         while (problems[i].problem && strcmp(problems[i].problem, problem)) i++;
-        const char *field = problems[i].field ? problems[i].field : "body";
-        reply_json(r, 400, json_pack("{s:{s:s, s:s, s:[{s:s, s:s}]}}", "error", "code", "validation_failed", "message",
-                                     problems[i].message ? tr(r, problems[i].message) : problem, "details", "field",
-                                     field, "problem", problem));
+        reply_problem(r, problems[i].field ? problems[i].field : "body", problem);
     }
 }
 
@@ -523,4 +530,54 @@ void me_language(struct req *r)
         return;
     }
     reply_json(r, 200, user);
+}
+
+/* POST /me/password {current_password, new_password}: the signed-in user
+ * changes their own password (a one-time password from an administrator or
+ * the registrar, or any other). The current one must match; the new one
+ * meets the policy and differs from it. Every session ends, this one too:
+ * the client signs in again with the new password. Two argon2id operations
+ * (the route is slow). */
+void me_password(struct req *r)
+{
+    const char *current, *fresh, *problem;
+    char hash[128];
+    json_t *u = NULL;
+    if (req_unpack(r, "{s:s, s:s}", "current_password", &current, "new_password", &fresh) < 0) return;
+    u = db_json_one(r->db, "SELECT username, COALESCE(email, '') AS email, password_hash FROM users WHERE id = $1",
+                    DB_I(r->user.id));
+    if (!u) {
+        reply_db_error(r);
+        return;
+    }
+    if (!auth_verify_password(json_string_value(json_object_get(u, "password_hash")), current)) {
+        reply_invalid(r, "current_password", "is not your current password");
+        goto out;
+    }
+    if (!strcmp(current, fresh)) {
+        reply_invalid(r, "new_password", "must differ from the current password");
+        goto out;
+    }
+    if ((problem = auth_password_problem(fresh, json_string_value(json_object_get(u, "username")),
+                                         json_string_value(json_object_get(u, "email"))))) {
+        reply_problem(r, "new_password", problem);
+        goto out;
+    }
+    if (auth_hash_password(fresh, hash) < 0 || db_begin(r->db) < 0) {
+        reply_db_error(r);
+        goto out;
+    }
+    if (db_exec(r->db, "UPDATE users SET password_hash = $2, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE "
+                       "id = $1", DB_I(r->user.id), DB_S(hash)) != 1 ||
+        session_revoke_user(r->db, r->user.id, "password_changed") < 0 ||
+        audit_write(r->db, r, "core", "core.user.password_changed", "user", r->user.id, NULL) < 0 ||
+        db_commit(r->db) < 0) {
+        db_rollback(r->db);
+        reply_db_error(r);
+        goto out;
+    }
+    reply_json(r, 200, json_pack("{s:b, s:b}", "changed", 1, "signed_out", 1));
+out:
+    sodium_memzero(hash, sizeof hash);
+    json_decref(u);
 }

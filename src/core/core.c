@@ -28,6 +28,7 @@ static const struct route core_routes[] = {
     {"POST", "/api/v1/auth/totp/disable", auth_totp_disable, PERM_USER, 0},
     {"GET", "/api/v1/me", me_get, PERM_USER, 0},
     {"POST", "/api/v1/me/language", me_language, PERM_USER, 0},
+    {"POST", "/api/v1/me/password", me_password, PERM_USER, ROUTE_SLOW},
 
     {"GET", "/api/v1/admin/users", admin_users_list, "core.users.read", 0, "status,q,page,page_size"},
     {"POST", "/api/v1/admin/users", admin_users_create, "core.users.manage", ROUTE_SLOW},

@@ -148,6 +148,7 @@ void auth_refresh(struct req *r);
 void auth_logout(struct req *r);
 void me_get(struct req *r);
 void me_language(struct req *r);
+void me_password(struct req *r);              /* auth.c */
 void auth_totp_setup(struct req *r);        /* totp.c */
 void auth_totp_enable(struct req *r);
 void auth_totp_disable(struct req *r);

@@ -377,6 +377,52 @@ Test(auth, language_change_persists)
     srv_stop();
 }
 
+/* A user changes their own password: the current one must match, the new
+ * one meets the policy; every session ends; audited once. */
+Test(auth, changing_ones_own_password_ends_every_session)
+{
+    srv_start();
+    test_user("alice", NULL, NULL, NULL, 0);
+    char *tok = test_token("alice");
+    static const struct {
+        const char *body, *field, *problem;
+    } bad[] = {
+        {"{\"current_password\":\"wrong-one-123\",\"new_password\":\"Quiet-Lantern-99\"}", "current_password", NULL},
+        {"{\"current_password\":\"" TEST_PASSWORD "\",\"new_password\":\"" TEST_PASSWORD "\"}", "new_password", NULL},
+        {"{\"current_password\":\"" TEST_PASSWORD "\",\"new_password\":\"short\"}", "new_password",
+         "password_too_short"},
+        {"{\"current_password\":\"" TEST_PASSWORD "\",\"new_password\":\"alice-alice\"}", "new_password",
+         "password_similar"},
+        {"{\"current_password\":\"" TEST_PASSWORD "\"}", "new_password", NULL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        struct resp *r = api("POST", "/api/v1/me/password", tok, bad[i].body);
+        resp_expect(r, 400, "validation_failed");
+        json_t *d = json_array_get(json_object_get(json_object_get(r->json, "error"), "details"), 0);
+        cr_assert_str_eq(json_string_value(json_object_get(d, "field")), bad[i].field, "%s", r->body);
+        if (bad[i].problem)
+            cr_assert_str_eq(json_string_value(json_object_get(d, "problem")), bad[i].problem, "%s", r->body);
+        resp_free(r);
+    }
+    cr_assert_eq(test_audit_count("core", "core.user.password_changed"), 0);
+    struct resp *r = api("POST", "/api/v1/me/password", tok,
+                         "{\"current_password\":\"" TEST_PASSWORD "\",\"new_password\":\"Quiet-Lantern-99\"}");
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    resp_free(r);
+    cr_assert_eq(test_audit_count("core", "core.user.password_changed"), 1);
+    r = api("GET", "/api/v1/me", tok, NULL);                    /* this session ended too */
+    cr_assert_eq(r->status, 401, "%s", r->body);
+    resp_free(r);
+    r = api_login("alice", TEST_PASSWORD);
+    cr_assert_eq(r->status, 401, "the old password no longer signs in");
+    resp_free(r);
+    r = api_login("alice", "Quiet-Lantern-99");
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    resp_free(r);
+    free(tok);
+    srv_stop();
+}
+
 Test(auth, closed_registration)
 {
     setenv("ATRIUM_OPEN_REGISTRATION", "0", 1);

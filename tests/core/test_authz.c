@@ -47,6 +47,7 @@ Test(core_authz, every_route_and_caller)
         ROW("POST", "/api/v1/auth/totp/disable", 401, 400, 400, 400),
         ROW("GET", "/api/v1/me", 401, 200, 200, 200),
         ROW("POST", "/api/v1/me/language", 401, 400, 400, 400),
+        ROW("POST", "/api/v1/me/password", 401, 400, 400, 400),
         ROW("GET", "/api/v1/admin/users", 401, 403, 403, 200),
         ROW("POST", "/api/v1/admin/users", 401, 403, 403, 400),
         ROW("GET", one, 401, 403, 403, 200),

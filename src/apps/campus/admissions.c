@@ -18,7 +18,9 @@
  * 'submitted' whose row count decides races, the student record (number
  * "<year>-<5 digits>", as the school numbers students), the user account
  * (username = the student number, the application's email, a random
- * one-time password shown once in the answer and emailed) with the campus
+ * one-time password shown once in the answer -- never emailed: mail and the
+ * notifier's log are no place for a password; the registrar hands it over
+ * and the student replaces it with POST /api/v1/me/password) with the campus
  * student role -- or rejects one with a reason. The argon2id hash of the
  * password is computed before the transaction opens (the route is slow).
  *
@@ -456,9 +458,9 @@ void campus_admissions_approve(struct req *r)
     snprintf(subject, sizeof subject, i18n_text(lang, "Your application %s was approved"), str(a, "reference"));
     snprintf(text, sizeof text,
              i18n_text(lang, "Dear %s %s,\n\nWelcome! Your application to %s was approved. Your student number is "
-                             "%s.\n\nSign in with\n  username: %s\n  password: %s\n\nThis password is shown only "
-                             "once: keep it private.\n"),
-             str(a, "first_name"), str(a, "last_name"), str(a, "program_name"), number, number, password);
+                             "%s, which is also your username.\n\nThe registrar's office gives you a one-time "
+                             "password in person. After you sign in with it, choose your own password.\n"),
+             str(a, "first_name"), str(a, "last_name"), str(a, "program_name"), number);
     sent = email_applicant(r, str(a, "email"), subject, text);
     sodium_memzero(text, sizeof text);
     json_object_set_new(out, "student", json_pack("{s:I, s:s}", "id", (json_int_t)student, "number", number));

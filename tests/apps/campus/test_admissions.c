@@ -358,7 +358,8 @@ Test(campus_admissions, approval_makes_the_student_and_an_account_that_signs_in)
                              "%lld", (long long)uid), 1);
     char *mail = test_text("SELECT body FROM notification_log WHERE recipient = 'ana@example.com' ORDER BY id DESC "
                            "LIMIT 1");
-    cr_assert(strstr(mail, number) && strstr(mail, password), "username and password emailed: %s", mail);
+    cr_assert(strstr(mail, number) && !strstr(mail, password), "the username emailed, never the password: %s", mail);
+    cr_assert_eq(test_countf("SELECT COUNT(*) FROM notification_log WHERE body LIKE '%%%s%%'", password), 0);
     free(mail);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM users WHERE password_hash LIKE '$argon2id$%'"),
                  test_count("SELECT COUNT(*) FROM users"), "stored as argon2id");
@@ -370,6 +371,18 @@ Test(campus_admissions, approval_makes_the_student_and_an_account_that_signs_in)
     cr_assert_eq(me->status, 200, "%s", me->body);
     cr_assert_str_eq(jstr(me->json, "number"), number);
     resp_free(me);
+    /* ... and replaces the one-time password with their own */
+    char *body = xasprintf("{\"current_password\":\"%s\",\"new_password\":\"Mango-Harbor-Lights-7\"}", password);
+    me = api("POST", "/api/v1/me/password", jstr(login->json, "access_token"), body);
+    cr_assert_eq(me->status, 200, "%s", me->body);
+    free(body);
+    resp_free(me);
+    resp_free(login);
+    login = api_login(number, password);
+    cr_assert_eq(login->status, 401, "the one-time password is spent");
+    resp_free(login);
+    login = api_login(number, "Mango-Harbor-Lights-7");
+    cr_assert_eq(login->status, 200, "%s", login->body);
     resp_free(login);
     resp_free(r);
 
