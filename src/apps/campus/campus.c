@@ -118,6 +118,7 @@ static const struct job campus_jobs[] = {
     {"campus.installments", 3600, campus_installments_job},
     {"campus.waitlist", 3600, campus_waitlist_job},
     {"campus.window_notices", 900, campus_window_notices_job},
+    {"campus.cashier_report", 3600, campus_cashier_report_job},
     {0},
 };
 

@@ -136,6 +136,7 @@ int campus_leave_status_job(struct db *db, char **result);
 int campus_installments_job(struct db *db, char **result);
 int campus_waitlist_job(struct db *db, char **result);
 int campus_window_notices_job(struct db *db, char **result);
+int campus_cashier_report_job(struct db *db, char **result);
 /* seed.c */
 int campus_seed(struct db *db, const struct seed_opts *opts);
 /* grades.c */

@@ -444,3 +444,123 @@ int campus_window_notices_job(struct db *db, char **result)
     }
     return report_close(&rp, result, "%d enrollment window notice(s) sent", sent);
 }
+
+/* ------------------------------------------------------ cashier report */
+
+/* Amounts as "1,234.50" in emails (the API keeps integer cents). */
+static void money_text(int64_t cents, char out[32])
+{
+    char digits[24];
+    int64_t whole = (cents < 0 ? -cents : cents) / 100;
+    snprintf(digits, sizeof digits, "%lld", (long long)whole);
+    size_t n = strlen(digits), k = 0;
+    if (cents < 0) out[k++] = '-';
+    for (size_t i = 0; i < n; i++) {
+        if (i && (n - i) % 3 == 0) out[k++] = ',';
+        out[k++] = digits[i];
+    }
+    snprintf(out + k, 32 - k, ".%02lld", (long long)((cents < 0 ? -cents : cents) % 100));
+}
+
+/* The email: totals, then by method and by cashier (the day's drawer). */
+static char *report_text(json_t *rep, const char *lang)
+{
+    char *text = NULL, amount[32];
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    json_t *posted = json_object_get(rep, "posted"), *voided = json_object_get(rep, "voided"), *v;
+    const char *currency = json_string_value(json_object_get(rep, "currency"));
+    size_t i;
+    money_text(json_integer_value(json_object_get(posted, "amount_cents")), amount);
+    fprintf(f, i18n_text(lang, "Collections of %s (UTC): %lld payment(s), %s %s\n"),
+            json_string_value(json_object_get(rep, "date")),
+            (long long)json_integer_value(json_object_get(posted, "count")), amount, currency ? currency : "");
+    fprintf(f, "\n%s\n", i18n_text(lang, "By method:"));
+    json_array_foreach(json_object_get(posted, "by_method"), i, v) {
+        money_text(json_integer_value(json_object_get(v, "amount_cents")), amount);
+        fprintf(f, "  %-14s %5lld  %s\n", json_string_value(json_object_get(v, "method")),
+                (long long)json_integer_value(json_object_get(v, "count")), amount);
+    }
+    fprintf(f, "\n%s\n", i18n_text(lang, "By cashier:"));
+    json_array_foreach(json_object_get(posted, "by_cashier"), i, v) {
+        money_text(json_integer_value(json_object_get(v, "amount_cents")), amount);
+        fprintf(f, "  %-20s %5lld  %s\n", json_string_value(json_object_get(v, "username")),
+                (long long)json_integer_value(json_object_get(v, "count")), amount);
+    }
+    money_text(json_integer_value(json_object_get(voided, "amount_cents")), amount);
+    fprintf(f, "\n");
+    fprintf(f, i18n_text(lang, "Voided: %lld payment(s), %s\n"),
+            (long long)json_integer_value(json_object_get(voided, "count")), amount);
+    fclose(f);
+    return text;
+}
+
+/* Yesterday's collections (a UTC day) to every active cashier supervisor
+ * and campus admin: in-app with the report as data, and by email. Once per
+ * day: campus_daily_reports holds the day. */
+int campus_cashier_report_job(struct db *db, char **result)
+{
+    struct report rp;
+    char day[11];
+    int sent = 0;
+    report_open(&rp);
+    date_format(date_today() - 1, day);
+    json_t *rep = campus_collections_json(db, day, 0), *people = NULL;
+    if (!rep) {
+        rp.errors++;
+        goto out;
+    }
+    people = db_json_all(db, "SELECT DISTINCT u.id, COALESCE(u.email, '') AS email, COALESCE(u.language, 'en') AS "
+                             "language FROM user_roles ur JOIN users u ON u.id = ur.user_id WHERE ur.app = 'campus' "
+                             "AND ur.role IN ('cashier_supervisor', 'admin') AND u.status = 'active' ORDER BY u.id");
+    json_t *posted = json_object_get(rep, "posted");
+    int64_t count = json_integer_value(json_object_get(posted, "count"));
+    int64_t amount = json_integer_value(json_object_get(posted, "amount_cents"));
+    if (!people || db_begin(db) < 0) {
+        rp.errors++;
+        goto out;
+    }
+    int n = db_exec(db, "INSERT INTO campus_daily_reports (day, payments, amount_cents, recipients) VALUES ($1, $2, $3, "
+                        "$4) ON CONFLICT (day) DO NOTHING",
+                    DB_S(day), DB_I(count), DB_I(amount), DB_I((int64_t)json_array_size(people)));
+    if (n <= 0) {
+        db_rollback(db);
+        if (n < 0) rp.errors++;
+        goto out;
+    }
+    size_t i;
+    json_t *p;
+    json_array_foreach(people, i, p) {
+        const char *lang = json_string_value(json_object_get(p, "language"));
+        const char *email = json_string_value(json_object_get(p, "email"));
+        char title[160], money[32];
+        money_text(amount, money);
+        snprintf(title, sizeof title, i18n_text(lang, "Collections of %s: %lld payment(s), %s"), day,
+                 (long long)count, money);
+        char *text = report_text(rep, lang);
+        int rc = notify_user(db, json_integer_value(json_object_get(p, "id")), "campus.report.collections", title,
+                             json_deep_copy(rep));
+        if (rc == 0 && *email) rc = notify_send(db, "email", email, title, text);
+        free(text);
+        if (rc < 0) {
+            rp.errors++;
+            db_rollback(db);
+            goto out;
+        }
+    }
+    if (audit_write_as(db, 0, "campus", "campus.report.sent", "report", 0,
+                       json_pack("{s:s, s:s, s:I, s:I, s:I}", "report", "collections", "day", day, "payments",
+                                 (json_int_t)count, "amount_cents", (json_int_t)amount, "recipients",
+                                 (json_int_t)json_array_size(people))) < 0 ||
+        db_commit(db) < 0) {
+        db_rollback(db);
+        rp.errors++;
+        goto out;
+    }
+    sent = (int)json_array_size(people);
+    report_line(&rp, "%s: %lld payment(s), %lld cents, to %d people", day, (long long)count, (long long)amount, sent);
+out:
+    json_decref(rep);
+    json_decref(people);
+    return report_close(&rp, result, "collections report of %s sent to %d people", day, sent);
+}
