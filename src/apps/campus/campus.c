@@ -17,7 +17,8 @@ static const char *const student_perms[] = {CATALOG_READ, "campus.enrollments.cr
                                             "campus.students.read", NULL};
 static const char *const cashier_perms[] = {CATALOG_READ, "campus.payments.create", "campus.payments.read",
                                             "campus.payments.read_all", "campus.students.read",
-                                            "campus.students.read_all", "campus.students.search", NULL};
+                                            "campus.students.read_all", "campus.students.search",
+                                            "campus.reports.collections", NULL};
 /* A cashier supervisor also voids payments (the spec: "registrar or cashier
  * supervisor"). */
 static const char *const cashier_supervisor_perms[] = {"campus.payments.void", NULL};
@@ -32,7 +33,8 @@ static const char *const registrar_perms[] = {CATALOG_READ, "campus.students.man
                                               "campus.roster.read", "campus.payments.read", "campus.payments.read_all",
                                               "campus.payments.void", "campus.permits.check", "campus.grades.read",
                                               "campus.grades.finalize", "campus.grades.correct", "campus.students.read",
-                                              "campus.students.read_all", "campus.students.search", NULL};
+                                              "campus.students.read_all", "campus.students.search",
+                                              "campus.reports.collections", "campus.reports.enrollment", NULL};
 static const char *const admin_perms[] = {"campus.*", NULL};
 
 static const struct role campus_roles[] = {
@@ -87,6 +89,12 @@ static const struct route campus_routes[] = {
     {"POST", P "/enrollments/{id:int}/grade/correct", campus_grades_correct, "campus.grades.correct", 0},
     {"GET", P "/students/{id:int}/grades", campus_students_grades, "campus.grades.read", 0, "semester_id"},
     {"GET", P "/students/{id:int}/gpa", campus_students_gpa, "campus.grades.read", 0, "semester_id"},
+
+    /* reports: JSON, or CSV with ?format=csv */
+    {"GET", P "/reports/collections", campus_reports_collections, "campus.reports.collections", ROUTE_SLOW,
+     "date,cashier_id,format"},
+    {"GET", P "/reports/enrollment", campus_reports_enrollment, "campus.reports.enrollment", ROUTE_SLOW,
+     "semester_id,format"},
     {0},
 };
 

@@ -9,9 +9,10 @@
  *   payments.c    payments, receipts, voids; a student's bill and permits; the permit check
  *   grades.c      grades submitted, finalized, corrected; a student's grades and GPA
  *   students.c    a student's profile and schedule; the student search
+ *   reports.c     the daily collections and the enrollment report, JSON or CSV
  *
  * Still to come (issue #11): leaves, INC expiry,
- * admissions, reports, jobs, seed. docs/apps/campus.md says what is built.
+ * admissions, jobs, seed. docs/apps/campus.md says what is built.
  */
 #ifndef CAMPUS_H
 #define CAMPUS_H
@@ -66,6 +67,17 @@ int64_t campus_allocate_payment(struct db *db, int64_t student_id, int64_t semes
                                 int64_t amount);
 json_t *campus_assessment_json(struct db *db, int64_t student_id, int64_t semester_id);
 
+/* ---------------------------------------------------------- reports.c */
+
+/* The collections of one UTC day (date "YYYY-MM-DD"), of one cashier or all
+ * (cashier_id 0): {date, from, to, cashier_id, currency, posted: {count,
+ * amount_cents, by_method, by_cashier}, voided: {the same, items}} from one
+ * SELECT. The endpoint and the daily cashier-report job share it. NULL on a
+ * database error or a date that is not a real YYYY-MM-DD day. */
+json_t *campus_collections_json(struct db *db, const char *date, int64_t cashier_id);
+/* That report as CSV rows (docs/apps/campus.md "Reports"), header first. */
+void campus_collections_csv(json_t *report, struct csv *out);
+
 /* --------------------------------------------------------------- handlers */
 
 /* catalog.c */
@@ -99,5 +111,8 @@ void campus_grades_finalize(struct req *r);
 void campus_grades_correct(struct req *r);
 void campus_students_grades(struct req *r);
 void campus_students_gpa(struct req *r);
+/* reports.c */
+void campus_reports_collections(struct req *r);
+void campus_reports_enrollment(struct req *r);
 
 #endif
