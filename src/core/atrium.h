@@ -425,6 +425,45 @@ void reply_page_(struct req *r, const struct page *pg, const char *count_sql, co
 #define reply_forbidden(r)  reply_error(r, 403, "forbidden", "not allowed")
 #define reply_db_error(r)   reply_error(r, 500, "internal", "internal error")
 
+/* CSV answers (csv.c): reports and exports, RFC 4180. A field holding a
+ * comma, a double quote, CR or LF is quoted with its quotes doubled; rows end
+ * with CRLF. A text field starting with = + - @ TAB or CR gets a leading '
+ * (OWASP's guard against formula injection); numbers are written as they are
+ * (a negative amount stays a number). Build the text with a zeroed writer:
+ *     struct csv c = {0};
+ *     csv_header(&c, (const char *const[]){"id", "name", "amount_cents", NULL});
+ *     csv_int(&c, 7); csv_text(&c, "Cruz, Ana"); csv_int(&c, -1500); csv_end_row(&c);
+ *     reply_csv(r, "payments-2026-03-14.csv", &c);
+ * Allocation never fails (xrealloc). */
+struct csv {
+    char *buf;                  /* the text so far, NUL-terminated (NULL while empty) */
+    size_t len, cap;
+    size_t fields;              /* fields written in the current row */
+};
+void csv_text(struct csv *c, const char *s);        /* a text field, guarded; NULL is an empty field */
+void csv_int(struct csv *c, int64_t v);             /* a number field */
+/* A number already formatted ("12.5", "-3", "1e+20"), written unguarded; anything
+ * that is not a plain number is written as text (guarded) instead. */
+void csv_num(struct csv *c, const char *number);
+void csv_end_row(struct csv *c);
+/* Text fields (column names) appended to the current row, then the row ends. */
+void csv_header(struct csv *c, const char *const *names);
+/* Fields from a JSON object's keys, in order, appended to the current row (not
+ * ended): strings as text (guarded), numbers as the JSON answer spells them,
+ * booleans true/false, null or missing empty, arrays and objects as JSON text. */
+void csv_fields_json(struct csv *c, json_t *obj, const char *const *keys);
+/* A header row of keys, then one row per object of the array rows. */
+void csv_from_json(struct csv *c, json_t *rows, const char *const *keys);
+void csv_free(struct csv *c);                       /* the writer is zeroed again */
+/* Does the caller want CSV? ?format=csv (1) or json (0); without ?format=, an
+ * Accept header naming text/csv (1), else JSON (0). Another format: 400
+ * naming "format", -1. The route lists "format" among its query parameters. */
+int req_format_csv(struct req *r);
+/* 200 text/csv; charset=utf-8 with Content-Disposition: attachment and the
+ * file name (only [A-Za-z0-9._-] kept, others become _). Takes c's text; c is
+ * zeroed. */
+void reply_csv(struct req *r, const char *filename, struct csv *c);
+
 /* The whole house (boot.c), for serve and in-process tests: atrium_init()
  * migrates and registers every enabled app; atrium_start() listens and starts
  * the dispatcher, realtime and jobs; atrium_shutdown() stops it all gracefully. */

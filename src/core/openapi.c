@@ -501,6 +501,12 @@ static void answers_text(json_t *rdoc, char *out, size_t n)
         if (json_object_get(a, "schema")) snprintf(what, sizeof what, " %s", schema_name(json_object_get(a, "schema")));
         else if (json_object_get(a, "list")) snprintf(what, sizeof what, " list of %s", schema_name(json_object_get(a, "list")));
         else if (json_object_get(a, "content_type")) snprintf(what, sizeof what, " %s", json_string_value(json_object_get(a, "content_type")));
+        const char *type;
+        bool first = true;
+        json_object_foreach(json_object_get(a, "also"), type, v) {     /* the other media types it answers */
+            snprintf(what + strlen(what), sizeof what - strlen(what), "%s%s", first ? " or " : ", ", type);
+            first = false;
+        }
         json_array_foreach(codes, i, v)
             snprintf(what + strlen(what), sizeof what - strlen(what), "%s%s", i ? ", " : " ", json_string_value(v));
         o += (size_t)snprintf(out + o, o < n ? n - o : 0, "%s%s%s", o ? "; " : "", status, what);

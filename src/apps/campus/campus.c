@@ -17,7 +17,8 @@ static const char *const student_perms[] = {CATALOG_READ, "campus.enrollments.cr
                                             "campus.students.read", NULL};
 static const char *const cashier_perms[] = {CATALOG_READ, "campus.payments.create", "campus.payments.read",
                                             "campus.payments.read_all", "campus.students.read",
-                                            "campus.students.read_all", "campus.students.search", NULL};
+                                            "campus.students.read_all", "campus.students.search",
+                                            "campus.reports.collections", NULL};
 /* A cashier supervisor also voids payments (the spec: "registrar or cashier
  * supervisor"). */
 static const char *const cashier_supervisor_perms[] = {"campus.payments.void", NULL};
@@ -34,7 +35,8 @@ static const char *const registrar_perms[] = {CATALOG_READ, "campus.students.man
                                               "campus.payments.void", "campus.permits.check", "campus.grades.read",
                                               "campus.grades.finalize", "campus.grades.correct", "campus.students.read",
                                               "campus.leaves.manage", "campus.sections.manage",
-                                              "campus.admissions.manage", "campus.students.read_all",
+                                              "campus.admissions.manage", "campus.reports.collections",
+                                              "campus.reports.enrollment", "campus.students.read_all",
                                               "campus.students.search", NULL};
 static const char *const admin_perms[] = {"campus.*", NULL};
 
@@ -107,6 +109,12 @@ static const struct route campus_routes[] = {
     {"POST", P "/admissions/applications/{id:int}/approve", campus_admissions_approve, "campus.admissions.manage",
      ROUTE_SLOW},
     {"POST", P "/admissions/applications/{id:int}/reject", campus_admissions_reject, "campus.admissions.manage", 0},
+
+    /* reports: JSON, or CSV with ?format=csv */
+    {"GET", P "/reports/collections", campus_reports_collections, "campus.reports.collections", ROUTE_SLOW,
+     "date,cashier_id,format"},
+    {"GET", P "/reports/enrollment", campus_reports_enrollment, "campus.reports.enrollment", ROUTE_SLOW,
+     "semester_id,format"},
     {0},
 };
 

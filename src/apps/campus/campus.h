@@ -11,6 +11,7 @@
  *   students.c    a student's profile and schedule; the student search
  *   admissions.c  public applications and their status lookup; the registrar's
  *                 list, approval (student, account, role) and rejection
+ *   reports.c     the daily collections and the enrollment report, JSON or CSV
  *   leaves.c      leaves of absence; the INC deadline they move
  *   seed.c        `atrium seed campus`: a school in every situation of the spec
  *   jobs.c        the background jobs: INC expiry, leave status, installments
@@ -98,6 +99,17 @@ json_t *campus_assessment_json(struct db *db, int64_t student_id, int64_t semest
 int64_t campus_payment_record(struct db *db, int64_t student, int64_t semester, const char *currency, int64_t amount,
                               const char *method, const char *reference, int64_t cashier);
 
+/* ---------------------------------------------------------- reports.c */
+
+/* The collections of one UTC day (date "YYYY-MM-DD"), of one cashier or all
+ * (cashier_id 0): {date, from, to, cashier_id, currency, posted: {count,
+ * amount_cents, by_method, by_cashier}, voided: {the same, items}} from one
+ * SELECT. The endpoint and the daily cashier-report job share it. NULL on a
+ * database error or a date that is not a real YYYY-MM-DD day. */
+json_t *campus_collections_json(struct db *db, const char *date, int64_t cashier_id);
+/* That report as CSV rows (docs/apps/campus.md "Reports"), header first. */
+void campus_collections_csv(json_t *report, struct csv *out);
+
 /* --------------------------------------------------------------- handlers */
 
 /* catalog.c */
@@ -152,5 +164,8 @@ void campus_admissions_list(struct req *r);
 void campus_admissions_get(struct req *r);
 void campus_admissions_approve(struct req *r);
 void campus_admissions_reject(struct req *r);
+/* reports.c */
+void campus_reports_collections(struct req *r);
+void campus_reports_enrollment(struct req *r);
 
 #endif

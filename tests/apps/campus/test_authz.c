@@ -126,6 +126,24 @@ Test(campus_authz, admissions)
     authz_run(admissions_cases);
 }
 
+/* Reports: the day's collections for cashiers (and so cashier supervisors)
+ * and the registrar; the enrollment report for the registrar; admins both.
+ * A bad parameter is 400 only for whoever may call the route. */
+static const struct authz_case report_cases[] = {
+    ROW("GET", "/reports/collections", 403, 200, 200, 403, 403, 200, 200),
+    ROW("GET", "/reports/collections?format=csv", 403, 200, 200, 403, 403, 200, 200),
+    ROW("GET", "/reports/collections?date=2026-02-30", 403, 400, 400, 403, 403, 400, 400),
+    ROW("GET", "/reports/enrollment", 403, 403, 403, 403, 403, 200, 200),
+    ROW("GET", "/reports/enrollment?semester_id=1&format=csv", 403, 403, 403, 403, 403, 200, 200),
+    ROW("GET", "/reports/enrollment?semester_id=99", 403, 403, 403, 403, 403, 404, 404),
+    {0},
+};
+
+Test(campus_authz, reports)
+{
+    authz_run(report_cases);
+}
+
 Test(campus_authz, grades)
 {
     authz_run(grade_cases);
@@ -154,6 +172,6 @@ Test(campus_authz, catalog)
 Test(campus_authz, every_route_every_caller)
 {
     static const struct authz_case *const all[] = {catalog_cases,    enrollment_cases, money_cases, grade_cases,
-                                                         admissions_cases, leave_cases,      NULL};
+                                                         admissions_cases, leave_cases,      report_cases, NULL};
     authz_complete("campus", all);
 }

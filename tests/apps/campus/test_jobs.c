@@ -195,3 +195,41 @@ Test(campus_jobs, window_notices_go_to_active_students_once_each)
     cr_assert_eq(test_audit_count("campus", "campus.semester.window_notice"), 3);
     cr_assert_eq(notes("cs_stu1", "campus.enrollment.window"), 3);
 }
+
+/* ---------------------------------------------------------- cashier report */
+
+/* Yesterday's payments (moved back a day by SQL): two posted by the cashier,
+ * one voided; the report goes to the cashier supervisor and the admin (not
+ * to the plain cashier), in-app and by email, once. */
+Test(campus_jobs, the_daily_cashier_report_goes_to_supervisors_and_admins_once)
+{
+    ok("cs_stu1", "POST", CP "/enrollments", "{\"section_id\":1}", 201);
+    ok("cs_cashier", "POST", CP "/payments", "{\"student_id\":1,\"amount_cents\":150000,\"method\":\"cash\"}", 201);
+    ok("cs_cashier", "POST", CP "/payments", "{\"student_id\":1,\"amount_cents\":25050,\"method\":\"card\"}", 201);
+    ok("cs_cashier", "POST", CP "/payments", "{\"student_id\":1,\"amount_cents\":999,\"method\":\"cash\"}", 201);
+    ok("cs_super", "POST", CP "/payments/3/void", "{\"reason\":\"typed twice\"}", 200);
+    char *sql = xasprintf("UPDATE campus_payments SET created_at = '%sT10:00:00Z'", date_in(-1));
+    test_fixture_sql("yesterday", sql);
+    free(sql);
+    test_fixture_sql("emails", "UPDATE users SET email = username || '@staff.test' WHERE username IN ('cs_super', "
+                               "'cs_admin', 'cs_cashier')");
+
+    expect_job("campus.cashier_report", "sent to 2 people");
+    cr_assert_eq(notes("cs_super", "campus.report.collections"), 1);
+    cr_assert_eq(notes("cs_admin", "campus.report.collections"), 1);
+    cr_assert_eq(notes("cs_cashier", "campus.report.collections"), 0);
+    char want[96];
+    snprintf(want, sizeof want, "Collections of %s: 2 payment(s), 1,750.50", date_in(-1));
+    cr_assert_str_eq(test_text_of("SELECT title FROM notifications WHERE kind = 'campus.report.collections' AND "
+                                  "user_id = $1", test_user_id("cs_super")), want);
+    char *mail = test_text("SELECT body FROM notification_log WHERE recipient = 'cs_admin@staff.test'");
+    cr_assert(strstr(mail, "cash") && strstr(mail, "card") && strstr(mail, "cs_cashier") &&
+                  strstr(mail, "Voided: 1 payment(s), 9.99"), "%s", mail);
+    free(mail);
+    cr_assert_str_eq(test_text_of("SELECT payments || '/' || amount_cents || '/' || recipients FROM "
+                                  "campus_daily_reports WHERE recipients >= $1", 0), "2/175050/2");
+    cr_assert_eq(test_audit_count("campus", "campus.report.sent"), 1);
+
+    expect_job("campus.cashier_report", "sent to 0 people");       /* once per day */
+    cr_assert_eq(notes("cs_super", "campus.report.collections"), 1);
+}
