@@ -550,7 +550,16 @@ void me_password(struct req *r)
         reply_db_error(r);
         return;
     }
+    /* guessing the current password with a stolen token costs what guessing
+     * it at the login does: the same budget, the same audit row */
+    if (!login_allowed(r, json_string_value(json_object_get(u, "username")))) goto out;
     if (!auth_verify_password(json_string_value(json_object_get(u, "password_hash")), current)) {
+        metrics_count("auth_failures", "wrong_current_password", 1);
+        if (db_begin(r->db) == 0 &&
+            (audit_write(r->db, r, "core", "core.user.login_failed", "user", r->user.id,
+                         json_pack("{s:s}", "reason", "wrong_current_password")) < 0 ||
+             db_commit(r->db) < 0))
+            db_rollback(r->db);
         reply_invalid(r, "current_password", "is not your current password");
         goto out;
     }
@@ -567,9 +576,16 @@ void me_password(struct req *r)
         reply_db_error(r);
         goto out;
     }
-    if (db_exec(r->db, "UPDATE users SET password_hash = $2, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE "
-                       "id = $1", DB_I(r->user.id), DB_S(hash)) != 1 ||
-        session_revoke_user(r->db, r->user.id, "password_changed") < 0 ||
+    /* guarded by the hash just verified: of two changes at once, one wins */
+    int changed = db_exec(r->db, "UPDATE users SET password_hash = $2, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ',"
+                                 "'now') WHERE id = $1 AND password_hash = $3",
+                          DB_I(r->user.id), DB_S(hash), DB_S(json_string_value(json_object_get(u, "password_hash"))));
+    if (changed == 0) {
+        db_rollback(r->db);
+        reply_error(r, 409, "password_changed", "the password changed meanwhile; sign in again");
+        goto out;
+    }
+    if (changed != 1 || session_revoke_user(r->db, r->user.id, "password_changed") < 0 ||
         audit_write(r->db, r, "core", "core.user.password_changed", "user", r->user.id, NULL) < 0 ||
         db_commit(r->db) < 0) {
         db_rollback(r->db);

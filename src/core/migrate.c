@@ -70,14 +70,51 @@ struct apply_ctx {
     bool dry;                   /* only count what is missing */
 };
 
+/* A migration's name without its folder, dialect and extension:
+ * "003_order_counts" for 003_order_counts.sql and 003_order_counts.sqlite.sql
+ * alike (a file split per dialect later keeps its identity), and for the
+ * whole path early versions recorded. *name is moved past the folder. */
+static size_t stem_len(const char **name)
+{
+    const char *slash = strrchr(*name, '/');
+    if (slash) *name = slash + 1;
+    size_t n = strlen(*name);
+    static const char *const tails[] = {".sqlite.sql", ".pg.sql", ".sql", NULL};
+    for (int i = 0; tails[i]; i++) {
+        size_t t = strlen(tails[i]);
+        if (n > t && !strcmp(*name + n - t, tails[i])) return n - t;
+    }
+    return n;
+}
+
 static int apply_one(const struct embedded_file *f, int version, const char *name, void *arg)
 {
     struct apply_ctx *c = arg;
-    int64_t found = 0;
-    if (db_int(c->db, &found, "SELECT 1 FROM schema_migrations WHERE app = $1 AND version = $2",
-               DB_S(c->app), DB_I(version)) < 0)
+    char *applied = NULL;
+    struct db_rows rows;
+    if (db_query(c->db, &rows, "SELECT name FROM schema_migrations WHERE app = $1 AND version = $2", DB_S(c->app),
+                 DB_I(version)) < 0)
         return -1;
-    if (found) return 0;
+    if (db_step(&rows)) applied = xstrdup(db_col_text(&rows, 0));
+    bool failed = db_rows_failed(&rows);
+    db_rows_close(&rows);
+    if (failed) {
+        free(applied);
+        return -1;
+    }
+    if (applied) {
+        /* A version is applied once; a file that now carries another
+         * migration under that version would be skipped silently. */
+        const char *was = applied, *is = name;
+        size_t was_len = stem_len(&was), is_len = stem_len(&is);
+        bool same = was_len == is_len && !strncmp(was, is, is_len);
+        if (!same)
+            log_error("migration %s version %d was applied as %s, but this build has %s there: a migration "
+                      "is never renumbered or replaced; give the new one the next free number", c->app, version,
+                      applied, name);
+        free(applied);
+        return same ? 0 : -1;
+    }
     c->applied++;
     if (c->dry) return 0;
     char now[32];

@@ -405,6 +405,9 @@ Test(auth, changing_ones_own_password_ends_every_session)
         resp_free(r);
     }
     cr_assert_eq(test_audit_count("core", "core.user.password_changed"), 0);
+    cr_assert_eq(test_count("SELECT COUNT(*) FROM audit_log WHERE action = 'core.user.login_failed' AND summary LIKE "
+                            "'%wrong_current_password%'"), 1, "a wrong current password is audited like a login");
+    char *other = test_token("alice");                          /* another session */
     struct resp *r = api("POST", "/api/v1/me/password", tok,
                          "{\"current_password\":\"" TEST_PASSWORD "\",\"new_password\":\"Quiet-Lantern-99\"}");
     cr_assert_eq(r->status, 200, "%s", r->body);
@@ -413,6 +416,10 @@ Test(auth, changing_ones_own_password_ends_every_session)
     r = api("GET", "/api/v1/me", tok, NULL);                    /* this session ended too */
     cr_assert_eq(r->status, 401, "%s", r->body);
     resp_free(r);
+    r = api("GET", "/api/v1/me", other, NULL);                  /* and every other */
+    cr_assert_eq(r->status, 401, "%s", r->body);
+    resp_free(r);
+    free(other);
     r = api_login("alice", TEST_PASSWORD);
     cr_assert_eq(r->status, 401, "the old password no longer signs in");
     resp_free(r);

@@ -81,6 +81,23 @@ Test(db, migrations_recorded_and_current)
     cr_assert_eq(migrate_all(db), 0, "nothing left to apply");
 }
 
+/* A version applied under another name (a renumbered or replaced file)
+ * stops the migration loudly instead of skipping the new file; a file only
+ * split per dialect (.sql -> .sqlite.sql) keeps its identity. */
+Test(db, a_version_applied_under_another_name_is_refused)
+{
+    struct db *db = test_db();
+    char *name = test_text("SELECT name FROM schema_migrations WHERE app = 'core' AND version = 1");
+    char *split = xasprintf("%.*s.sqlite.sql", (int)(strlen(name) - 4), name);
+    cr_assert_eq(db_exec(db, "UPDATE schema_migrations SET name = $1 WHERE app = 'core' AND version = 1", DB_S(split)), 1);
+    cr_assert_eq(migrate_all(db), 0, "the same migration split per dialect");
+    cr_assert_eq(db_exec(db, "UPDATE schema_migrations SET name = '001_something_else.sql' WHERE app = 'core' AND "
+                             "version = 1"), 1);
+    cr_assert_lt(migrate_all(db), 0, "another migration under version 1");
+    free(split);
+    free(name);
+}
+
 /* The same row JSON on both databases: aggregates, booleans, nested JSON
  * built in SQL, empty aggregations, NULLs, times from the compatibility
  * functions (on PostgreSQL: db_sql.c's renames and 000_postgres_compat). */

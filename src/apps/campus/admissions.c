@@ -39,7 +39,7 @@
 /* No 0/O, 1/I/L, U: read aloud and typed back without confusion. */
 static const char ref_alphabet[] = "23456789ABCDEFGHJKMNPQRSTVWXYZ";
 #define REF_CHARS 10
-/* The one-time password: 4 groups of 5 from 57 characters (~117 bits). */
+/* The one-time password: 4 groups of 5 from 56 characters (~116 bits). */
 static const char pw_alphabet[] = "23456789abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ";
 
 #define APPLICATION_SELECT                                                                                     \
@@ -323,10 +323,12 @@ void campus_admissions_apply(struct req *r)
     }
     snprintf(subject, sizeof subject, i18n_text(r->lang, "Your application %s was received"), ref);
     snprintf(text, sizeof text,
-             i18n_text(r->lang, "Dear %s %s,\n\nWe received your application to %s (%s). Its reference is %s.\n"
-                                "With the reference and this email address you can check its status at any "
-                                "time.\n"),
-             first, last, str(prog, "name"), str(prog, "code"), ref);
+             /* nothing the form's author typed goes into the text: the public
+              * form must not relay someone's words to any address */
+             i18n_text(r->lang, "Hello,\n\nWe received an application to %s (%s) for this email address. Its "
+                                "reference is %s.\nWith the reference and this email address you can check its "
+                                "status at any time. If you did not apply, you can ignore this message.\n"),
+             str(prog, "name"), str(prog, "code"), ref);
     email_applicant(r, email, subject, text);
     reply_json(r, 201, row);
     goto out;

@@ -219,11 +219,18 @@ db_error:
 
 int campus_promote(struct db *db, struct req *r, int64_t section_id)
 {
+    /* the first who waits and may enroll now: one on leave (or graduated)
+     * meanwhile keeps their place and is passed over */
+    int64_t first = 0;
+    int found = db_int(db, &first, "SELECT e.id FROM campus_enrollments e JOIN campus_students st ON st.id = "
+                                   "e.student_id WHERE e.section_id = $1 AND e.status = 'waitlisted' AND st.status = "
+                                   "'active' ORDER BY e.id LIMIT 1",
+                       DB_I(section_id));
+    if (found <= 0) return found;
     json_t *w = db_json_one(db, "SELECT e.id, e.student_id, e.semester_id, c.code FROM campus_enrollments e "
-                                "JOIN campus_sections c ON c.id = e.section_id WHERE e.section_id = $1 AND "
-                                "e.status = 'waitlisted' ORDER BY e.id LIMIT 1",
-                            DB_I(section_id));
-    if (!w) return 0;           /* none waits (a failed read: http.c answers 500 and undoes it all) */
+                                "JOIN campus_sections c ON c.id = e.section_id WHERE e.id = $1",
+                            DB_I(first));
+    if (!w) return -1;
     int64_t id = json_integer_value(json_object_get(w, "id"));
     int64_t student = json_integer_value(json_object_get(w, "student_id"));
     const char *code = json_string_value(json_object_get(w, "code"));

@@ -215,8 +215,11 @@ void campus_grades_correct(struct req *r)
                        "corrected_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 DB_I(t.grade_id), DB_S(t.kind), strcmp(t.kind, "numeric") ? DB_NULL : DB_I(t.value), DB_S(g.kind),
                 g.value ? DB_I(g.value) : DB_NULL, DB_S(reason), DB_I(r->user.id)) != 1 ||
-        db_exec(r->db, "UPDATE campus_grades SET kind = $2, value = $3, inc_given_on = CASE WHEN $2 = 'INC' THEN "
-                       "COALESCE(inc_given_on, substr(" CAMPUS_NOW_SQL ", 1, 10)) END, updated_at = " CAMPUS_NOW_SQL
+        /* an INC corrected into INC keeps its clock; a grade corrected back
+         * into INC (an expired one reopened) starts a new one */
+        db_exec(r->db, "UPDATE campus_grades SET inc_given_on = CASE WHEN $2 <> 'INC' THEN NULL WHEN kind = 'INC' THEN "
+                       "inc_given_on ELSE substr(" CAMPUS_NOW_SQL ", 1, 10) END, inc_expired_at = CASE WHEN $2 = 'INC' "
+                       "THEN NULL ELSE inc_expired_at END, kind = $2, value = $3, updated_at = " CAMPUS_NOW_SQL
                        " WHERE id = $1",
                 DB_I(t.grade_id), DB_S(g.kind), g.value ? DB_I(g.value) : DB_NULL) != 1 ||
         audit_write(r->db, r, "campus", "campus.grade.corrected", "enrollment", t.enrollment,

@@ -87,6 +87,21 @@ static int in_tx(struct db *db, struct report *rp, int (*fn)(struct db *db, json
     return rc == 0 ? 0 : -1;
 }
 
+/* Amounts as "1,234.50" in emails (the API keeps integer cents). */
+static void money_text(int64_t cents, char out[32])
+{
+    char digits[24];
+    int64_t whole = (cents < 0 ? -cents : cents) / 100;
+    snprintf(digits, sizeof digits, "%lld", (long long)whole);
+    size_t n = strlen(digits), k = 0;
+    if (cents < 0) out[k++] = '-';
+    for (size_t i = 0; i < n; i++) {
+        if (i && (n - i) % 3 == 0) out[k++] = ',';
+        out[k++] = digits[i];
+    }
+    snprintf(out + k, 32 - k, ".%02lld", (long long)((cents < 0 ? -cents : cents) % 100));
+}
+
 static void today_text(char out[11])
 {
     date_format(date_today(), out);
@@ -110,9 +125,9 @@ static int expire_one(struct db *db, json_t *row, void *arg)
     date_format(deadline, due);
     int n = db_exec(db, "UPDATE campus_grades SET kind = 'numeric', value = 500, status = 'finalized', inc_expired_at = "
                         CAMPUS_NOW_SQL ", finalized_at = COALESCE(finalized_at, " CAMPUS_NOW_SQL "), updated_at = "
-                        CAMPUS_NOW_SQL " WHERE id = $1 AND kind = 'INC'",
-                    DB_I(grade));
-    if (n <= 0) return n;       /* completed meanwhile: nothing to do */
+                        CAMPUS_NOW_SQL " WHERE id = $1 AND kind = 'INC' AND inc_given_on = $2",
+                    DB_I(grade), DB_S(given_on));
+    if (n <= 0) return n;       /* completed or given again meanwhile: nothing to do */
     if (audit_write_as(db, 0, "campus", "campus.grade.inc_expired", "enrollment", enrollment,
                        json_pack("{s:I, s:s, s:s, s:s, s:s}", "student_id", (json_int_t)student, "subject_code",
                                  subject, "inc_given_on", given_on, "deadline", due, "to", "5.0")) < 0 ||
@@ -152,15 +167,23 @@ int campus_inc_expiry_job(struct db *db, char **result)
 
 /* ------------------------------------------------------------ leave status */
 
+/* "A leave of the student covers the day": the list and each guarded
+ * update ask the same question (a leave recorded in between is seen). */
+#define LEAVE_TODAY(student, day)                                                                              \
+    "EXISTS (SELECT 1 FROM campus_leaves l WHERE l.student_id = " student " AND l.starts_on <= " day           \
+    " AND l.ends_on >= " day ")"
+
 static int set_status(struct db *db, json_t *row, void *arg)
 {
     struct report *rp = arg;
     int64_t student = json_integer_value(json_object_get(row, "id"));
     const char *from = json_string_value(json_object_get(row, "status"));
     const char *to = strcmp(from, "active") ? "active" : "on_leave";
-    int n = db_exec(db, "UPDATE campus_students SET status = $2, updated_at = " CAMPUS_NOW_SQL
-                        " WHERE id = $1 AND status = $3",
-                    DB_I(student), DB_S(to), DB_S(from));
+    char today[11];
+    today_text(today);
+    int n = db_exec(db, "UPDATE campus_students SET status = $2, updated_at = " CAMPUS_NOW_SQL " WHERE id = $1 AND "
+                        "status = $3 AND (status = 'active') = " LEAVE_TODAY("campus_students.id", "$4"),
+                    DB_I(student), DB_S(to), DB_S(from), DB_S(today));
     if (n <= 0) return n;
     if (audit_write_as(db, 0, "campus", "campus.student.status_changed", "student", student,
                        json_pack("{s:s, s:s, s:s}", "from", from, "to", to, "why",
@@ -181,8 +204,7 @@ int campus_leave_status_job(struct db *db, char **result)
     report_open(&rp);
     today_text(today);
     json_t *rows = db_json_all(db, "SELECT st.id, st.status FROM campus_students st WHERE (st.status = 'active') = "
-                                   "EXISTS (SELECT 1 FROM campus_leaves l WHERE l.student_id = st.id AND l.starts_on "
-                                   "<= $1 AND l.ends_on >= $1) AND st.status IN ('active', 'on_leave') ORDER BY st.id",
+                                   LEAVE_TODAY("st.id", "$1") " AND st.status IN ('active', 'on_leave') ORDER BY st.id",
                                DB_S(today));
     if (!rows) rp.errors++;
     size_t i;
@@ -196,9 +218,9 @@ int campus_leave_status_job(struct db *db, char **result)
 
 #define INSTALLMENT_ROW                                                                                        \
     "SELECT i.id, i.month, i.due_on, i.amount_cents - i.paid_cents AS owed_cents, a.currency, a.student_id, "  \
-    "se.code AS semester_code, st.email FROM campus_installments i JOIN campus_assessments a ON a.id = "        \
-    "i.assessment_id JOIN campus_semesters se ON se.id = a.semester_id JOIN campus_students st ON st.id = "      \
-    "a.student_id "
+    "se.code AS semester_code, st.email, COALESCE(u.language, 'en') AS language FROM campus_installments i "     \
+    "JOIN campus_assessments a ON a.id = i.assessment_id JOIN campus_semesters se ON se.id = a.semester_id "     \
+    "JOIN campus_students st ON st.id = a.student_id LEFT JOIN users u ON u.id = st.user_id "
 
 static json_t *installment_data(json_t *row)
 {
@@ -209,7 +231,7 @@ static json_t *installment_data(json_t *row)
 
 struct installment {
     int64_t id, month, student, owed;
-    const char *due_on, *semester, *currency, *email;
+    const char *due_on, *semester, *currency, *email, *language;
 };
 
 static void installment_read(json_t *row, struct installment *in)
@@ -222,14 +244,20 @@ static void installment_read(json_t *row, struct installment *in)
     in->semester = json_string_value(json_object_get(row, "semester_code"));
     in->currency = json_string_value(json_object_get(row, "currency"));
     in->email = json_string_value(json_object_get(row, "email"));
+    in->language = json_string_value(json_object_get(row, "language"));
 }
 
-/* An email beside the in-app notification (the notifier's adapter). */
+/* An email beside the in-app notification (the notifier's adapter), in the
+ * student's language; subject is marked with N_(). */
 static int email_student(struct db *db, const struct installment *in, const char *subject)
 {
-    char *text = xasprintf("%s\n\n%s, month %lld: %lld.%02lld %s due on %s.\n", subject, in->semester,
-                           (long long)in->month, (long long)(in->owed / 100), (long long)(in->owed % 100),
-                           in->currency, in->due_on);
+    char owed[32];
+    money_text(in->owed, owed);
+    subject = i18n_text(in->language, subject);
+    char *line = xasprintf(i18n_text(in->language, "%s, month %lld: %s %s due on %s.\n"), in->semester,
+                           (long long)in->month, owed, in->currency, in->due_on);
+    char *text = xasprintf("%s\n\n%s", subject, line);
+    free(line);
     int rc = in->email && *in->email ? notify_send(db, "email", in->email, subject, text) : 0;
     free(text);
     return rc;
@@ -249,7 +277,7 @@ static int mark_overdue(struct db *db, json_t *row, void *arg)
                                  (json_int_t)in.owed)) < 0 ||
         campus_notify(db, in.student, "campus.installment.overdue", installment_data(row),
                       N_("Month %lld of %s is overdue since %s"), (long long)in.month, in.semester, in.due_on) < 0 ||
-        email_student(db, &in, "Your installment is overdue") < 0)
+        email_student(db, &in, N_("Your installment is overdue")) < 0)
         return -1;
     report_line(rp, "installment %lld: student %lld, %s month %lld, due %s: overdue", (long long)in.id,
                 (long long)in.student, in.semester, (long long)in.month, in.due_on);
@@ -271,7 +299,7 @@ static int remind(struct db *db, json_t *row, void *arg)
                                  in.semester, "month", (json_int_t)in.month, "due_on", in.due_on)) < 0 ||
         campus_notify(db, in.student, "campus.installment.due", installment_data(row), N_("Month %lld of %s is due on %s"),
                       (long long)in.month, in.semester, in.due_on) < 0 ||
-        email_student(db, &in, "Your installment is due soon") < 0)
+        email_student(db, &in, N_("Your installment is due soon")) < 0)
         return -1;
     report_line(rp, "installment %lld: student %lld, %s month %lld, due %s: reminded", (long long)in.id,
                 (long long)in.student, in.semester, (long long)in.month, in.due_on);
@@ -446,21 +474,6 @@ int campus_window_notices_job(struct db *db, char **result)
 }
 
 /* ------------------------------------------------------ cashier report */
-
-/* Amounts as "1,234.50" in emails (the API keeps integer cents). */
-static void money_text(int64_t cents, char out[32])
-{
-    char digits[24];
-    int64_t whole = (cents < 0 ? -cents : cents) / 100;
-    snprintf(digits, sizeof digits, "%lld", (long long)whole);
-    size_t n = strlen(digits), k = 0;
-    if (cents < 0) out[k++] = '-';
-    for (size_t i = 0; i < n; i++) {
-        if (i && (n - i) % 3 == 0) out[k++] = ',';
-        out[k++] = digits[i];
-    }
-    snprintf(out + k, 32 - k, ".%02lld", (long long)((cents < 0 ? -cents : cents) % 100));
-}
 
 /* The email: totals, then by method and by cashier (the day's drawer). */
 static char *report_text(json_t *rep, const char *lang)

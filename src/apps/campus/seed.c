@@ -179,7 +179,7 @@ static int seed_semesters(struct db *db, const struct world *w)
     for (int i = 0; i < 3; i++) {
         char from[11], to[11], opens[21], closes[21], code[16];
         day(w, dates[i][0], from);
-        snprintf(code, sizeof code, "%.4s-%c", from, from[5] == '0' && from[6] < '7' ? '1' : '2');
+        snprintf(code, sizeof code, "%.7s", from);     /* the year and month it starts: unique, 180 days apart */
         if (db_exec(db, "INSERT INTO campus_semesters (id, code, name, starts_on, ends_on, enrollment_opens_at, "
                         "enrollment_closes_at, months) VALUES ($1, $2, $3, $4, $5, $6, $7, 5)",
                     DB_I(i + 1), DB_S(code), DB_S(names[i]), DB_S(from), DB_S(day(w, dates[i][1], to)),

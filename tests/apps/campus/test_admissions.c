@@ -129,6 +129,7 @@ Test(campus_admissions, apply_files_a_submitted_application_and_emails_the_refer
     char *body = test_text("SELECT body FROM notification_log WHERE channel = 'email' AND recipient = "
                            "'ana.cruz@example.com'");
     cr_assert(strstr(body, ref), "the email carries the reference: %s", body);
+    cr_assert(!strstr(body, "Ana") && !strstr(body, "Cruz"), "nothing the form's author typed: %s", body);
     free(body);
     resp_free(r);
 

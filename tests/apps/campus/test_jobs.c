@@ -148,6 +148,24 @@ Test(campus_jobs, a_larger_capacity_seats_the_waitlist_at_once)
                  "the promoted student is billed");
 }
 
+/* A student who went on leave while waiting keeps their place but is
+ * passed over: the seat goes to the next active one, or stays free. */
+Test(campus_jobs, a_waiting_student_on_leave_is_passed_over)
+{
+    full_section();
+    test_fixture_sql("on leave", "UPDATE campus_students SET status = 'on_leave' WHERE id = 3");
+    ok("cs_registrar", "PATCH", CP "/sections/3", "{\"capacity\":3}", 200);
+    cr_assert_str_eq(stu3_in_math(), "waitlisted");
+    cr_assert_str_eq(section3(), "3/2/1 R201");
+    cr_assert_eq(notes("cs_stu3", "campus.waitlist.promoted"), 0);
+    test_fixture_sql("back", "UPDATE campus_students SET status = 'active' WHERE id = 3");
+    char *sql = xasprintf("UPDATE campus_semesters SET ends_on = '%s' WHERE id = 1", date_in(60));
+    test_fixture_sql("classes still run", sql);
+    free(sql);
+    expect_job("campus.waitlist", "1 section(s) seated from their waitlist");
+    cr_assert_str_eq(stu3_in_math(), "enrolled");
+}
+
 Test(campus_jobs, the_waitlist_job_seats_whoever_waits_for_a_free_seat_once)
 {
     full_section();

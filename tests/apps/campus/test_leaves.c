@@ -248,6 +248,41 @@ Test(campus_leaves, the_expiry_job_fails_expired_inc_once_and_spares_one_a_leave
     cr_assert_eq(test_audit_count("campus", "campus.grade.inc_expired"), 1);
 }
 
+/* The deadline is the last day: an INC whose deadline is today stays, one
+ * whose deadline was yesterday goes. */
+Test(campus_leaves, the_deadline_day_itself_is_still_in_time)
+{
+    char today[11], day_before[11];
+    int64_t t = date_today();
+    date_format(date_add_years(t, -1), today);                /* given a year ago: deadline today */
+    date_format(date_add_years(t, -1) - 1, day_before);       /* a day earlier: deadline yesterday */
+    int64_t on_time = inc_grade(1, today), late = inc_grade(2, day_before);
+    char *out = run_job("campus.inc_expiry");
+    cr_assert(strstr(out, "expired 1 INC grade(s)"), "%s", out);
+    free(out);
+    const char *q = "SELECT kind FROM campus_grades WHERE enrollment_id = $1";
+    cr_assert_str_eq(test_text_of(q, on_time), "INC");
+    cr_assert_str_eq(test_text_of(q, late), "numeric");
+}
+
+/* An expired INC the registrar reopens (a correction back to INC) starts a
+ * new year and loses its expiry mark; the job leaves it alone. */
+Test(campus_leaves, a_reopened_inc_starts_a_new_clock)
+{
+    int64_t e = inc_grade(2, date_in(-400));
+    free(run_job("campus.inc_expiry"));
+    char path[80];
+    snprintf(path, sizeof path, CP "/enrollments/%lld/grade/correct", (long long)e);
+    struct resp *r = as("cs_registrar", "POST", path, "{\"grade\":\"INC\",\"reason\":\"medical papers arrived\"}");
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    cr_assert_str_eq(json_string_value(json_object_get(r->json, "inc_given_on")), date_in(0));
+    cr_assert(json_is_null(json_object_get(r->json, "inc_expired_at")), "%s", r->body);
+    resp_free(r);
+    char *out = run_job("campus.inc_expiry");
+    cr_assert(strstr(out, "expired 0 INC grade(s)"), "%s", out);
+    free(out);
+}
+
 /* -------------------------------------------------------------- leave status */
 
 Test(campus_leaves, the_status_job_follows_the_calendar_both_ways_once)
