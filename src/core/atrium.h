@@ -268,6 +268,10 @@ int rbac_grant_role(struct db *db, struct req *r, int64_t user_id, const char *a
                     const char *scope_type, int64_t scope_id);
 
 /* Password hashing (argon2id, cfg.pwhash_*) -- call only from slow routes or CLI. */
+/* The rule for a user's email: one @, a dot in the domain, no blanks or
+ * control characters, at most 254 bytes (apps that make accounts check it
+ * early). */
+bool auth_email_valid(const char *email);
 int auth_hash_password(const char *password, char out[128]);
 bool auth_verify_password(const char *hash, const char *password);
 /* NULL if acceptable, otherwise the reason code: password_too_short,

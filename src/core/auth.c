@@ -161,7 +161,7 @@ static bool valid_username(const char *u)
     return strspn(u, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
 }
 
-static bool valid_email(const char *e)
+bool auth_email_valid(const char *e)
 {
     size_t n = strlen(e);
     const char *at = strchr(e, '@'), *dot;
@@ -183,7 +183,7 @@ const char *auth_user_problem(const char *username, const char *password, const 
                               const char *display_name)
 {
     if (username && !valid_username(username)) return "username_invalid";
-    if (email && !valid_email(email)) return "email_invalid";
+    if (email && !auth_email_valid(email)) return "email_invalid";
     if (display_name && !valid_display_name(display_name)) return "display_name_invalid";
     return password ? auth_password_problem(password, username, email) : NULL;
 }

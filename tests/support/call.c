@@ -3,12 +3,27 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
-struct resp *api_get(const char *path, const char *as)
+struct resp *api_as(const char *as, const char *method, const char *path, const char *body)
 {
     char *tok = as ? test_token(as) : NULL;
-    struct resp *r = api("GET", path, tok, NULL);
+    struct resp *r = api(method, path, tok, body);
     free(tok);
     return r;
+}
+
+struct resp *api_callf(const char *method, const char *as, const char *body, const char *fmt, ...)
+{
+    char path[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(path, sizeof path, fmt, ap);
+    va_end(ap);
+    return api_as(as, method, path, body);
+}
+
+struct resp *api_get(const char *path, const char *as)
+{
+    return api_as(as, "GET", path, NULL);
 }
 
 struct resp *api_post(const char *path, const char *as, const char *key, const char *fmt, ...)

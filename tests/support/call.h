@@ -7,6 +7,11 @@
 
 struct resp;
 
+/* Any method with a raw body (NULL: none). */
+struct resp *api_as(const char *as, const char *method, const char *path, const char *body);
+/* The same with the path from a printf-style format. */
+struct resp *api_callf(const char *method, const char *as, const char *body, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 struct resp *api_get(const char *path, const char *as);
 /* POST a body built by a printf-style format; key: an Idempotency-Key or NULL. */
 struct resp *api_post(const char *path, const char *as, const char *key, const char *fmt, ...)

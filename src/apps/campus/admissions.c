@@ -86,19 +86,6 @@ static bool has_control(const char *s)
     return false;
 }
 
-/* The core's rule for a user's email (auth.c), so that an approved
- * application always makes an account. */
-static bool email_ok(const char *e)
-{
-    size_t n = strlen(e);
-    const char *at = strchr(e, '@'), *dot;
-    if (!n || n > 254 || !at || at == e || strchr(at + 1, '@')) return false;
-    if (!(dot = strrchr(at + 1, '.')) || dot == at + 1 || !dot[1]) return false;
-    for (const unsigned char *p = (const unsigned char *)e; *p; p++)
-        if (*p <= ' ' || *p == 0x7f) return false;
-    return true;
-}
-
 /* YYYY-MM-DD, a real day, from 1900-01-01 to today (UTC). */
 static bool birth_date_ok(const char *d)
 {
@@ -280,7 +267,8 @@ void campus_admissions_apply(struct req *r)
     school = clean(r, school, 0);
     text_field(r, &p, "first_name", first, MAX_NAME, true);
     text_field(r, &p, "last_name", last, MAX_NAME, true);
-    if (!email_ok(email)) problem(r, &p, "email", N_("is not a valid email address"));
+    if (!auth_email_valid(email))      /* the core's rule: an approval always makes an account */
+        problem(r, &p, "email", N_("is not a valid email address"));
     if (program < 1 || !(prog = db_json_one(r->db, "SELECT code, name FROM campus_programs WHERE id = $1",
                                            DB_I(program))))
         problem(r, &p, "program_id", N_("is not a program of the school"));

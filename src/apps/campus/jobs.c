@@ -102,6 +102,25 @@ static void money_text(int64_t cents, char out[32])
     snprintf(out + k, 32 - k, ".%02lld", (long long)((cents < 0 ? -cents : cents) % 100));
 }
 
+/* Each row of a list (stolen; NULL: the read failed) through fn in its own
+ * transaction; the rows changed. *spared (may be NULL) counts the rows fn
+ * had nothing to do for. */
+static int each_in_tx(struct db *db, struct report *rp, json_t *rows,
+                      int (*fn)(struct db *db, json_t *row, void *arg), void *arg, int *spared)
+{
+    int changed = 0;
+    size_t i;
+    json_t *row;
+    if (!rows) rp->errors++;
+    json_array_foreach(rows, i, row) {
+        int rc = in_tx(db, rp, fn, row, arg);
+        if (rc == 1) changed++;
+        else if (rc == 0 && spared) (*spared)++;
+    }
+    json_decref(rows);
+    return changed;
+}
+
 static void today_text(char out[11])
 {
     date_format(date_today(), out);
@@ -153,15 +172,7 @@ int campus_inc_expiry_job(struct db *db, char **result)
                                    "campus_sections c ON c.id = e.section_id JOIN campus_subjects s ON s.id = "
                                    "c.subject_id WHERE g.kind = 'INC' AND g.inc_given_on < $1 ORDER BY g.id",
                                DB_S(cutoff));
-    if (!rows) rp.errors++;
-    size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row) {
-        int rc = in_tx(db, &rp, expire_one, row, &rp);
-        if (rc == 1) expired++;
-        else if (rc == 0) open++;
-    }
-    json_decref(rows);
+    expired = each_in_tx(db, &rp, rows, expire_one, &rp, &open);
     return report_close(&rp, result, "expired %d INC grade(s), %d within a deadline moved by leave", expired, open);
 }
 
@@ -206,11 +217,7 @@ int campus_leave_status_job(struct db *db, char **result)
     json_t *rows = db_json_all(db, "SELECT st.id, st.status FROM campus_students st WHERE (st.status = 'active') = "
                                    LEAVE_TODAY("st.id", "$1") " AND st.status IN ('active', 'on_leave') ORDER BY st.id",
                                DB_S(today));
-    if (!rows) rp.errors++;
-    size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row) if (in_tx(db, &rp, set_status, row, &rp) == 1) changed++;
-    json_decref(rows);
+    changed = each_in_tx(db, &rp, rows, set_status, &rp, NULL);
     return report_close(&rp, result, "%d student status change(s)", changed);
 }
 
@@ -319,11 +326,8 @@ int campus_installments_job(struct db *db, char **result)
     json_t *due = db_json_all(db, INSTALLMENT_ROW "WHERE i.due_on >= $1 AND i.due_on <= $2 AND i.reminded_on IS NULL "
                                                   "AND i.paid_cents < i.amount_cents ORDER BY i.id",
                               DB_S(today), DB_S(soon));
-    if (!late || !due) rp.errors++;
-    size_t i;
-    json_t *row;
-    json_array_foreach(late, i, row) if (in_tx(db, &rp, mark_overdue, row, &rp) == 1) overdue++;
-    json_array_foreach(due, i, row) if (in_tx(db, &rp, remind, row, &rp) == 1) reminded++;
+    overdue = each_in_tx(db, &rp, late, mark_overdue, &rp, NULL);
+    reminded = each_in_tx(db, &rp, due, remind, &rp, NULL);
     /* paid since: no longer overdue (a plain flag, no one to tell) */
     if (db_begin(db) < 0 ||
         (cleared = db_exec(db, "UPDATE campus_installments SET overdue = 0 WHERE overdue = 1 AND paid_cents >= "
@@ -333,8 +337,6 @@ int campus_installments_job(struct db *db, char **result)
         rp.errors++;
         cleared = 0;
     }
-    json_decref(late);
-    json_decref(due);
     return report_close(&rp, result, "%d marked overdue, %d reminded, %d paid and cleared", overdue, reminded,
                         cleared);
 }
@@ -367,11 +369,7 @@ int campus_waitlist_job(struct db *db, char **result)
     json_t *rows = db_json_all(db, "SELECT c.id, c.code FROM campus_sections c JOIN campus_semesters se ON se.id = "
                                    "c.semester_id WHERE c.enrolled < c.capacity AND c.waitlisted > 0 AND se.ends_on >= "
                                    "$1 ORDER BY c.id", DB_S(today));
-    if (!rows) rp.errors++;
-    size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row) if (in_tx(db, &rp, fill_section, row, &rp) == 1) filled++;
-    json_decref(rows);
+    filled = each_in_tx(db, &rp, rows, fill_section, &rp, NULL);
     return report_close(&rp, result, "%d section(s) seated from their waitlist", filled);
 }
 
@@ -463,12 +461,8 @@ int campus_window_notices_job(struct db *db, char **result)
                                       {0}};
         json_t *rows = db_json_all_(db, sql, args);
         free(sql);
-        if (!rows) rp.errors++;
         struct send_arg a = {&rp, n};
-        size_t i;
-        json_t *row;
-        json_array_foreach(rows, i, row) if (in_tx(db, &rp, send_notice, row, &a) == 1) sent++;
-        json_decref(rows);
+        sent += each_in_tx(db, &rp, rows, send_notice, &a, NULL);
     }
     return report_close(&rp, result, "%d enrollment window notice(s) sent", sent);
 }

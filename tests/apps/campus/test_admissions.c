@@ -5,6 +5,7 @@
  * signs in with the one-time password, the student role, all in one
  * transaction) and rejects with a reason; decided applications stay decided;
  * other roles are refused; ten registrars approving at once approve once. */
+#include "support/call.h"
 #include "support/fixture.h"
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,29 +17,6 @@ TestSuite(campus_admissions, .init = cs_start, .fini = srv_stop);
 
 #define APPLY CP "/admissions/applications"
 #define STATUS CP "/admissions/status"
-
-static struct resp *call(const char *method, const char *as, const char *body, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static struct resp *call(const char *method, const char *as, const char *body, const char *fmt, ...)
-{
-    char path[160];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(path, sizeof path, fmt, ap);
-    va_end(ap);
-    char *tok = as ? test_token(as) : NULL;
-    struct resp *r = api(method, path, tok, body);
-    free(tok);
-    return r;
-}
-
-static void expect(struct resp *r, int status, const char *code)
-{
-    cr_assert_eq(r->status, status, "%d %s", r->status, r->body);
-    if (code) cr_assert_str_eq(resp_error_code(r), code, "%s", r->body);
-    resp_free(r);
-}
 
 static int64_t audits(const char *action)
 {
@@ -82,12 +60,12 @@ static struct resp *lookup(const char *ref, const char *email)
 
 static struct resp *approve(const char *as, int64_t id, const char *body)
 {
-    return call("POST", as, body, APPLY "/%lld/approve", (long long)id);
+    return api_callf("POST", as, body, APPLY "/%lld/approve", (long long)id);
 }
 
 static struct resp *reject(const char *as, int64_t id, const char *body)
 {
-    return call("POST", as, body, APPLY "/%lld/reject", (long long)id);
+    return api_callf("POST", as, body, APPLY "/%lld/reject", (long long)id);
 }
 
 /* What an approval or a rejection touches, as one comparable text. */
@@ -193,7 +171,7 @@ Test(campus_admissions, bad_applications_change_nothing)
     cr_assert_eq(json_array_size(details), 4, "%s", r->body);
     cr_assert_str_eq(jstr(json_array_get(details, 3), "field"), "phone");
     resp_free(r);
-    expect(api("POST", APPLY, NULL, "[1]"), 400, NULL);
+    resp_check(api("POST", APPLY, NULL, "[1]"), 400, NULL);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM campus_applications"), 0);
     cr_assert_eq(audits("campus.application.submitted"), 0);
     cr_assert_eq(test_count("SELECT COUNT(*) FROM notification_log"), 0);
@@ -212,10 +190,10 @@ Test(campus_admissions, a_second_pending_application_is_a_duplicate)
     /* another program is another application */
     test_fixture_sql("program 2", "INSERT INTO campus_programs (id, code, name, rate_per_unit_cents) VALUES "
                                   "(2, 'BSIT', 'BS Information Technology', 140000)");
-    expect(api("POST", APPLY, NULL, "{\"first_name\":\"Ana\",\"last_name\":\"Cruz\",\"email\":\"ana@example.com\","
+    resp_check(api("POST", APPLY, NULL, "{\"first_name\":\"Ana\",\"last_name\":\"Cruz\",\"email\":\"ana@example.com\","
                                     "\"program_id\":2}"), 201, NULL);
     /* once decided, the same email may apply again */
-    expect(reject("cs_registrar", id_of(first), "{\"reason\":\"incomplete documents\"}"), 200, NULL);
+    resp_check(reject("cs_registrar", id_of(first), "{\"reason\":\"incomplete documents\"}"), 200, NULL);
     apply("Ana", "ana@example.com");
     cr_assert_eq(test_count("SELECT COUNT(*) FROM campus_applications"), 3);
 }
@@ -244,7 +222,7 @@ Test(campus_admissions, status_lookup_needs_the_reference_and_the_email)
     char lower[32];
     snprintf(lower, sizeof lower, "%s", ref);
     for (char *p = lower; *p; p++) *p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
-    expect(lookup(lower, "ANA@Example.com"), 200, NULL);
+    resp_check(lookup(lower, "ANA@Example.com"), 200, NULL);
 
     /* every mismatch: one and the same answer */
     struct resp *first = lookup("APP-2222222222", "ana@example.com");
@@ -260,7 +238,7 @@ Test(campus_admissions, status_lookup_needs_the_reference_and_the_email)
         resp_free(r);
     }
     resp_free(first);
-    expect(api("POST", STATUS, NULL, "{\"reference\":\"x\"}"), 400, "validation_failed");
+    resp_check(api("POST", STATUS, NULL, "{\"reference\":\"x\"}"), 400, "validation_failed");
     const char *const spanish[] = {"Accept-Language: es", NULL};
     r = api_h("POST", STATUS, NULL, "{\"reference\":\"APP-2222222222\",\"email\":\"a@b.co\"}", spanish);
     resp_expect(r, 404, "not_found");
@@ -269,14 +247,14 @@ Test(campus_admissions, status_lookup_needs_the_reference_and_the_email)
     resp_free(r);
 
     /* decided: the reason of a rejection, the number of an approval */
-    expect(reject("cs_registrar", id_of(other), "{\"reason\":\"the program is full\"}"), 200, NULL);
+    resp_check(reject("cs_registrar", id_of(other), "{\"reason\":\"the program is full\"}"), 200, NULL);
     r = lookup(other, "ben@example.com");
     cr_assert_str_eq(jstr(r->json, "status"), "rejected");
     cr_assert_str_eq(jstr(r->json, "decision_reason"), "the program is full");
     cr_assert(jstr(r->json, "decided_at"), "%s", r->body);
     cr_assert(!json_object_get(r->json, "student_number"), "%s", r->body);
     resp_free(r);
-    expect(approve("cs_registrar", id_of(ref), "{}"), 200, NULL);
+    resp_check(approve("cs_registrar", id_of(ref), "{}"), 200, NULL);
     r = lookup(ref, "ana@example.com");
     cr_assert_str_eq(jstr(r->json, "status"), "approved");
     cr_assert_str_eq(jstr(r->json, "student_number"),
@@ -293,34 +271,34 @@ Test(campus_admissions, the_registrar_lists_and_reads_applications)
     const char *a = apply("Ana", "ana@example.com");
     apply("Ben", "ben@example.com");
     apply("Carla", "carla@example.com");
-    expect(reject("cs_registrar", id_of(a), "{\"reason\":\"late\"}"), 200, NULL);
-    struct resp *r = call("GET", "cs_registrar", NULL, APPLY);
+    resp_check(reject("cs_registrar", id_of(a), "{\"reason\":\"late\"}"), 200, NULL);
+    struct resp *r = api_callf("GET", "cs_registrar", NULL, APPLY);
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert_eq(jint(r->json, "total"), 3);
     cr_assert_str_eq(jstr(json_array_get(json_object_get(r->json, "items"), 0), "first_name"), "Ana", "arrival order");
     resp_free(r);
-    r = call("GET", "cs_registrar", NULL, APPLY "?status=submitted&page_size=1");
+    r = api_callf("GET", "cs_registrar", NULL, APPLY "?status=submitted&page_size=1");
     cr_assert_eq(jint(r->json, "total"), 2, "%s", r->body);
     cr_assert_eq(json_array_size(json_object_get(r->json, "items")), 1);
     resp_free(r);
-    r = call("GET", "cs_admin", NULL, APPLY "?q=carla");
+    r = api_callf("GET", "cs_admin", NULL, APPLY "?q=carla");
     cr_assert_eq(jint(r->json, "total"), 1, "%s", r->body);
     resp_free(r);
-    r = call("GET", "cs_registrar", NULL, APPLY "?q=%s", a + 4);
+    r = api_callf("GET", "cs_registrar", NULL, APPLY "?q=%s", a + 4);
     cr_assert_eq(jint(r->json, "total"), 1, "by reference: %s", r->body);
     cr_assert_str_eq(jstr(json_array_get(json_object_get(r->json, "items"), 0), "status"), "rejected");
     resp_free(r);
-    expect(call("GET", "cs_registrar", NULL, APPLY "?status=pending"), 400, "validation_failed");
-    expect(call("GET", "cs_registrar", NULL, APPLY "?sort=id"), 400, "unknown_parameter");
+    resp_check(api_callf("GET", "cs_registrar", NULL, APPLY "?status=pending"), 400, "validation_failed");
+    resp_check(api_callf("GET", "cs_registrar", NULL, APPLY "?sort=id"), 400, "unknown_parameter");
 
-    r = call("GET", "cs_registrar", NULL, APPLY "/%lld", (long long)id_of(a));
+    r = api_callf("GET", "cs_registrar", NULL, APPLY "/%lld", (long long)id_of(a));
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert_str_eq(jstr(r->json, "email"), "ana@example.com");
     cr_assert_str_eq(jstr(r->json, "program_code"), "BSCS");
     cr_assert_str_eq(jstr(r->json, "decision_reason"), "late");
     cr_assert_eq(jint(r->json, "decided_by"), test_user_id("cs_registrar"));
     resp_free(r);
-    expect(call("GET", "cs_registrar", NULL, APPLY "/999"), 404, "not_found");
+    resp_check(api_callf("GET", "cs_registrar", NULL, APPLY "/999"), 404, "not_found");
 }
 
 Test(campus_admissions, approval_makes_the_student_and_an_account_that_signs_in)
@@ -423,10 +401,10 @@ Test(campus_admissions, a_number_taken_as_a_username_is_skipped)
 Test(campus_admissions, a_decided_application_stays_decided)
 {
     int64_t a = id_of(apply("Ana", "ana@example.com")), b = id_of(apply("Ben", "ben@example.com"));
-    expect(approve("cs_registrar", a, "{}"), 200, NULL);
+    resp_check(approve("cs_registrar", a, "{}"), 200, NULL);
     char *before = state(a);
-    expect(approve("cs_registrar", a, "{}"), 409, "invalid_state");
-    expect(reject("cs_registrar", a, "{\"reason\":\"changed my mind\"}"), 409, "invalid_state");
+    resp_check(approve("cs_registrar", a, "{}"), 409, "invalid_state");
+    resp_check(reject("cs_registrar", a, "{\"reason\":\"changed my mind\"}"), 409, "invalid_state");
     char *after = state(a);
     cr_assert_str_eq(after, before, "nothing changes");
     free(before);
@@ -434,12 +412,12 @@ Test(campus_admissions, a_decided_application_stays_decided)
 
     /* a rejection needs a reason, then is final */
     before = state(b);
-    expect(reject("cs_registrar", b, "{}"), 400, "validation_failed");
-    expect(reject("cs_registrar", b, "{\"reason\":\"   \"}"), 400, "validation_failed");
-    expect(reject("cs_registrar", b, "{\"reason\":\"x\",\"extra\":1}"), 400, "validation_failed");
-    expect(approve("cs_registrar", b, "{\"year_level\":7}"), 400, "validation_failed");
-    expect(approve("cs_registrar", b, "{\"year_level\":0}"), 400, "validation_failed");
-    expect(approve("cs_registrar", b, "{\"year\":1}"), 400, "validation_failed");
+    resp_check(reject("cs_registrar", b, "{}"), 400, "validation_failed");
+    resp_check(reject("cs_registrar", b, "{\"reason\":\"   \"}"), 400, "validation_failed");
+    resp_check(reject("cs_registrar", b, "{\"reason\":\"x\",\"extra\":1}"), 400, "validation_failed");
+    resp_check(approve("cs_registrar", b, "{\"year_level\":7}"), 400, "validation_failed");
+    resp_check(approve("cs_registrar", b, "{\"year_level\":0}"), 400, "validation_failed");
+    resp_check(approve("cs_registrar", b, "{\"year\":1}"), 400, "validation_failed");
     after = state(b);
     cr_assert_str_eq(after, before, "bad bodies change nothing");
     free(after);
@@ -455,14 +433,14 @@ Test(campus_admissions, a_decided_application_stays_decided)
     cr_assert(strstr(mail, "incomplete documents"), "%s", mail);
     free(mail);
     before = state(b);
-    expect(approve("cs_registrar", b, "{}"), 409, "invalid_state");
-    expect(reject("cs_registrar", b, "{\"reason\":\"again\"}"), 409, "invalid_state");
+    resp_check(approve("cs_registrar", b, "{}"), 409, "invalid_state");
+    resp_check(reject("cs_registrar", b, "{\"reason\":\"again\"}"), 409, "invalid_state");
     after = state(b);
     cr_assert_str_eq(after, before);
     free(after);
     free(before);
-    expect(approve("cs_registrar", 999, "{}"), 404, "not_found");
-    expect(reject("cs_registrar", 999, "{\"reason\":\"x\"}"), 404, "not_found");
+    resp_check(approve("cs_registrar", 999, "{}"), 404, "not_found");
+    resp_check(reject("cs_registrar", 999, "{\"reason\":\"x\"}"), 404, "not_found");
 }
 
 Test(campus_admissions, an_email_with_an_account_is_not_approved)
@@ -480,7 +458,7 @@ Test(campus_admissions, an_email_with_an_account_is_not_approved)
     free(before);
     cr_assert_eq(audits("campus.application.approved"), 0);
     /* it can still be rejected */
-    expect(reject("cs_registrar", id, "{\"reason\":\"already a student\"}"), 200, NULL);
+    resp_check(reject("cs_registrar", id, "{\"reason\":\"already a student\"}"), 200, NULL);
 }
 
 Test(campus_admissions, only_the_registrar_decides)
@@ -489,16 +467,16 @@ Test(campus_admissions, only_the_registrar_decides)
     char *before = state(id);
     static const char *const others[] = {"cs_stu1", "cs_cashier", "cs_super", "cs_fac1", "cs_nobody", NULL};
     for (int i = 0; others[i]; i++) {
-        expect(call("GET", others[i], NULL, APPLY), 403, "forbidden");
-        expect(call("GET", others[i], NULL, APPLY "/%lld", (long long)id), 403, "forbidden");
-        expect(approve(others[i], id, "{}"), 403, "forbidden");
-        expect(reject(others[i], id, "{\"reason\":\"x\"}"), 403, "forbidden");
+        resp_check(api_callf("GET", others[i], NULL, APPLY), 403, "forbidden");
+        resp_check(api_callf("GET", others[i], NULL, APPLY "/%lld", (long long)id), 403, "forbidden");
+        resp_check(approve(others[i], id, "{}"), 403, "forbidden");
+        resp_check(reject(others[i], id, "{\"reason\":\"x\"}"), 403, "forbidden");
     }
-    expect(call("GET", NULL, NULL, APPLY), 401, NULL);
-    expect(call("GET", NULL, NULL, APPLY "/%lld", (long long)id), 401, NULL);
-    expect(approve(NULL, id, "{}"), 401, NULL);
-    expect(reject(NULL, id, "{\"reason\":\"x\"}"), 401, NULL);
-    struct resp *r = call("GET", "cs_cashier", NULL, APPLY);
+    resp_check(api_callf("GET", NULL, NULL, APPLY), 401, NULL);
+    resp_check(api_callf("GET", NULL, NULL, APPLY "/%lld", (long long)id), 401, NULL);
+    resp_check(approve(NULL, id, "{}"), 401, NULL);
+    resp_check(reject(NULL, id, "{\"reason\":\"x\"}"), 401, NULL);
+    struct resp *r = api_callf("GET", "cs_cashier", NULL, APPLY);
     cr_assert_str_eq(resp_error_str(r, "permission"), "campus.admissions.manage");
     resp_free(r);
     char *after = state(id);

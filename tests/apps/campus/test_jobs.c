@@ -3,23 +3,16 @@
  * waitlist at once), and the enrollment window notices. Each runs twice to
  * show it is idempotent. */
 #include "support/clock.h"
+#include "support/call.h"
 #include "support/fixture.h"
 #include <stdlib.h>
 #include <string.h>
 
 TestSuite(campus_jobs, .init = cs_start, .fini = srv_stop);
 
-static struct resp *as(const char *user, const char *method, const char *path, const char *body)
-{
-    char *tok = test_token(user);
-    struct resp *r = api(method, path, tok, body);
-    free(tok);
-    return r;
-}
-
 static void ok(const char *user, const char *method, const char *path, const char *body, int status)
 {
-    struct resp *r = as(user, method, path, body);
+    struct resp *r = api_as(user, method, path, body);
     cr_assert_eq(r->status, status, "%s %s: %s", method, path, r->body);
     resp_free(r);
 }
@@ -84,7 +77,7 @@ Test(campus_jobs, installments_turn_overdue_and_are_reminded_once_then_clear_whe
     cr_assert_eq(test_count("SELECT COUNT(*) FROM notification_log WHERE channel = 'email' AND recipient = "
                             "'cs_stu1@school.test'"), 2);
 
-    struct resp *r = as("cs_stu1", "GET", CP "/students/1/assessment", NULL);    /* the student sees it */
+    struct resp *r = api_as("cs_stu1", "GET", CP "/students/1/assessment", NULL);    /* the student sees it */
     cr_assert_eq(r->status, 200, "%s", r->body);
     json_t *m1 = json_array_get(json_object_get(r->json, "installments"), 0);
     cr_assert(json_is_true(json_object_get(m1, "overdue")), "%s", r->body);
@@ -105,7 +98,7 @@ static void full_section(void)
 {
     ok("cs_stu1", "POST", CP "/enrollments", "{\"section_id\":3}", 201);
     ok("cs_stu2", "POST", CP "/enrollments", "{\"section_id\":3}", 201);
-    struct resp *r = as("cs_stu3", "POST", CP "/enrollments", "{\"section_id\":3}");
+    struct resp *r = api_as("cs_stu3", "POST", CP "/enrollments", "{\"section_id\":3}");
     cr_assert_eq(r->status, 201, "%s", r->body);
     cr_assert_str_eq(json_string_value(json_object_get(r->json, "status")), "waitlisted");
     resp_free(r);
@@ -135,7 +128,7 @@ Test(campus_jobs, a_larger_capacity_seats_the_waitlist_at_once)
     cr_assert_str_eq(section3(), "2/2/1 R201");
     cr_assert_eq(test_audit_count("campus", "campus.section.updated"), 0);
 
-    struct resp *r = as("cs_registrar", "PATCH", CP "/sections/3", "{\"capacity\":3,\"room\":\"R305\"}");
+    struct resp *r = api_as("cs_registrar", "PATCH", CP "/sections/3", "{\"capacity\":3,\"room\":\"R305\"}");
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert_eq(json_integer_value(json_object_get(r->json, "capacity")), 3);
     resp_free(r);

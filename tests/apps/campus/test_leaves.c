@@ -1,25 +1,18 @@
 /* Leaves of absence, the INC deadline they move, and the jobs that follow
  * the calendar: campus.inc_expiry and campus.leave_status. */
 #include "support/clock.h"
+#include "support/call.h"
 #include "support/fixture.h"
 #include <stdlib.h>
 #include <string.h>
 
 TestSuite(campus_leaves, .init = cs_start, .fini = srv_stop);
 
-static struct resp *as(const char *user, const char *method, const char *path, const char *body)
-{
-    char *tok = test_token(user);
-    struct resp *r = api(method, path, tok, body);
-    free(tok);
-    return r;
-}
-
 static struct resp *leave(int64_t student, const char *from, const char *to, const char *reason)
 {
     char path[64], *body = xasprintf("{\"starts_on\":\"%s\",\"ends_on\":\"%s\",\"reason\":\"%s\"}", from, to, reason);
     snprintf(path, sizeof path, CP "/students/%lld/leaves", (long long)student);
-    struct resp *r = as("cs_registrar", "POST", path, body);
+    struct resp *r = api_as("cs_registrar", "POST", path, body);
     free(body);
     return r;
 }
@@ -56,11 +49,11 @@ Test(campus_leaves, a_future_leave_is_recorded_audited_and_told_but_changes_no_s
     cr_assert_eq(test_countf("SELECT COUNT(*) FROM notifications WHERE user_id = %lld AND kind = "
                              "'campus.leave.recorded'", (long long)test_user_id("cs_stu1")), 1);
 
-    r = as("cs_stu1", "GET", CP "/students/1/leaves", NULL);      /* their own */
+    r = api_as("cs_stu1", "GET", CP "/students/1/leaves", NULL);      /* their own */
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert_eq(json_array_size(json_object_get(r->json, "items")), 1);
     resp_free(r);
-    r = as("cs_stu2", "GET", CP "/students/1/leaves", NULL);      /* another's: as if absent */
+    r = api_as("cs_stu2", "GET", CP "/students/1/leaves", NULL);      /* another's: as if absent */
     cr_assert_eq(r->status, 404);
     resp_free(r);
 }
@@ -71,7 +64,7 @@ Test(campus_leaves, a_leave_covering_today_puts_the_student_on_leave_and_stops_e
     cr_assert_eq(r->status, 201, "%s", r->body);
     resp_free(r);
     cr_assert_str_eq(student_status(1), "on_leave");
-    r = as("cs_stu1", "POST", CP "/enrollments", "{\"section_id\":1}");
+    r = api_as("cs_stu1", "POST", CP "/enrollments", "{\"section_id\":1}");
     cr_assert_eq(r->status, 409, "%s", r->body);
     cr_assert_str_eq(resp_error_code(r), "student_not_active");
     resp_free(r);
@@ -121,11 +114,11 @@ Test(campus_leaves, bad_bodies_overlaps_and_wrong_callers_change_nothing)
     cr_assert_str_eq(resp_error_code(r), "invalid_state");
     resp_free(r);
 
-    r = as("cs_stu1", "POST", CP "/students/1/leaves", "{\"starts_on\":\"2026-05-01\",\"ends_on\":\"2026-05-02\","
+    r = api_as("cs_stu1", "POST", CP "/students/1/leaves", "{\"starts_on\":\"2026-05-01\",\"ends_on\":\"2026-05-02\","
                                                       "\"reason\":\"x\"}");
     cr_assert_eq(r->status, 403);
     resp_free(r);
-    r = as("cs_cashier", "POST", CP "/students/1/leaves", "{\"starts_on\":\"2026-05-01\",\"ends_on\":\"2026-05-02\","
+    r = api_as("cs_cashier", "POST", CP "/students/1/leaves", "{\"starts_on\":\"2026-05-01\",\"ends_on\":\"2026-05-02\","
                                                          "\"reason\":\"x\"}");
     cr_assert_eq(r->status, 403);
     resp_free(r);
@@ -144,17 +137,17 @@ Test(campus_leaves, a_leave_not_started_is_cancelled_a_started_one_is_not)
     resp_free(r);
     char path[80];
     snprintf(path, sizeof path, CP "/students/1/leaves/%lld", (long long)past);
-    r = as("cs_registrar", "DELETE", path, NULL);
+    r = api_as("cs_registrar", "DELETE", path, NULL);
     cr_assert_eq(r->status, 409);
     cr_assert_str_eq(resp_error_code(r), "leave_started");
     resp_free(r);
     snprintf(path, sizeof path, CP "/students/2/leaves/%lld", (long long)future);     /* not student 2's */
-    r = as("cs_registrar", "DELETE", path, NULL);
+    r = api_as("cs_registrar", "DELETE", path, NULL);
     cr_assert_eq(r->status, 404);
     resp_free(r);
     cr_assert_eq(leaves_of(1), 2);
     snprintf(path, sizeof path, CP "/students/1/leaves/%lld", (long long)future);
-    r = as("cs_registrar", "DELETE", path, NULL);
+    r = api_as("cs_registrar", "DELETE", path, NULL);
     cr_assert_eq(r->status, 200, "%s", r->body);
     resp_free(r);
     cr_assert_eq(leaves_of(1), 1);
@@ -185,7 +178,7 @@ static const char *deadline_shown(const char *user, int64_t student)
     static char out[16];
     char path[64];
     snprintf(path, sizeof path, CP "/students/%lld/grades", (long long)student);
-    struct resp *r = as(user, "GET", path, NULL);
+    struct resp *r = api_as(user, "GET", path, NULL);
     cr_assert_eq(r->status, 200, "%s", r->body);
     snprintf(out, sizeof out, "%s",
              json_string_value(json_object_get(json_array_get(json_object_get(r->json, "items"), 0), "inc_deadline")));
@@ -237,7 +230,7 @@ Test(campus_leaves, the_expiry_job_fails_expired_inc_once_and_spares_one_a_leave
     cr_assert_eq(test_countf("SELECT COUNT(*) FROM notifications WHERE user_id = %lld AND kind = "
                              "'campus.grade.inc_expired'", (long long)test_user_id("cs_stu2")), 1);
 
-    r = as("cs_stu2", "GET", CP "/students/2/gpa", NULL);            /* the 5.0 counts now */
+    r = api_as("cs_stu2", "GET", CP "/students/2/gpa", NULL);            /* the 5.0 counts now */
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert_eq(json_real_value(json_object_get(json_object_get(r->json, "cumulative"), "gpa")), 5.0);
     resp_free(r);
@@ -273,7 +266,7 @@ Test(campus_leaves, a_reopened_inc_starts_a_new_clock)
     free(run_job("campus.inc_expiry"));
     char path[80];
     snprintf(path, sizeof path, CP "/enrollments/%lld/grade/correct", (long long)e);
-    struct resp *r = as("cs_registrar", "POST", path, "{\"grade\":\"INC\",\"reason\":\"medical papers arrived\"}");
+    struct resp *r = api_as("cs_registrar", "POST", path, "{\"grade\":\"INC\",\"reason\":\"medical papers arrived\"}");
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert_str_eq(json_string_value(json_object_get(r->json, "inc_given_on")), date_in(0));
     cr_assert(json_is_null(json_object_get(r->json, "inc_expired_at")), "%s", r->body);

@@ -2,6 +2,7 @@
  * spec's test data, checked through the API as the demo accounts see it;
  * money that reconciles; the INC expiry job on the seeded world; seeding
  * again (a no-op) and --clear. */
+#include "support/call.h"
 #include "support/harness.h"
 #include "apps/campus/campus.h"
 #include <stdlib.h>
@@ -22,17 +23,9 @@ static int seed(bool clear)
     return campus_seed(test_db(), &o);
 }
 
-static struct resp *as(const char *user, const char *method, const char *path, const char *body)
-{
-    char *tok = test_token(user);
-    struct resp *r = api(method, path, tok, body);
-    free(tok);
-    return r;
-}
-
 static void refused(const char *user, const char *body, const char *code)
 {
-    struct resp *r = as(user, "POST", CP "/enrollments", body);
+    struct resp *r = api_as(user, "POST", CP "/enrollments", body);
     cr_assert_eq(r->status, 409, "%s %s: %s", user, body, r->body);
     cr_assert_str_eq(resp_error_code(r), code, "%s: %s", user, r->body);
     resp_free(r);
@@ -47,7 +40,7 @@ static int64_t section(const char *code)
 
 static json_t *get_json(const char *user, const char *path)
 {
-    struct resp *r = as(user, "GET", path, NULL);
+    struct resp *r = api_as(user, "GET", path, NULL);
     cr_assert_eq(r->status, 200, "%s %s: %s", user, path, r->body);
     json_t *j = json_incref(r->json);
     resp_free(r);
@@ -97,7 +90,7 @@ Test(campus_seed, every_situation_of_the_spec_as_the_demo_accounts_see_it)
     snprintf(body, sizeof body, "{\"section_id\":%lld}", (long long)section("ENG1-B"));
     refused("campus.student.8", body, "student_not_active");
     refused("campus.student.5", body, "student_not_active");
-    struct resp *r = as("campus.student.9", "POST", CP "/enrollments", body);    /* the last seat of ENG1-B */
+    struct resp *r = api_as("campus.student.9", "POST", CP "/enrollments", body);    /* the last seat of ENG1-B */
     cr_assert_eq(r->status, 201, "%s", r->body);
     cr_assert_str_eq(json_string_value(json_object_get(r->json, "status")), "enrolled");
     resp_free(r);
@@ -139,7 +132,7 @@ Test(campus_seed, every_situation_of_the_spec_as_the_demo_accounts_see_it)
     char path[64];
     snprintf(path, sizeof path, CP "/sections/%lld/roster", (long long)section("MATH1-A"));
     json_decref(get_json("campus.faculty.3", path));
-    r = as("campus.faculty.1", "GET", path, NULL);
+    r = api_as("campus.faculty.1", "GET", path, NULL);
     cr_assert_eq(r->status, 403);
     resp_free(r);
 }
