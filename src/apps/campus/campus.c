@@ -28,7 +28,8 @@ static const char *const faculty_perms[] = {CATALOG_READ, "campus.roster.read", 
                                             "campus.grades.submit", NULL};
 /* campus.students.manage: acts for any student (enrolls them, overrides a
  * schedule conflict, drops after the window). campus.admissions.manage:
- * reads, approves and rejects applications. */
+ * reads, approves and rejects applications. campus.catalog.manage: adds
+ * semesters (and moves their enrollment window), subjects and sections. */
 static const char *const registrar_perms[] = {CATALOG_READ, "campus.students.manage", "campus.enrollments.create",
                                               "campus.enrollments.read", "campus.enrollments.drop",
                                               "campus.roster.read", "campus.payments.read", "campus.payments.read_all",
@@ -37,7 +38,7 @@ static const char *const registrar_perms[] = {CATALOG_READ, "campus.students.man
                                               "campus.leaves.manage", "campus.sections.manage",
                                               "campus.admissions.manage", "campus.reports.collections",
                                               "campus.reports.enrollment", "campus.students.read_all",
-                                              "campus.students.search", NULL};
+                                              "campus.students.search", "campus.catalog.manage", NULL};
 static const char *const admin_perms[] = {"campus.*", NULL};
 
 static const struct role campus_roles[] = {
@@ -65,6 +66,13 @@ static const struct route campus_routes[] = {
     {"GET", P "/sections/{id:int}", campus_sections_get, CATALOG_READ, 0},
     {"GET", P "/sections/{id:int}/roster", campus_sections_roster, "campus.roster.read", 0},
     {"PATCH", P "/sections/{id:int}", campus_sections_update, "campus.sections.manage", 0},
+
+    /* managing the catalog (the registrar) */
+    {"POST", P "/semesters", campus_semesters_create, "campus.catalog.manage", 0},
+    {"PATCH", P "/semesters/{id:int}", campus_semesters_update, "campus.catalog.manage", 0},
+    {"POST", P "/subjects", campus_subjects_create, "campus.catalog.manage", 0},
+    {"PUT", P "/subjects/{id:int}/prerequisites", campus_subjects_prerequisites, "campus.catalog.manage", 0},
+    {"POST", P "/sections", campus_sections_create, "campus.catalog.manage", 0},
 
     /* enrollment */
     {"POST", P "/enrollments", campus_enrollments_create, "campus.enrollments.create", 0},

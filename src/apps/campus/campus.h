@@ -2,8 +2,13 @@
  * campus.c names every handler declared here; each lives in the file of its
  * resource or workflow:
  *
- *   common.c      scope checks (a faculty member's sections), the student of the caller
+ *   common.c      scope checks (a faculty member's sections), the student of the caller,
+ *                 a section's faculty and room checks
  *   catalog.c     programs, semesters, subjects with prerequisites, sections with meetings
+ *   catalog_manage.c
+ *                 the registrar's side: new semesters (with fees) and their
+ *                 enrollment window, new subjects and their prerequisites (no
+ *                 cycles), new sections (meetings, room, faculty and its role)
  *   enrollments.c enroll (rules, waitlist), drop (promotion), lists, a section's roster
  *   assessments.c the semester's bill, installments, allocation of payments, permits
  *   payments.c    payments, receipts, voids; a student's bill and permits; the permit check
@@ -59,6 +64,15 @@ int campus_require_student(struct req *r, const char *all_perm, int64_t student_
  * it (a faculty member's role is scoped to their sections); -1 after a reply. */
 int campus_require_section(struct req *r, const char *perm, int64_t section_id);
 
+/* Is user_id an active user, who may teach a section? 0, or -1 after a
+ * reply (400 naming faculty_id, or 500). */
+int campus_faculty_check(struct req *r, int64_t user_id);
+/* After a section's room or meetings were written, inside the transaction:
+ * 0 when no other section of its semester has that room at an overlapping
+ * time, else -1 after 409 room_conflict naming that section (details: it,
+ * the room and the clashing meeting). */
+int campus_room_check(struct req *r, int64_t section_id);
+
 /* An in-app notification to the student's account (none: nothing to do),
  * the title translated into their language: mark fmt with N_(). data is
  * stolen. Inside the caller's transaction; 0 or -1. */
@@ -110,6 +124,14 @@ json_t *campus_collections_json(struct db *db, const char *date, int64_t cashier
 /* That report as CSV rows (docs/apps/campus.md "Reports"), header first. */
 void campus_collections_csv(json_t *report, struct csv *out);
 
+/* ------------------------------------------------------------ catalog.c */
+
+/* One semester (with its fees), subject (with its prerequisites) or section
+ * (with its meetings and seats) as the API answers it; NULL when none. */
+json_t *campus_semester_json(struct db *db, int64_t id);
+json_t *campus_subject_json(struct db *db, int64_t id);
+json_t *campus_section_json(struct db *db, int64_t id);
+
 /* --------------------------------------------------------------- handlers */
 
 /* catalog.c */
@@ -120,6 +142,12 @@ void campus_subjects_list(struct req *r);
 void campus_subjects_get(struct req *r);
 void campus_sections_list(struct req *r);
 void campus_sections_get(struct req *r);
+/* catalog_manage.c */
+void campus_semesters_create(struct req *r);
+void campus_semesters_update(struct req *r);
+void campus_subjects_create(struct req *r);
+void campus_subjects_prerequisites(struct req *r);
+void campus_sections_create(struct req *r);
 /* enrollments.c */
 void campus_enrollments_create(struct req *r);
 void campus_enrollments_drop(struct req *r);

@@ -1,6 +1,7 @@
 /* catalog.c -- what the school offers: programs, semesters, subjects with
  * their prerequisite chains, and sections with their meetings and seats.
- * Everyone with a campus role reads it (campus.catalog.read).
+ * Everyone with a campus role reads it (campus.catalog.read); the registrar
+ * writes it (catalog_manage.c), answering with the same rows.
  *
  * Grades and minimum grades are hundredths in the database (300) and
  * numbers on the 1.00-5.00 scale in the API (3.0); seats_left is capacity
@@ -23,10 +24,31 @@
     CAMPUS_MEETINGS_JSON("c.id") " AS meetings__json FROM campus_sections c "                                         \
     "JOIN campus_subjects s ON s.id = c.subject_id JOIN campus_semesters se ON se.id = c.semester_id "
 
-#define SEMESTER_SELECT                                                                                        \
+#define SEMESTER_COLUMNS                                                                                       \
     "SELECT se.id, se.code, se.name, se.starts_on, se.ends_on, se.enrollment_opens_at, se.enrollment_closes_at, " \
-    "se.months, "                                                                                              \
-    CAMPUS_WINDOW_OPEN("se") " AS enrollment_open__bool FROM campus_semesters se "
+    "se.months, " CAMPUS_WINDOW_OPEN("se") " AS enrollment_open__bool "
+#define SEMESTER_SELECT SEMESTER_COLUMNS "FROM campus_semesters se "
+
+/* One semester's answer also lists its fees (program_id null: every program). */
+#define FEES_JSON                                                                                              \
+    "(SELECT json_group_array(json(x)) FROM (SELECT json_object('id', f.id, 'name', f.name, 'amount_cents', "  \
+    "f.amount_cents, 'program_id', f.program_id) AS x FROM campus_fees f WHERE f.semester_id = se.id "         \
+    "ORDER BY f.id) t) AS fees__json "
+
+json_t *campus_semester_json(struct db *db, int64_t id)
+{
+    return db_json_one(db, SEMESTER_COLUMNS ", " FEES_JSON "FROM campus_semesters se WHERE se.id = $1", DB_I(id));
+}
+
+json_t *campus_subject_json(struct db *db, int64_t id)
+{
+    return db_json_one(db, SUBJECT_SELECT "WHERE s.id = $1", DB_I(id));
+}
+
+json_t *campus_section_json(struct db *db, int64_t id)
+{
+    return db_json_one(db, SECTION_SELECT "WHERE c.id = $1", DB_I(id));
+}
 
 static void reply_one(struct req *r, json_t *row)
 {
@@ -55,7 +77,7 @@ void campus_semesters_list(struct req *r)
 
 void campus_semesters_get(struct req *r)
 {
-    reply_one(r, db_json_one(r->db, SEMESTER_SELECT "WHERE se.id = $1", DB_I(r->param_int[0])));
+    reply_one(r, campus_semester_json(r->db, r->param_int[0]));
 }
 
 /* ?q= matches the code or the title (case-insensitive). */
@@ -74,7 +96,7 @@ void campus_subjects_list(struct req *r)
 
 void campus_subjects_get(struct req *r)
 {
-    reply_one(r, db_json_one(r->db, SUBJECT_SELECT "WHERE s.id = $1", DB_I(r->param_int[0])));
+    reply_one(r, campus_subject_json(r->db, r->param_int[0]));
 }
 
 #define SECTIONS_WHERE                                                                                         \
@@ -94,5 +116,5 @@ void campus_sections_list(struct req *r)
 
 void campus_sections_get(struct req *r)
 {
-    reply_one(r, db_json_one(r->db, SECTION_SELECT "WHERE c.id = $1", DB_I(r->param_int[0])));
+    reply_one(r, campus_section_json(r->db, r->param_int[0]));
 }

@@ -1,6 +1,6 @@
 /* common.c -- what the campus resources share: which scopes exist (a
  * faculty role is scoped to one section), the caller's student record, the
- * section scope check. */
+ * section scope check, a section's teacher and room. */
 #include "campus.h"
 #include <stdarg.h>
 #include <stdio.h>
@@ -61,6 +61,42 @@ int campus_require_section(struct req *r, const char *perm, int64_t section_id)
         return -1;
     }
     return 0;
+}
+
+int campus_faculty_check(struct req *r, int64_t user_id)
+{
+    int64_t n = 0;
+    if (db_int(r->db, &n, "SELECT COUNT(*) FROM users WHERE id = $1 AND status = 'active'", DB_I(user_id)) != 1) {
+        reply_db_error(r);
+        return -1;
+    }
+    if (!n) {
+        reply_invalid(r, "faculty_id", "must be the id of an active user");
+        return -1;
+    }
+    return 0;
+}
+
+/* Two meetings clash on the same day when each starts before the other
+ * ends (back to back is fine); rooms are the same whatever their case. */
+int campus_room_check(struct req *r, int64_t section_id)
+{
+    json_t *clash = db_json_one(r->db, "SELECT o.id AS section_id, o.code AS section_code, o.room, m2.day, "
+                                       "m2.starts_at, m2.ends_at FROM campus_sections c JOIN campus_meetings m1 ON "
+                                       "m1.section_id = c.id JOIN campus_sections o ON o.semester_id = c.semester_id "
+                                       "AND o.id <> c.id AND LOWER(o.room) = LOWER(c.room) JOIN campus_meetings m2 ON "
+                                       "m2.section_id = o.id AND m2.day = m1.day AND m1.starts_at < m2.ends_at AND "
+                                       "m2.starts_at < m1.ends_at WHERE c.id = $1 AND c.room <> '' "
+                                       "ORDER BY o.code, m2.day, m2.starts_at LIMIT 1",
+                                   DB_I(section_id));
+    if (!clash) return 0;       /* free (a failed read: http.c answers 500 and undoes the request) */
+    char msg[200];
+    snprintf(msg, sizeof msg, tr(r, "the room %s is taken by %s at that time"),
+             json_string_value(json_object_get(clash, "room")),
+             json_string_value(json_object_get(clash, "section_code")));
+    reply_json(r, 409, json_pack("{s:{s:s, s:s, s:o}}", "error", "code", "room_conflict", "message", msg, "details",
+                                 clash));
+    return -1;
 }
 
 int campus_notify(struct db *db, int64_t student_id, const char *kind, json_t *data, const char *fmt, ...)

@@ -355,31 +355,37 @@ void campus_sections_roster(struct req *r)
 
 /* ---------------------------------------------------------------- sections */
 
-/* PATCH /sections/{id} {capacity?, room?} (the registrar): a capacity below
- * the seats taken is refused (409 capacity_below_enrolled); a larger one
- * seats the waitlist at once, in order, in the same transaction. */
+/* PATCH /sections/{id} {capacity?, room?, faculty_id?} (the registrar): a
+ * capacity below the seats taken is refused (409 capacity_below_enrolled); a
+ * larger one seats the waitlist at once, in order, in the same transaction.
+ * A new room must be free at the section's meetings (409 room_conflict). A
+ * new faculty gets the faculty role scoped to the section in the same
+ * transaction; the previous one keeps theirs (the core has no call that
+ * takes a role back: an admin removes it, DELETE /admin/users/{id}/roles/{role_id}). */
 void campus_sections_update(struct req *r)
 {
-    int64_t id = r->param_int[0], capacity = 0, seated = 0;
+    int64_t id = r->param_int[0], capacity = 0, faculty = 0, seated = 0;
     const char *room = NULL;
     json_t *was = NULL;
-    if (req_unpack(r, "{s?I, s?s}", "capacity", &capacity, "room", &room) < 0 ||
+    if (req_unpack(r, "{s?I, s?s, s?I}", "capacity", &capacity, "room", &room, "faculty_id", &faculty) < 0 ||
         req_text(r, "room", room, 40, false) < 0)
         return;
+    bool has_faculty = json_object_get(r->body, "faculty_id") != NULL;
     if (json_object_get(r->body, "capacity") && (capacity < 1 || capacity > 10000)) {
         reply_invalid(r, "capacity", "must be 1 to 10000");
         return;
     }
-    if (!capacity && !room) {
-        reply_invalid(r, "capacity", "give capacity or room");
+    if (!capacity && !room && !has_faculty) {
+        reply_invalid(r, "capacity", "give capacity, room or faculty_id");
         return;
     }
     if (db_begin(r->db) < 0) goto db_error;
-    was = db_json_one(r->db, "SELECT capacity, enrolled, room FROM campus_sections WHERE id = $1", DB_I(id));
-    if (!was) {
+    was = db_json_one(r->db, "SELECT capacity, enrolled, room, faculty_id FROM campus_sections WHERE id = $1",
+                      DB_I(id));
+    if (!was || (has_faculty && campus_faculty_check(r, faculty) < 0)) {
         db_rollback(r->db);
-        reply_not_found(r);
-        return;
+        if (!was) reply_not_found(r);
+        goto out;
     }
     int64_t enrolled = json_integer_value(json_object_get(was, "enrolled"));
     if (capacity && capacity < enrolled) {
@@ -389,17 +395,25 @@ void campus_sections_update(struct req *r)
                                      "enrolled", (json_int_t)enrolled, "capacity", (json_int_t)capacity));
         goto out;
     }
-    if (db_exec(r->db, "UPDATE campus_sections SET capacity = COALESCE($2, capacity), room = COALESCE($3, room) "
-                       "WHERE id = $1", DB_I(id), capacity ? DB_I(capacity) : DB_NULL, DB_S(room)) != 1)
+    if (db_exec(r->db, "UPDATE campus_sections SET capacity = COALESCE($2, capacity), room = COALESCE($3, room), "
+                       "faculty_id = COALESCE($4, faculty_id) WHERE id = $1", DB_I(id),
+                capacity ? DB_I(capacity) : DB_NULL, DB_S(room), has_faculty ? DB_I(faculty) : DB_NULL) != 1)
         goto rollback;
+    if (room && campus_room_check(r, id) < 0) {
+        db_rollback(r->db);
+        goto out;
+    }
+    if (has_faculty && rbac_grant_role(r->db, r, faculty, "campus", "faculty", "section", id) < 0) goto rollback;
     for (int64_t free_seats = capacity ? capacity - enrolled : 0; seated < free_seats; seated++) {
         int rc = campus_promote(r->db, r, id);
         if (rc < 0) goto rollback;
         if (rc == 0) break;
     }
     if (audit_write(r->db, r, "campus", "campus.section.updated", "section", id,
-                    json_pack("{s:O, s:O, s:I, s:s?, s:I}", "capacity_was", json_object_get(was, "capacity"), "room_was",
-                              json_object_get(was, "room"), "capacity", (json_int_t)capacity, "room", room, "seated",
+                    json_pack("{s:O, s:O, s:O, s:I, s:s?, s:o?, s:I}", "capacity_was",
+                              json_object_get(was, "capacity"), "room_was", json_object_get(was, "room"),
+                              "faculty_id_was", json_object_get(was, "faculty_id"), "capacity", (json_int_t)capacity,
+                              "room", room, "faculty_id", has_faculty ? json_integer(faculty) : NULL, "seated",
                               (json_int_t)seated)) < 0 ||
         db_commit(r->db) < 0)
         goto rollback;

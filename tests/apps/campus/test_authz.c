@@ -60,6 +60,22 @@ static const struct authz_case enrollment_cases[] = {
     {0},
 };
 
+/* Managing the catalog: the registrar and admins (an empty body: 400,
+ * authorized); everyone else 403, faculty in any section too. */
+static const struct authz_case catalog_manage_cases[] = {
+    ROW("POST", "/semesters", 403, 403, 403, 403, 403, 400, 400),
+    ROW("PATCH", "/semesters/1", 403, 403, 403, 403, 403, 400, 400),
+    ROW("POST", "/subjects", 403, 403, 403, 403, 403, 400, 400),
+    ROW("PUT", "/subjects/1/prerequisites", 403, 403, 403, 403, 403, 400, 400),
+    ROW("POST", "/sections", 403, 403, 403, 403, 403, 400, 400),
+    {0},
+};
+
+Test(campus_authz, catalog_manage)
+{
+    authz_run(catalog_manage_cases);
+}
+
 /* Leaves: the registrar records and cancels (an empty body 400, an unknown
  * leave 404); a student reads their own, a cashier nobody's (404: the
  * registrar's business). */
@@ -171,7 +187,8 @@ Test(campus_authz, catalog)
 
 Test(campus_authz, every_route_every_caller)
 {
-    static const struct authz_case *const all[] = {catalog_cases,    enrollment_cases, money_cases, grade_cases,
-                                                         admissions_cases, leave_cases,      report_cases, NULL};
+    static const struct authz_case *const all[] = {catalog_cases,    catalog_manage_cases, enrollment_cases,
+                                                   money_cases,      grade_cases,          admissions_cases,
+                                                   leave_cases,      report_cases,         NULL};
     authz_complete("campus", all);
 }
