@@ -394,6 +394,9 @@ int req_unpack_loose(struct req *r, const char *fmt, ...);
 /* A body with no fields, or none at all (accept, complete, approve...):
  * replies 400 naming the first field and returns -1 otherwise. */
 int req_no_fields(struct req *r);
+/* A date field YYYY-MM-DD that is a real day (days may be NULL); replies
+ * 400 naming the field and returns -1 otherwise. */
+int req_date(struct req *r, const char *field, const char *value, int64_t *days);
 /* A text field of 1..max characters (UTF-8), not only blanks; NULL (absent)
  * is allowed unless required. Replies 400 naming the field and returns -1. */
 int req_text(struct req *r, const char *field, const char *value, size_t max, bool required);

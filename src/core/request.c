@@ -124,6 +124,13 @@ int req_no_fields(struct req *r)
     return -1;
 }
 
+int req_date(struct req *r, const char *field, const char *value, int64_t *days)
+{
+    if (date_parse(value, days)) return 0;
+    reply_invalid(r, field, "must be a date YYYY-MM-DD");
+    return -1;
+}
+
 int req_text(struct req *r, const char *field, const char *value, size_t max, bool required)
 {
     if (!value) {

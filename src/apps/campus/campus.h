@@ -78,6 +78,9 @@ int campus_room_check(struct req *r, int64_t section_id);
  * stolen. Inside the caller's transaction; 0 or -1. */
 int campus_notify(struct db *db, int64_t student_id, const char *kind, json_t *data, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* The same to a user whose language is known (lists that read it at once). */
+int campus_notify_user(struct db *db, int64_t user_id, const char *lang, const char *kind, json_t *data,
+                       const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* -------------------------------------------------------- enrollments.c */
 

@@ -328,14 +328,7 @@ void campus_semesters_create(struct req *r)
                    "months", &months, "fees", &fees) < 0 ||
         code_check(r, code) < 0 || req_text(r, "name", name, NAME_CHARS, true) < 0)
         return;
-    if (!date_parse(starts_on, &from)) {
-        reply_invalid(r, "starts_on", "must be a date YYYY-MM-DD");
-        return;
-    }
-    if (!date_parse(ends_on, &to)) {
-        reply_invalid(r, "ends_on", "must be a date YYYY-MM-DD");
-        return;
-    }
+    if (req_date(r, "starts_on", starts_on, &from) < 0 || req_date(r, "ends_on", ends_on, &to) < 0) return;
     if (to <= from) {
         reply_invalid(r, "ends_on", "must be after starts_on");
         return;

@@ -99,26 +99,41 @@ int campus_room_check(struct req *r, int64_t section_id)
     return -1;
 }
 
+static int notify_v(struct db *db, int64_t user, const char *lang, const char *kind, json_t *data, const char *fmt,
+                    va_list ap) __attribute__((format(printf, 6, 0)));
+static int notify_v(struct db *db, int64_t user, const char *lang, const char *kind, json_t *data, const char *fmt,
+                    va_list ap)
+{
+    char title[256];
+    vsnprintf(title, sizeof title, i18n_text(lang, fmt), ap);
+    return notify_user(db, user, kind, title, data);
+}
+
+int campus_notify_user(struct db *db, int64_t user_id, const char *lang, const char *kind, json_t *data,
+                       const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = notify_v(db, user_id, lang, kind, data, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
 int campus_notify(struct db *db, int64_t student_id, const char *kind, json_t *data, const char *fmt, ...)
 {
-    int rc = -1;
     json_t *who = db_json_one(db, "SELECT st.user_id, COALESCE(u.language, 'en') AS language FROM campus_students st "
                                   "LEFT JOIN users u ON u.id = st.user_id WHERE st.id = $1",
                               DB_I(student_id));
     int64_t user = who ? json_integer_value(json_object_get(who, "user_id")) : 0;
-    if (!user) {                /* no account (yet): nobody to tell */
-        rc = who ? 0 : -1;
-        goto out;
+    int rc = who ? 0 : -1;
+    if (user) {
+        va_list ap;
+        va_start(ap, fmt);
+        rc = notify_v(db, user, json_string_value(json_object_get(who, "language")), kind, data, fmt, ap);
+        va_end(ap);
+    } else {
+        json_decref(data);      /* no account (yet): nobody to tell */
     }
-    char title[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(title, sizeof title, i18n_text(json_string_value(json_object_get(who, "language")), fmt), ap);
-    va_end(ap);
-    rc = notify_user(db, user, kind, title, data);
-    data = NULL;
-out:
-    json_decref(data);
     json_decref(who);
     return rc;
 }

@@ -406,16 +406,18 @@ static int send_notice(struct db *db, json_t *row, void *arg)
     int n = db_exec(db, "INSERT INTO campus_notices (semester_id, kind) VALUES ($1, $2) ON CONFLICT (semester_id, "
                         "kind) DO NOTHING", DB_I(semester), DB_S(a->n->kind));
     if (n <= 0) return n;       /* sent before */
-    json_t *students = db_json_all(db, "SELECT id FROM campus_students WHERE status = 'active' AND user_id IS NOT NULL "
-                                       "ORDER BY id");
+    json_t *students = db_json_all(db, "SELECT st.user_id, COALESCE(u.language, 'en') AS language FROM "
+                                       "campus_students st JOIN users u ON u.id = st.user_id WHERE st.status = "
+                                       "'active' ORDER BY st.id");
     if (!students) return -1;
     size_t i;
     json_t *s;
     json_array_foreach(students, i, s) {
-        if (campus_notify(db, json_integer_value(json_object_get(s, "id")), "campus.enrollment.window",
-                          json_pack("{s:I, s:s, s:s, s:s}", "semester_id", (json_int_t)semester, "semester_code", code,
-                                    "notice", a->n->kind, "closes_at", closes),
-                          a->n->title, code, closes) < 0) {
+        if (campus_notify_user(db, json_integer_value(json_object_get(s, "user_id")),
+                               json_string_value(json_object_get(s, "language")), "campus.enrollment.window",
+                               json_pack("{s:I, s:s, s:s, s:s}", "semester_id", (json_int_t)semester, "semester_code",
+                                         code, "notice", a->n->kind, "closes_at", closes),
+                               a->n->title, code, closes) < 0) {
             json_decref(students);
             return -1;
         }

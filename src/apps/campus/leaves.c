@@ -62,14 +62,7 @@ void campus_leaves_create(struct req *r)
     int64_t student = r->param_int[0], from, to, today = date_today(), id = 0;
     const char *starts_on, *ends_on, *reason;
     if (req_unpack(r, "{s:s, s:s, s:s}", "starts_on", &starts_on, "ends_on", &ends_on, "reason", &reason) < 0) return;
-    if (!date_parse(starts_on, &from)) {
-        reply_invalid(r, "starts_on", "must be a date YYYY-MM-DD");
-        return;
-    }
-    if (!date_parse(ends_on, &to)) {
-        reply_invalid(r, "ends_on", "must be a date YYYY-MM-DD");
-        return;
-    }
+    if (req_date(r, "starts_on", starts_on, &from) < 0 || req_date(r, "ends_on", ends_on, &to) < 0) return;
     if (to < from) {
         reply_invalid(r, "ends_on", "must not be before starts_on");
         return;

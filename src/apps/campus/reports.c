@@ -212,7 +212,7 @@ static void enrollment_csv(struct req *r, json_t *rep)
 void campus_reports_collections(struct req *r)
 {
     int64_t cashier = 0;
-    char today[11], next[11];
+    char today[11];
     const char *date = req_query(r, "date");
     int csv = req_format_csv(r);
     if (csv < 0 || req_query_int(r, "cashier_id", 0, &cashier) < 0) return;
@@ -223,7 +223,7 @@ void campus_reports_collections(struct req *r)
     if (!date) {
         date_format(date_today(), today);
         date = today;
-    } else if (!day_bounds(date, next)) {
+    } else if (!date_parse(date, NULL)) {
         reply_invalid(r, "date", "must be a date (YYYY-MM-DD)");
         return;
     }

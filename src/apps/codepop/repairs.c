@@ -59,8 +59,8 @@ static json_t *schedule_json(struct db *db, int64_t id)
 
 static int check_create(struct req *r, const char *date, const char *time_, const char *action, json_int_t minutes)
 {
-    if (!date_parse(date, NULL)) reply_invalid(r, "scheduled_date", "must be a date YYYY-MM-DD");
-    else if (strcmp(date, today(r)) < 0) reply_invalid(r, "scheduled_date", "must be today or later");
+    if (req_date(r, "scheduled_date", date, NULL) < 0) return -1;
+    if (strcmp(date, today(r)) < 0) reply_invalid(r, "scheduled_date", "must be today or later");
     else if (!valid_hhmm(time_)) reply_invalid(r, "scheduled_time", "must be a time HH:MM");
     else if (!one_of(action, actions))
         reply_invalid(r, "action_type",
@@ -135,10 +135,7 @@ void codepop_repairs_list(struct req *r)
         reply_invalid(r, "status", "must be scheduled, in_progress, completed or cancelled");
         return;
     }
-    if (date && !date_parse(date, NULL)) {
-        reply_invalid(r, "date", "must be a date YYYY-MM-DD");
-        return;
-    }
+    if (date && req_date(r, "date", date, NULL) < 0) return;
     if (who && !strcmp(who, "me")) assigned = r->user.id;
     else if (who && req_query_int(r, "assigned_to", 0, &assigned) < 0) return;
     rbac_scope_list(r, "codepop.repairs.read", &sc, CODEPOP_SCOPE_TYPES);

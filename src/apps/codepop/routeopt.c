@@ -258,10 +258,7 @@ static void stops_add(struct req *r, struct stops *s, int64_t id, int64_t store,
 static int load_by_date(struct req *r, const char *date, struct stops *s)
 {
     struct db_rows rows;
-    if (!date_parse(date, NULL)) {
-        reply_invalid(r, "date", "must be a date YYYY-MM-DD");
-        return -1;
-    }
+    if (req_date(r, "date", date, NULL) < 0) return -1;
     if (db_query(r->db, &rows, STOP_SELECT "WHERE rs.assigned_to = $1 AND rs.scheduled_date = $2 "
                                            "AND rs.status IN ('scheduled', 'in_progress') "
                                            "ORDER BY rs.scheduled_time, rs.id LIMIT $3",

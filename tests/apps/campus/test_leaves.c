@@ -3,6 +3,7 @@
 #include "support/clock.h"
 #include "support/call.h"
 #include "support/fixture.h"
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,6 +153,28 @@ Test(campus_leaves, a_leave_not_started_is_cancelled_a_started_one_is_not)
     resp_free(r);
     cr_assert_eq(leaves_of(1), 1);
     cr_assert_eq(test_audit_count("campus", "campus.leave.cancelled"), 1);
+}
+
+/* Ten registrars record overlapping leaves for one student at once: one
+ * is recorded, the others meet it (409 leave_overlap), one audit row. */
+static void leave_racer(int i, void *arg)
+{
+    char body[128];
+    snprintf(body, sizeof body, "{\"starts_on\":\"2026-03-%02d\",\"ends_on\":\"2026-04-20\",\"reason\":\"r%d\"}",
+             1 + i, i);
+    struct resp *r = api_as("cs_registrar", "POST", CP "/students/1/leaves", body);
+    cr_assert(r->status == 201 || (r->status == 409 && !strcmp(resp_error_code(r), "leave_overlap")), "%s", r->body);
+    atomic_fetch_add((atomic_int *)arg, r->status == 201);
+    resp_free(r);
+}
+
+Test(campus_leaves, overlapping_leaves_at_once_record_one)
+{
+    atomic_int recorded = 0;
+    run_concurrently(10, leave_racer, &recorded);
+    cr_assert_eq(atomic_load(&recorded), 1);
+    cr_assert_eq(leaves_of(1), 1);
+    cr_assert_eq(test_audit_count("campus", "campus.leave.recorded"), 1);
 }
 
 /* ----------------------------------------------------------- INC deadlines */
